@@ -1,0 +1,116 @@
+"""Small typed readers for configuration from the environment.
+
+Every setting Circle reads comes through here, so a bad value fails at
+start-up with one clear line naming the variable instead of surfacing later.
+"""
+
+from __future__ import annotations
+
+import os
+from urllib.parse import parse_qs, unquote, urlparse
+
+from django.core.exceptions import ImproperlyConfigured
+
+
+def env_str(name: str, default: str = "") -> str:
+    return os.environ.get(name, default).strip()
+
+
+def env_bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ImproperlyConfigured(f"{name} must be 1 or 0, not {raw!r}")
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {raw!r}") from None
+    if minimum is not None and value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, not {value}")
+    return value
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+def database_from_url(url: str, *, default_sqlite_path: str) -> dict[str, object]:
+    """Translate DATABASE_URL (sqlite:///path or postgres://...) into Django's DATABASES entry."""
+    if not url:
+        url = f"sqlite:///{default_sqlite_path}"
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        if not url.startswith("sqlite:///"):
+            raise ImproperlyConfigured(f"DATABASE_URL for SQLite must look like sqlite:///path, not {url!r}")
+        # sqlite:///relative.db or sqlite:////absolute/path.db
+        path = unquote(url[len("sqlite:///") :]) or default_sqlite_path
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": path,
+            "OPTIONS": {
+                # Several threads write: take the write lock when the
+                # transaction begins, and wait for it instead of failing.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
+            # A file, not :memory:: tests reach the database from several threads.
+            "TEST": {"NAME": f"{path}.test"},
+        }
+    if parsed.scheme in {"postgres", "postgresql", "pgsql"}:
+        options: dict[str, object] = {
+            # Daphne runs database work in worker threads and CONN_MAX_AGE
+            # must stay 0 under ASGI; the pool keeps connect cost off each call.
+            "pool": {"min_size": 2, "max_size": env_int("DB_POOL_SIZE", 10, minimum=1), "timeout": 10},
+        }
+        query = parse_qs(parsed.query)
+        if "sslmode" in query:
+            options["sslmode"] = query["sslmode"][0]
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parsed.path.lstrip("/")) or "circle",
+            "USER": unquote(parsed.username or ""),
+            "PASSWORD": unquote(parsed.password or ""),
+            "HOST": parsed.hostname or "",
+            "PORT": str(parsed.port or ""),
+            "CONN_MAX_AGE": 0,
+            "OPTIONS": options,
+        }
+    raise ImproperlyConfigured(
+        f"DATABASE_URL must start with sqlite:/// or postgres://, not {parsed.scheme or url!r}://"
+    )
+
+
+def channel_layers_from_url(url: str, *, encryption_key: str = "") -> dict[str, object]:
+    """REDIS_URL set: channels-redis shared by every worker; unset: one process, in memory."""
+    if not url:
+        return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
+    parsed = urlparse(url)
+    if parsed.scheme not in {"redis", "rediss"}:
+        raise ImproperlyConfigured(f"REDIS_URL must start with redis:// or rediss://, not {url!r}")
+    config: dict[str, object] = {
+        # redis-py 8 closes sockets idle for 5 s by default, which kills the
+        # blocking reads of idle consumers (channels_redis#422).
+        "hosts": [{"address": url, "socket_timeout": None, "socket_connect_timeout": 5}],
+        # One layer message per worker per room (see rooms.broadcast), so the
+        # per-channel capacity bounds bursts per worker, not per person.
+        "capacity": 5000,
+        "expiry": 60,
+        # Group membership is refreshed by each worker's heartbeat, so a dead
+        # worker's subscriptions lapse within this many seconds.
+        "group_expiry": 3600,
+    }
+    if encryption_key:
+        config["symmetric_encryption_keys"] = [encryption_key]
+    return {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": config}}

@@ -1,0 +1,152 @@
+"""Circle's settings: everything configurable comes from the environment (config.env)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+from config.env import channel_layers_from_url, database_from_url, env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+DEBUG = env_bool("DEBUG", False)
+
+SECRET_KEY = env_str("SECRET_KEY")
+if not SECRET_KEY:
+    if not DEBUG:
+        # One clear line, then stop: a production server must never start
+        # with a guessable key (it signs session cookies and guest passes).
+        sys.stderr.write("Circle: SECRET_KEY must be set when DEBUG is off (set DEBUG=1 for development).\n")
+        raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
+    SECRET_KEY = "circle-development-key-not-for-production"  # noqa: S105 - only with DEBUG on
+
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
+HTTPS = env_bool("HTTPS", False)
+RETENTION_DAYS = env_int("RETENTION_DAYS", 30, minimum=1)
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "accounts",
+    "rooms",
+    "facilitator",
+    "moderation",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+ASGI_APPLICATION = "config.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {"default": database_from_url(env_str("DATABASE_URL"), default_sqlite_path=str(BASE_DIR / "db.sqlite3"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+CHANNEL_LAYERS = channel_layers_from_url(env_str("REDIS_URL"), encryption_key=env_str("CHANNEL_LAYER_KEY"))
+
+AUTH_USER_MODEL = "accounts.Member"
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/accounts/login/"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = env_str("TIME_ZONE", "UTC")
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+# Daphne serves static files itself through WhiteNoise, also with DEBUG off and
+# before collectstatic has run (the contract: migrate alone is enough).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SECURE_HSTS_PRELOAD = HTTPS
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# Circle's own rules (the contract's limits; tunable only where a clinic may need it).
+CIRCLE = {
+    "MAX_FRAME_BYTES": 16 * 1024,
+    "MAX_MESSAGE_CHARS": 2000,
+    # chat.send allowed per participant per window; the bench raises it for its runs.
+    "RATE_LIMIT_COUNT": env_int("CHAT_RATE_LIMIT", 5, minimum=1),
+    "RATE_LIMIT_SECONDS": 10,
+    "STATE_MESSAGE_LIMIT": 100,
+    "SINCE_MESSAGE_LIMIT": 1000,
+    "FLOOR_DEFAULT_SECONDS": 180,
+    "FLOOR_MAX_SECONDS": 900,
+    "ROUND_DEFAULT_SECONDS": 120,
+    # Presence: each worker refreshes its connections every HEARTBEAT seconds;
+    # a connection not refreshed for STALE seconds belongs to a dead worker.
+    "HEARTBEAT_SECONDS": env_int("PRESENCE_HEARTBEAT_SECONDS", 10, minimum=1),
+    "STALE_SECONDS": env_int("PRESENCE_STALE_SECONDS", 30, minimum=2),
+    # Someone offline this long leaves the queue and loses the floor; a phone
+    # that drops off a cell tower for a moment keeps its place.
+    "ABSENCE_GRACE_SECONDS": env_int("ABSENCE_GRACE_SECONDS", 15, minimum=0),
+    "TIMER_TICK_SECONDS": 0.25,
+    "CRISIS_RESOURCES": env_str(
+        "CRISIS_RESOURCES", "988 Suicide & Crisis Lifeline (US): call or text 988, or chat at 988lifeline.org"
+    ),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
+    "loggers": {
+        # Request lines carry join tokens in their paths; keep them out of logs.
+        "django.channels.server": {"level": "WARNING"},
+        "daphne": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FacilitatorConfig(AppConfig):
+    name = "facilitator"
+    verbose_name = "Facilitation"

@@ -1,0 +1,77 @@
+"""Writing the room's state. Consumers, views and commands call these; nothing else writes.
+
+Zulip's shape: `check_*` validates and authorizes and raises ActionError;
+`do_*` writes inside a transaction and broadcasts on commit. Every action that
+changes a room first locks its GroupSession row (`lock_room`), which makes the
+row the room's mutex across threads and worker processes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.db.models import F
+
+from rooms.errors import ActionError
+from rooms.models import GroupSession, Participant
+from rooms.rules import Refusal, RoomView, SpeakerView
+
+
+def lock_room(session_id: int) -> GroupSession:
+    try:
+        return GroupSession.objects.select_for_update().get(pk=session_id)
+    except GroupSession.DoesNotExist:
+        raise ActionError("not_found", "No such session.") from None
+
+
+def load_actor(session: GroupSession, participant_id: int) -> Participant:
+    try:
+        return Participant.objects.select_related("guest_of").get(pk=participant_id, session=session)
+    except Participant.DoesNotExist:
+        raise ActionError("not_allowed", "You are not in this session.") from None
+
+
+def load_target(session: GroupSession, participant_id: int) -> Participant:
+    try:
+        return Participant.objects.select_related("guest_of").get(
+            pk=participant_id, session=session, removed_at__isnull=True
+        )
+    except Participant.DoesNotExist:
+        raise ActionError("not_found", "No such participant in this session.") from None
+
+
+def room_view(session: GroupSession) -> RoomView:
+    return RoomView(session.status, session.mode, session.floor_holder_id, session.floor_expires_at)
+
+
+def speaker_view(participant: Participant, now: datetime) -> SpeakerView:
+    return SpeakerView(
+        participant_id=participant.pk,
+        role=participant.role,
+        admitted=participant.admitted,
+        muted=participant.is_muted(now),
+        removed=participant.removed_at is not None,
+    )
+
+
+def refuse(refusal: Refusal | None) -> None:
+    if refusal is not None:
+        extra = {"retry_after": refusal.retry_after} if refusal.retry_after is not None else {}
+        raise ActionError(refusal.code, refusal.message, **extra)
+
+
+def check_facilitator(actor: Participant) -> None:
+    if actor.role != "facilitator" or actor.removed_at is not None:
+        raise ActionError("not_allowed", "Only a facilitator can do that.")
+
+
+def check_not_ended(session: GroupSession) -> None:
+    if session.status == "ended":
+        raise ActionError("not_live", "This session has ended.")
+
+
+def next_seq(session: GroupSession) -> int:
+    """Allocate the room's next message seq (the room row is locked by the caller)."""
+    GroupSession.objects.filter(pk=session.pk).update(last_seq=F("last_seq") + 1)
+    session.last_seq += 1
+    return session.last_seq

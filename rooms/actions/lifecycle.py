@@ -1,0 +1,120 @@
+"""Scheduling, starting and ending sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.db import transaction
+
+from accounts.models import Member, Role
+from moderation.audit import record
+from rooms.actions import check_facilitator, load_actor, lock_room
+from rooms.broadcast import send_event_on_commit
+from rooms.errors import SESSION_ENDED, ActionError, ProvisioningError
+from rooms.models import Connection, GroupSession, Kind, Participant, Status
+from rooms.rules import default_mode
+from rooms.schemas import SessionStatusEvent
+
+
+def check_schedule(
+    title: str, facilitator: str, patients: list[str], kind: str, duration: int
+) -> tuple[Member, list[Member]]:
+    if not title.strip():
+        raise ProvisioningError("title must not be empty")
+    if kind not in Kind.values:
+        raise ProvisioningError(f"kind must be group or individual, not {kind!r}")
+    if duration < 1:
+        raise ProvisioningError("duration must be at least 1 minute")
+    lead = Member.objects.filter(username=facilitator).first()
+    if lead is None:
+        raise ProvisioningError(f"no member named {facilitator!r}")
+    if lead.role != Role.FACILITATOR:
+        raise ProvisioningError(f"{facilitator!r} is a {lead.role}, not a facilitator")
+    if len(set(patients)) != len(patients):
+        raise ProvisioningError("a patient is listed twice")
+    found = {m.username: m for m in Member.objects.filter(username__in=patients)}
+    roster = []
+    for username in patients:
+        member = found.get(username)
+        if member is None:
+            raise ProvisioningError(f"no member named {username!r}")
+        if member.role != Role.PATIENT:
+            raise ProvisioningError(f"{username!r} is a {member.role}, not a patient")
+        roster.append(member)
+    if not roster:
+        raise ProvisioningError("a session needs at least one patient")
+    if kind == Kind.INDIVIDUAL and len(roster) != 1:
+        raise ProvisioningError("an individual session has exactly one patient")
+    return lead, roster
+
+
+@transaction.atomic
+def do_schedule_session(
+    *,
+    title: str,
+    facilitator: str,
+    patients: list[str],
+    kind: str = Kind.GROUP,
+    starts_at: datetime,
+    duration_minutes: int = 60,
+    allow_guests: bool = False,
+) -> GroupSession:
+    lead, roster = check_schedule(title, facilitator, patients, kind, duration_minutes)
+    session = GroupSession.objects.create(
+        title=title.strip(),
+        kind=kind,
+        starts_at=starts_at,
+        duration_minutes=duration_minutes,
+        allow_guests=allow_guests,
+        mode=default_mode(kind),
+    )
+    Participant.objects.create(
+        session=session, member=lead, role="facilitator", display_name=lead.display_name, roster_position=0
+    )
+    Participant.objects.bulk_create(
+        Participant(session=session, member=m, role="patient", display_name=m.display_name, roster_position=i)
+        for i, m in enumerate(roster, start=1)
+    )
+    return session
+
+
+def do_start_session(session_id: int, actor_id: int, now: datetime) -> None:
+    with transaction.atomic():
+        session = lock_room(session_id)
+        actor = load_actor(session, actor_id)
+        check_facilitator(actor)
+        if session.status == Status.ENDED:
+            raise ActionError("not_live", "This session has ended.")
+        if session.status == Status.LIVE:
+            return
+        session.status = Status.LIVE
+        session.started_at = now
+        session.save(update_fields=["status", "started_at"])
+        record(session, actor, "session.start", now)
+        send_event_on_commit(session.pk, SessionStatusEvent(status="live"), to="everyone")
+
+
+def do_end_session(session_id: int, actor_id: int, now: datetime) -> None:
+    """End for everyone: status goes out, every connection is closed with 4410, passes lapse."""
+    with transaction.atomic():
+        session = lock_room(session_id)
+        actor = load_actor(session, actor_id)
+        check_facilitator(actor)
+        if session.status == Status.ENDED:
+            raise ActionError("not_live", "This session has already ended.")
+        session.status = Status.ENDED
+        session.ended_at = now
+        session.floor_holder = None
+        session.floor_expires_at = None
+        session.save(update_fields=["status", "ended_at", "floor_holder", "floor_expires_at"])
+        # Unredeemed passes lapse with the session (the join view refuses them with 410).
+        Participant.objects.filter(session=session).update(hand_raised_at=None)
+        Connection.objects.filter(participant__session=session).delete()
+        record(session, actor, "session.end", now)
+        send_event_on_commit(
+            session.pk, SessionStatusEvent(status="ended"), to="everyone", effect=f"close:{SESSION_ENDED}"
+        )
+
+
+def default_starts_at(now: datetime, starts_in_minutes: int) -> datetime:
+    return (now + timedelta(minutes=starts_in_minutes)).replace(microsecond=0)

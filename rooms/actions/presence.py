@@ -1,0 +1,143 @@
+"""Connections and presence: who is online, across every worker process."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+
+from rooms.actions import lock_room
+from rooms.broadcast import send_event_on_commit
+from rooms.errors import NO_SUCH_SESSION, NOT_ON_ROSTER, SESSION_ENDED, ActionError, RoomClosed
+from rooms.models import Connection, GroupSession, GuestPass, Participant
+from rooms.schemas import LobbyWaiting, ParticipantJoined, ParticipantLeft
+from rooms.serializers import participant_out
+
+
+class Identity:
+    """Who a WebSocket belongs to: a signed-in member, or a guest holding a redeemed pass."""
+
+    __slots__ = ("member_id", "guest_participant_id")
+
+    def __init__(self, *, member_id: int | None = None, guest_participant_id: int | None = None) -> None:
+        self.member_id = member_id
+        self.guest_participant_id = guest_participant_id
+
+
+def check_may_enter(session: GroupSession, identity: Identity) -> Participant:
+    if session.status == "ended":
+        raise RoomClosed(SESSION_ENDED)
+    participants = Participant.objects.select_related("guest_of").filter(session=session)
+    if identity.member_id is not None:
+        participant = participants.filter(member_id=identity.member_id).first()
+    else:
+        participant = participants.filter(pk=identity.guest_participant_id, role="guest").first()
+    if participant is None or participant.removed_at is not None:
+        raise RoomClosed(NOT_ON_ROSTER)
+    if participant.role == "guest":
+        guest_pass = GuestPass.objects.filter(guest=participant).first()
+        if guest_pass is None or guest_pass.revoked_at is not None:
+            raise RoomClosed(NOT_ON_ROSTER)
+    return participant
+
+
+def do_open_connection(
+    session_id: int, identity: Identity, connection_id: str, worker_id: str, now: datetime
+) -> Participant:
+    """Register one WebSocket; the person's first connection announces them."""
+    with transaction.atomic():
+        try:
+            session = lock_room(session_id)
+        except ActionError:
+            raise RoomClosed(NO_SUCH_SESSION) from None
+        participant = check_may_enter(session, identity)
+        was_online = Connection.objects.filter(participant=participant).exists()
+        Connection.objects.create(
+            id=connection_id, participant=participant, worker_id=worker_id, opened_at=now, seen_at=now
+        )
+        if not was_online:
+            Participant.objects.filter(pk=participant.pk).update(offline_since=None)
+            announce_arrival(session, participant, now)
+        return participant
+
+
+def announce_arrival(session: GroupSession, participant: Participant, now: datetime) -> None:
+    shown = participant_out(participant, online=True, now=now)
+    if participant.role == "guest" and not participant.admitted:
+        # Someone in the lobby is not in the room: only facilitators hear of them.
+        send_event_on_commit(session.pk, ParticipantJoined(participant=shown), to="facilitators")
+        send_event_on_commit(session.pk, LobbyWaiting(participant=shown), to="facilitators")
+    else:
+        send_event_on_commit(session.pk, ParticipantJoined(participant=shown))
+
+
+def do_close_connection(connection_id: str, now: datetime) -> None:
+    connection = Connection.objects.filter(pk=connection_id).values("participant__session_id").first()
+    if connection is None:
+        return  # already swept
+    with transaction.atomic():
+        session = lock_room(connection["participant__session_id"])
+        row = Connection.objects.select_related("participant").filter(pk=connection_id).first()
+        if row is None:
+            return
+        row.delete()
+        announce_departure_if_last(session, row.participant, now)
+
+
+def announce_departure_if_last(
+    session: GroupSession, participant: Participant, now: datetime, *, offline_since: datetime | None = None
+) -> bool:
+    """Their last connection is gone: announce it and start the absence grace period."""
+    if Connection.objects.filter(participant=participant).exists():
+        return False
+    Participant.objects.filter(pk=participant.pk).update(offline_since=offline_since or now)
+    to = "facilitators" if participant.role == "guest" and not participant.admitted else "members"
+    send_event_on_commit(session.pk, ParticipantLeft(participant_id=participant.pk), to=to)
+    return True
+
+
+def do_refresh_worker_connections(worker_id: str, now: datetime) -> int:
+    """The worker's heartbeat: one UPDATE marks all of its connections alive."""
+    return Connection.objects.filter(worker_id=worker_id).update(seen_at=now)
+
+
+def do_sweep_stale_connections(now: datetime) -> int:
+    """Remove connections whose worker stopped beating, then release what absent people held.
+
+    A person offline for longer than the grace period leaves the queue and
+    loses the floor. People of a dead worker have been gone since it was last
+    heard from, so their grace has already run out when the sweep finds them.
+    Each room is handled under its lock, so two sweeping workers cannot both
+    announce the same departure.
+    """
+    from facilitator.actions import release_absent_participants
+
+    circle = settings.CIRCLE
+    stale_before = now - timedelta(seconds=circle["STALE_SECONDS"])
+    absent_before = now - timedelta(seconds=circle["ABSENCE_GRACE_SECONDS"])
+    stale_rooms = set(
+        Connection.objects.filter(seen_at__lt=stale_before).values_list("participant__session_id", flat=True)
+    )
+    rooms_with_absentees = set(
+        Participant.objects.filter(offline_since__lte=absent_before, session__status="live")
+        .filter(Q(hand_raised_at__isnull=False) | Q(session__floor_holder=F("pk")))
+        .values_list("session_id", flat=True)
+    )
+    removed = 0
+    for session_id in sorted(stale_rooms | rooms_with_absentees):
+        with transaction.atomic():
+            session = lock_room(session_id)
+            stale = list(
+                Connection.objects.select_related("participant").filter(
+                    participant__session=session, seen_at__lt=stale_before
+                )
+            )
+            for row in stale:
+                row.delete()
+            removed += len(stale)
+            for participant in {row.participant for row in stale}:
+                announce_departure_if_last(session, participant, now, offline_since=absent_before)
+            release_absent_participants(session, absent_before, now)
+    return removed

@@ -1,0 +1,111 @@
+"""Room events: serialized once, published on commit, fanned out once per worker.
+
+The hot path. An action calls `send_event_on_commit`; after the transaction
+commits, the event's JSON (serialized once, here) goes to the channel layer as
+ONE message per worker process that has someone in the room (each process's
+hub is the only member of the room's group). The hub then hands the same text
+to its local connections, and `is_recipient` decides, in this one place, who
+of them may see it (guests in the lobby, facilitator-only events, private lines).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal, TypedDict
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+from pydantic import BaseModel
+
+Audience = Literal["everyone", "members", "facilitators", "lobby", "none"]
+
+
+class Envelope(TypedDict):
+    type: Literal["room.event"]
+    session_id: int
+    text: str
+    to: Audience
+    ids: list[int]  # also delivered to these participants, whatever `to` says
+    seq: int | None  # a chat message's seq: guests only get what falls in their admission
+    effect: str | None  # applied by every recipient after sending: "close:<code>" or "refresh"
+    effects_for: list[list[int | str]]  # [[participant_id, effect], ...]: per-person effects
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """What the fan-out needs to know about one connection."""
+
+    participant_id: int
+    role: str
+    admitted: bool
+    visible_after_seq: int  # guests: the admission's start; members: 0
+
+
+def room_group(session_id: int) -> str:
+    return f"room.{session_id}"
+
+
+def is_recipient(viewer: Viewer, envelope: Envelope) -> bool:
+    if viewer.participant_id in envelope["ids"]:
+        return True
+    to = envelope["to"]
+    if to == "everyone":
+        return True
+    if to == "facilitators":
+        return viewer.role == "facilitator"
+    if to == "lobby":
+        return viewer.role == "guest" and not viewer.admitted
+    if to == "members":
+        if viewer.role != "guest":
+            return True
+        seq = envelope["seq"]
+        return viewer.admitted and (seq is None or seq > viewer.visible_after_seq)
+    return False
+
+
+def effect_for(viewer: Viewer, envelope: Envelope) -> str | None:
+    for participant_id, effect in envelope["effects_for"]:
+        if participant_id == viewer.participant_id:
+            return str(effect)
+    return envelope["effect"]
+
+
+def make_envelope(
+    session_id: int,
+    event: BaseModel,
+    *,
+    to: Audience = "members",
+    ids: Iterable[int] = (),
+    seq: int | None = None,
+    effect: str | None = None,
+    effects_for: dict[int, str] | None = None,
+) -> Envelope:
+    return {
+        "type": "room.event",
+        "session_id": session_id,
+        "text": event.model_dump_json(),
+        "to": to,
+        "ids": list(ids),
+        "seq": seq,
+        "effect": effect,
+        "effects_for": [[pid, eff] for pid, eff in (effects_for or {}).items()],
+    }
+
+
+def publish(envelope: Envelope) -> None:
+    """Hand one envelope to the channel layer (from sync code: actions, commands)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        async_to_sync(layer.group_send)(room_group(envelope["session_id"]), envelope)
+
+
+def send_event_on_commit(session_id: int, event: BaseModel, **routing: object) -> None:
+    """Save first, then broadcast: nobody hears of a change that was rolled back.
+
+    `robust`: the change is already committed when the layer is down, so a
+    failed publish is logged, not raised; clients catch up from the database.
+    """
+    envelope = make_envelope(session_id, event, **routing)  # type: ignore[arg-type]
+    transaction.on_commit(lambda: publish(envelope), robust=True)

@@ -1,0 +1,273 @@
+"""The room's WebSocket: a thin adapter that parses a frame, calls an action, replies.
+
+Rules live in rules modules, writes in actions, fan-out in rooms.broadcast and
+rooms.hub. This class only translates between frames and those calls.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.db import DatabaseError, InterfaceError
+from django.utils import timezone
+
+from facilitator import actions as facilitation
+from moderation import actions as moderation
+from rooms.actions import chat, guests, lifecycle
+from rooms.actions.presence import do_close_connection, do_open_connection
+from rooms.broadcast import Envelope, Viewer, effect_for, is_recipient
+from rooms.errors import NOT_SIGNED_IN, ActionError, RoomClosed
+from rooms.hub import get_hub
+from rooms.schemas import Ack, ClientFrame, error_frame, parse_client_frame
+from rooms.state import load_catchup
+from rooms.ws_auth import identify, parse_since
+
+logger = logging.getLogger(__name__)
+
+# A client sending this many malformed frames within the window is closed (1008).
+INVALID_FRAME_BURST = 20
+INVALID_FRAME_WINDOW = 10.0
+
+
+def db(action: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """Run a synchronous action on the thread pool, with its own pooled connection."""
+    return database_sync_to_async(action, thread_sensitive=False)
+
+
+class RoomConsumer(AsyncWebsocketConsumer):
+    session_id: int
+    participant_id: int | None = None
+    viewer: Viewer | None = None
+
+    # ------------------------------------------------------------ lifecycle
+
+    async def connect(self) -> None:
+        self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
+        self.connection_id = uuid.uuid4().hex
+        self.hub = get_hub()
+        self.ready = False
+        self.pending: list[Envelope] = []
+        self.invalid_frames: deque[float] = deque()
+        await self.accept()
+        identity = identify(self.scope)
+        if identity is None:
+            await self.close(NOT_SIGNED_IN)
+            return
+        try:
+            participant = await db(do_open_connection)(
+                self.session_id, identity, self.connection_id, self.hub.worker_id, timezone.now()
+            )
+        except RoomClosed as closed:
+            await self.close(closed.code)
+            return
+        self.participant_id = participant.pk
+        await self.hub.attach(self)
+        await self.send_catchup(since=parse_since(self.scope.get("query_string", b"")))
+
+    async def disconnect(self, code: int) -> None:
+        if self.participant_id is None:
+            return
+        await self.hub.detach(self)
+        try:
+            await db(do_close_connection)(self.connection_id, timezone.now())
+        except DatabaseError:
+            # The row goes stale and the sweep announces the departure instead.
+            logger.warning("could not record a disconnect; the presence sweep will")
+
+    async def send_catchup(self, *, since: int | None) -> None:
+        """Send session.state, then whatever arrived meanwhile and is not already in it."""
+        self.ready = False
+        try:
+            catchup = await db(load_catchup)(self.participant_id, since=since, now=timezone.now())
+        except RoomClosed as closed:
+            await self.close(closed.code)
+            return
+        self.viewer = catchup.viewer
+        await self.send(text_data=catchup.state_text)
+        self.ready = True
+        pending, self.pending = self.pending, []
+        for envelope in pending:
+            if envelope["seq"] is None or envelope["seq"] > catchup.last_seq:
+                await self.deliver(envelope)
+
+    # ------------------------------------------------------------ fan-out (called by the hub)
+
+    async def deliver(self, envelope: Envelope) -> None:
+        if not self.ready:
+            self.pending.append(envelope)
+            return
+        if self.viewer is None or not is_recipient(self.viewer, envelope):
+            return
+        await self.send(text_data=envelope["text"])
+        effect = effect_for(self.viewer, envelope)
+        if effect == "refresh":
+            await self.send_catchup(since=None)
+        elif effect and effect.startswith("close:"):
+            self.ready = False
+            await self.hub.detach(self)
+            await self.close(int(effect.removeprefix("close:")))
+
+    # ------------------------------------------------------------ frames
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.participant_id is None:
+            return
+        if text_data is None:
+            await self.refuse_frame(ActionError("invalid", "Send JSON text frames."), None)
+            return
+        if len(text_data.encode()) > settings.CIRCLE["MAX_FRAME_BYTES"]:
+            await self.refuse_frame(ActionError("too_long", "Frames can be at most 16 KiB."), None)
+            return
+        try:
+            frame = parse_client_frame(text_data)
+        except ActionError as error:
+            await self.refuse_frame(error, error.extra.get("ref"))  # type: ignore[arg-type]
+            return
+        handler = getattr(self, HANDLERS[frame.type])  # type: ignore[attr-defined]
+        try:
+            extra = await handler(frame) or {}
+        except ActionError as error:
+            await self.send(text_data=error_frame(error.code, error.message, frame.ref, **error.extra))
+            return
+        except (DatabaseError, InterfaceError):
+            logger.warning("database unavailable during %s", frame.type)  # type: ignore[attr-defined]
+            await self.send(
+                text_data=error_frame("unavailable", "Not saved: please try again in a moment.", frame.ref)
+            )
+            return
+        if frame.ref is not None:
+            await self.send(text_data=Ack(ref=frame.ref, **extra).model_dump_json())
+
+    async def refuse_frame(self, error: ActionError, ref: str | None) -> None:
+        await self.send(text_data=error_frame(error.code, error.message, ref))
+        now = time.monotonic()
+        self.invalid_frames.append(now)
+        while self.invalid_frames and self.invalid_frames[0] < now - INVALID_FRAME_WINDOW:
+            self.invalid_frames.popleft()
+        if len(self.invalid_frames) > INVALID_FRAME_BURST:
+            await self.close(1008)
+
+    # ------------------------------------------------------------ handlers: anyone in the room
+
+    async def handle_chat_send(self, frame: Any) -> dict[str, Any]:
+        message = await db(chat.do_send_chat)(
+            self.session_id, self.participant_id, frame.text, timezone.now(), to=frame.to
+        )
+        return {"message_id": message.pk, "seq": message.seq}
+
+    async def handle_hand_raise(self, frame: ClientFrame) -> None:
+        await db(facilitation.do_raise_hand)(self.session_id, self.participant_id, timezone.now())
+
+    async def handle_hand_lower(self, frame: ClientFrame) -> None:
+        await db(facilitation.do_lower_hand)(self.session_id, self.participant_id, timezone.now())
+
+    async def handle_floor_yield(self, frame: ClientFrame) -> None:
+        await db(facilitation.do_yield_floor)(self.session_id, self.participant_id, timezone.now())
+
+    # ------------------------------------------------------------ handlers: facilitators (checked in the actions)
+
+    async def handle_session_start(self, frame: ClientFrame) -> None:
+        await db(lifecycle.do_start_session)(self.session_id, self.participant_id, timezone.now())
+
+    async def handle_session_end(self, frame: ClientFrame) -> None:
+        await db(lifecycle.do_end_session)(self.session_id, self.participant_id, timezone.now())
+
+    async def handle_mode_set(self, frame: Any) -> None:
+        await db(facilitation.do_set_mode)(
+            self.session_id, self.participant_id, frame.mode, frame.seconds, timezone.now()
+        )
+
+    async def handle_floor_grant(self, frame: Any) -> None:
+        await db(facilitation.do_grant_floor)(
+            self.session_id, self.participant_id, frame.participant_id, frame.seconds, timezone.now()
+        )
+
+    async def handle_floor_revoke(self, frame: ClientFrame) -> None:
+        await db(facilitation.do_revoke_floor)(self.session_id, self.participant_id, timezone.now())
+
+    async def handle_round_next(self, frame: ClientFrame) -> None:
+        await db(facilitation.do_next_round)(self.session_id, self.participant_id, timezone.now())
+
+    async def handle_hand_clear(self, frame: ClientFrame) -> dict[str, Any]:
+        lowered = await db(facilitation.do_clear_hands)(self.session_id, self.participant_id, timezone.now())
+        return {"lowered": lowered}
+
+    async def handle_prompt_post(self, frame: Any) -> dict[str, Any]:
+        prompt = await db(facilitation.do_post_prompt)(
+            self.session_id,
+            self.participant_id,
+            timezone.now(),
+            prompt_id=frame.prompt_id,
+            category=frame.category,
+            text=frame.text,
+        )
+        return {"prompt_id": prompt.pk}
+
+    async def handle_private_send(self, frame: Any) -> dict[str, Any]:
+        message = await db(chat.do_send_private)(
+            self.session_id, self.participant_id, frame.participant_id, frame.text, timezone.now()
+        )
+        return {"message_id": message.pk, "seq": message.seq}
+
+    async def handle_participant_mute(self, frame: Any) -> None:
+        await db(moderation.do_mute)(
+            self.session_id, self.participant_id, frame.participant_id, frame.minutes, timezone.now()
+        )
+
+    async def handle_participant_unmute(self, frame: Any) -> None:
+        await db(moderation.do_unmute)(self.session_id, self.participant_id, frame.participant_id, timezone.now())
+
+    async def handle_participant_remove(self, frame: Any) -> None:
+        await db(moderation.do_remove_participant)(
+            self.session_id, self.participant_id, frame.participant_id, frame.reason, timezone.now()
+        )
+
+    async def handle_message_remove(self, frame: Any) -> None:
+        await db(moderation.do_remove_message)(
+            self.session_id, self.participant_id, frame.message_id, frame.reason, timezone.now()
+        )
+
+    async def handle_lobby_admit(self, frame: Any) -> None:
+        await db(guests.do_admit_guest)(self.session_id, self.participant_id, frame.participant_id, timezone.now())
+
+    async def handle_lobby_deny(self, frame: Any) -> None:
+        await db(guests.do_deny_guest)(self.session_id, self.participant_id, frame.participant_id, timezone.now())
+
+    async def handle_invite_create(self, frame: Any) -> dict[str, Any]:
+        guest_pass, token = await db(guests.do_create_invite)(
+            self.session_id, self.participant_id, frame.for_participant_id, frame.name, timezone.now()
+        )
+        return {"invite_id": guest_pass.pk, "join_path": guests.join_path(token)}
+
+
+# Frame type -> handler method, spelled out so a grep finds both ends.
+HANDLERS: dict[str, str] = {
+    "chat.send": "handle_chat_send",
+    "private.send": "handle_private_send",
+    "hand.raise": "handle_hand_raise",
+    "hand.lower": "handle_hand_lower",
+    "hand.clear": "handle_hand_clear",
+    "floor.yield": "handle_floor_yield",
+    "session.start": "handle_session_start",
+    "session.end": "handle_session_end",
+    "mode.set": "handle_mode_set",
+    "floor.grant": "handle_floor_grant",
+    "floor.revoke": "handle_floor_revoke",
+    "round.next": "handle_round_next",
+    "prompt.post": "handle_prompt_post",
+    "participant.mute": "handle_participant_mute",
+    "participant.unmute": "handle_participant_unmute",
+    "participant.remove": "handle_participant_remove",
+    "message.remove": "handle_message_remove",
+    "lobby.admit": "handle_lobby_admit",
+    "lobby.deny": "handle_lobby_deny",
+    "invite.create": "handle_invite_create",
+}

@@ -1,0 +1,31 @@
+"""Errors the actions raise; adapters map them to close codes, error frames or exit status."""
+
+from __future__ import annotations
+
+
+class ProvisioningError(Exception):
+    """Bad input to a provisioning command: one clear line, nothing written."""
+
+
+class ActionError(Exception):
+    """A refused client action; `code` is one of the contract's error codes."""
+
+    def __init__(self, code: str, message: str, **extra: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+
+class RoomClosed(Exception):
+    """The person may not be in the room; `code` is the WebSocket close code."""
+
+    def __init__(self, code: int) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+NOT_SIGNED_IN = 4401
+NOT_ON_ROSTER = 4403
+NO_SUCH_SESSION = 4404
+SESSION_ENDED = 4410

@@ -1,0 +1,52 @@
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.actions import do_create_member
+from accounts.models import Member
+from rooms.actions.lifecycle import default_starts_at, do_schedule_session
+from rooms.models import GroupSession
+
+DEMO_PASSWORD = "circle-demo-2026"  # noqa: S105 - printed for the demo on purpose
+DEMO_MEMBERS = [
+    ("dana", "facilitator", "Dana (facilitator)"),
+    ("alex", "patient", "Alex"),
+    ("sam", "patient", "Sam"),
+    ("jordan", "patient", "Jordan"),
+    ("riley", "patient", "Riley"),
+]
+DEMO_SESSIONS = [
+    ("Tuesday evening group", "group", ["alex", "sam", "jordan", "riley"], False),
+    ("Family session", "group", ["alex", "sam"], True),
+    ("Check-in with Alex", "individual", ["alex"], False),
+]
+
+
+class Command(BaseCommand):
+    help = "Seed a demo clinic (idempotent) and print the logins."
+
+    @transaction.atomic
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not settings.DEBUG:
+            self.stderr.write("warning: demo accounts have a published password; do not seed them in production")
+        for username, role, display_name in DEMO_MEMBERS:
+            if not Member.objects.filter(username=username).exists():
+                do_create_member(username, role, display_name, DEMO_PASSWORD)
+        now = timezone.now()
+        for title, kind, patients, allow_guests in DEMO_SESSIONS:
+            if not GroupSession.objects.filter(title=title, status__in=["scheduled", "live"]).exists():
+                do_schedule_session(
+                    title=title,
+                    facilitator="dana",
+                    patients=patients,
+                    kind=kind,
+                    starts_at=default_starts_at(now, 0),
+                    duration_minutes=60,
+                    allow_guests=allow_guests,
+                )
+        self.stdout.write("Demo clinic ready. Sign in at http://127.0.0.1:8000/accounts/login/ with:")
+        for username, role, _ in DEMO_MEMBERS:
+            self.stdout.write(f"  {username:8} {DEMO_PASSWORD}  ({role})")

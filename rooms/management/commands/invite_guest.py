@@ -1,0 +1,19 @@
+from typing import Any
+
+from django.utils import timezone
+
+from rooms.actions.guests import do_invite_by_username, join_path
+from rooms.management.base import ProvisioningCommand
+
+
+class Command(ProvisioningCommand):
+    help = "Invite a family guest for a patient; prints the join path on the last line."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("session_id", type=int)
+        parser.add_argument("--for", dest="patient", required=True, help="the patient's username")
+        parser.add_argument("--name", required=True, help="the guest's name")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        _, token = do_invite_by_username(options["session_id"], options["patient"], options["name"], timezone.now())
+        self.stdout.write(join_path(token))

@@ -1,0 +1,18 @@
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.utils import timezone
+
+from rooms.actions.retention import do_purge_expired
+
+
+class Command(BaseCommand):
+    help = "Apply the retention policy: delete message text older than RETENTION_DAYS."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        report = do_purge_expired(timezone.now(), settings.RETENTION_DAYS)
+        self.stdout.write(
+            f"purged text of {report.messages} messages, {report.audit_texts} audit quotes, "
+            f"{report.guests} guest details (older than {settings.RETENTION_DAYS} days)"
+        )

@@ -1,0 +1,32 @@
+from typing import Any
+
+from django.utils import timezone
+
+from rooms.actions.lifecycle import default_starts_at, do_schedule_session
+from rooms.management.base import ProvisioningCommand
+
+
+class Command(ProvisioningCommand):
+    help = "Schedule a session; prints the new session's id on the last line."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--title", required=True)
+        parser.add_argument("--facilitator", required=True, help="facilitator's username")
+        parser.add_argument("--patients", required=True, help="comma-separated patient usernames")
+        parser.add_argument("--kind", choices=["group", "individual"], default="group")
+        parser.add_argument("--starts-in", type=int, default=0, metavar="MINUTES")
+        parser.add_argument("--duration", type=int, default=60, metavar="MINUTES")
+        parser.add_argument("--allow-guests", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        patients = [name.strip() for name in options["patients"].split(",") if name.strip()]
+        session = do_schedule_session(
+            title=options["title"],
+            facilitator=options["facilitator"],
+            patients=patients,
+            kind=options["kind"],
+            starts_at=default_starts_at(timezone.now(), options["starts_in"]),
+            duration_minutes=options["duration"],
+            allow_guests=options["allow_guests"],
+        )
+        self.stdout.write(str(session.pk))

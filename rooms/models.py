@@ -1,0 +1,182 @@
+"""The room's shared state. Written only by rooms.actions (and the other apps' actions)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import models
+
+
+class Kind(models.TextChoices):
+    GROUP = "group", "Group"
+    INDIVIDUAL = "individual", "Individual"
+
+
+class Status(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    LIVE = "live", "Live"
+    ENDED = "ended", "Ended"
+
+
+class Mode(models.TextChoices):
+    OPEN = "open", "Open"
+    MODERATED = "moderated", "Moderated"
+    ROUND = "round", "Round"
+
+
+class ParticipantRole(models.TextChoices):
+    FACILITATOR = "facilitator", "Facilitator"
+    PATIENT = "patient", "Patient"
+    GUEST = "guest", "Guest"
+
+
+class GroupSession(models.Model):
+    """One scheduled group (or individual) session and its live room state.
+
+    The row is also the room's lock: every action that changes who may speak
+    or allocates a message `seq` locks it first (select_for_update), so workers
+    agree on one floor, one queue and one sequence.
+    """
+
+    title = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.GROUP)
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveIntegerField(default=60)
+    allow_guests = models.BooleanField(default=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SCHEDULED)
+    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.MODERATED)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    last_seq = models.PositiveBigIntegerField(default=0)
+    floor_holder = models.ForeignKey(
+        "rooms.Participant", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    floor_expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    floor_granted_at = models.DateTimeField(null=True, blank=True)
+    round_seconds = models.PositiveIntegerField(null=True, blank=True)
+    current_prompt = models.ForeignKey(
+        "facilitator.Prompt", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    slowmode_seconds = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.starts_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def ends_at(self) -> datetime:
+        return self.starts_at + timedelta(minutes=self.duration_minutes)
+
+
+class Participant(models.Model):
+    """One person in one session: a rostered member or an invited guest."""
+
+    session = models.ForeignKey(GroupSession, on_delete=models.CASCADE, related_name="participants")
+    member = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="participations"
+    )
+    role = models.CharField(max_length=16, choices=ParticipantRole.choices)
+    display_name = models.CharField(max_length=60)
+    roster_position = models.PositiveIntegerField(default=0)
+    guest_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="guests")
+    relationship = models.CharField(max_length=20, blank=True)
+    admitted = models.BooleanField(default=True)
+    muted = models.BooleanField(default=False)
+    muted_until = models.DateTimeField(null=True, blank=True)
+    hand_raised_at = models.DateTimeField(null=True, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    # Set when the person's last connection closes; cleared when they return.
+    offline_since = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["roster_position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "member"], condition=models.Q(member__isnull=False), name="one_participant_per_member"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} ({self.role}) in session {self.session_id}"
+
+    def is_muted(self, now: datetime) -> bool:
+        return self.muted and (self.muted_until is None or self.muted_until > now)
+
+
+class GuestAdmission(models.Model):
+    """A span of messages a guest may see: after `from_seq`, up to `until_seq` when sent back to the lobby."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="admissions")
+    from_seq = models.PositiveBigIntegerField()
+    until_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    admitted_at = models.DateTimeField()
+    returned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["from_seq"]
+
+
+class Audience(models.TextChoices):
+    ROOM = "room", "Everyone in the room"
+    FACILITATORS = "facilitators", "Facilitators only"
+    PRIVATE = "private", "One participant and the facilitators"
+
+
+class Message(models.Model):
+    session = models.ForeignKey(GroupSession, on_delete=models.CASCADE, related_name="messages")
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveBigIntegerField()
+    text = models.TextField()
+    html = models.TextField()
+    sent_at = models.DateTimeField()
+    prompt = models.ForeignKey("facilitator.Prompt", null=True, blank=True, on_delete=models.SET_NULL)
+    audience = models.CharField(max_length=16, choices=Audience.choices, default=Audience.ROOM)
+    recipient = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.CASCADE, related_name="private_messages"
+    )
+    removed_at = models.DateTimeField(null=True, blank=True)
+    text_purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["seq"]
+        constraints = [models.UniqueConstraint(fields=["session", "seq"], name="unique_seq_per_session")]
+        indexes = [models.Index(fields=["participant", "sent_at"], name="message_sender_recent")]
+
+
+class Connection(models.Model):
+    """One open WebSocket: presence is "has at least one row", across every worker.
+
+    Each worker refreshes `seen_at` for its own rows; rows of a dead worker go
+    stale and the sweep in the surviving workers removes them.
+    """
+
+    id = models.CharField(primary_key=True, max_length=32)
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="connections")
+    worker_id = models.CharField(max_length=32, db_index=True)
+    opened_at = models.DateTimeField()
+    seen_at = models.DateTimeField(db_index=True)
+
+
+class GuestPass(models.Model):
+    """A one-time family invitation. Only a hash of the token is stored."""
+
+    session = models.ForeignKey(GroupSession, on_delete=models.CASCADE, related_name="guest_passes")
+    for_participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="invitations")
+    name = models.CharField(max_length=60)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations_sent"
+    )
+    redeemed_at = models.DateTimeField(null=True, blank=True)
+    guest = models.OneToOneField(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="guest_pass"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    declined = models.BooleanField(default=False)
+    consent_accepted_at = models.DateTimeField(null=True, blank=True)

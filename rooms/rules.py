@@ -1,0 +1,132 @@
+"""Who may do what in a room, as pure functions over plain data.
+
+No database, no Channels: the actions load the data, call these with an
+explicit `now`, and raise the returned error code. Tested in tests/test_rules_*.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+@dataclass(frozen=True, slots=True)
+class RoomView:
+    status: str  # scheduled | live | ended
+    mode: str  # open | moderated | round
+    floor_holder_id: int | None
+    floor_expires_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerView:
+    participant_id: int
+    role: str  # facilitator | patient | guest
+    admitted: bool
+    muted: bool
+    removed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    code: str
+    message: str
+    retry_after: float | None = None
+
+
+def current_floor_holder(room: RoomView, now: datetime) -> int | None:
+    """The holder, or None once the deadline has passed (even before the sweep clears it)."""
+    if room.floor_holder_id is None:
+        return None
+    if room.floor_expires_at is not None and room.floor_expires_at <= now:
+        return None
+    return room.floor_holder_id
+
+
+def text_refusal(text: str, max_chars: int) -> Refusal | None:
+    stripped = text.strip()
+    if not stripped:
+        return Refusal("invalid", "The message is empty.")
+    if len(stripped) > max_chars:
+        return Refusal("too_long", f"Messages can be at most {max_chars} characters ({len(stripped)} sent).")
+    return None
+
+
+def presence_refusal(speaker: SpeakerView) -> Refusal | None:
+    """Refusals that apply to anything a participant does in the room."""
+    if speaker.removed:
+        return Refusal("not_allowed", "You were removed from this session.")
+    if speaker.role == "guest" and not speaker.admitted:
+        return Refusal("not_admitted", "Please wait until a facilitator lets you in.")
+    return None
+
+
+def chat_refusal(room: RoomView, speaker: SpeakerView, now: datetime, *, private: bool = False) -> Refusal | None:
+    """May this participant send a chat message now? (The contract's Rules: status, modes, floor, mute.)
+
+    `private` is the private line to the facilitators: it needs no floor, so a
+    patient can always reach the facilitators, but mute and status still apply.
+    """
+    refused = presence_refusal(speaker)
+    if refused:
+        return refused
+    if room.status == "ended":
+        return Refusal("not_live", "This session has ended.")
+    if speaker.role == "facilitator":
+        return None
+    if room.status != "live":
+        return Refusal("not_live", "The session has not started yet.")
+    if speaker.muted:
+        return Refusal("muted", "A facilitator has muted you for now.")
+    if private:
+        return None
+    holds_floor = current_floor_holder(room, now) == speaker.participant_id
+    if speaker.role == "guest":
+        return None if holds_floor else Refusal("no_floor", "Guests can write when a facilitator gives them the floor.")
+    if room.mode == "open" or holds_floor:
+        return None
+    return Refusal("no_floor", "Raise your hand and the facilitator will give you the floor.")
+
+
+def rate_refusal(
+    recent_sends: Sequence[datetime],
+    now: datetime,
+    *,
+    limit: int,
+    window_seconds: int,
+    slowmode_seconds: int = 0,
+) -> Refusal | None:
+    """At most `limit` sends in any `window_seconds`; with slow mode, one per `slowmode_seconds`.
+
+    `recent_sends` are the participant's accepted sends, newest last; refused
+    sends are not counted, so a refused burst does not extend the wait.
+    """
+    window_start = now - timedelta(seconds=window_seconds)
+    in_window = [sent for sent in recent_sends if sent > window_start]
+    if len(in_window) >= limit:
+        oldest_that_counts = in_window[-limit]
+        wait = (oldest_that_counts + timedelta(seconds=window_seconds) - now).total_seconds()
+        return Refusal(
+            "rate_limited", f"You can send {limit} messages every {window_seconds} seconds.", round(max(wait, 0), 1)
+        )
+    if slowmode_seconds and recent_sends:
+        wait = (recent_sends[-1] + timedelta(seconds=slowmode_seconds) - now).total_seconds()
+        if wait > 0:
+            return Refusal("rate_limited", f"Slow mode: please wait {wait:.0f} seconds.", round(wait, 1))
+    return None
+
+
+def hand_refusal(room: RoomView, speaker: SpeakerView) -> Refusal | None:
+    refused = presence_refusal(speaker)
+    if refused:
+        return refused
+    if room.status == "ended":
+        return Refusal("not_live", "This session has ended.")
+    if speaker.muted:
+        return Refusal("muted", "A facilitator has muted you for now.")
+    return None
+
+
+def default_mode(kind: str) -> str:
+    return "open" if kind == "individual" else "moderated"

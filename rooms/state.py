@@ -1,0 +1,86 @@
+"""Builds `session.state` for one connection: the catch-up read after (re)connecting."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+
+from facilitator.rules import RosterSeat, next_in_round
+from rooms.broadcast import Viewer
+from rooms.errors import NOT_ON_ROSTER, RoomClosed
+from rooms.models import GroupSession, GuestAdmission, Participant
+from rooms.schemas import RoundOut, SessionState
+from rooms.serializers import floor_out, message_out, participant_out, prompt_out, session_out, with_online
+from rooms.visibility import recent_visible
+
+
+def round_seats(participants: list[Participant], online: dict[int, bool]) -> list[RosterSeat]:
+    return [
+        RosterSeat(p.pk, p.roster_position, online[p.pk])
+        for p in participants
+        if p.role == "patient" and p.removed_at is None
+    ]
+
+
+def round_view(session: GroupSession, seats: list[RosterSeat]) -> RoundOut | None:
+    if session.mode != "round":
+        return None
+    holder = session.floor_holder_id
+    position = next((s.position for s in seats if s.participant_id == holder), None)
+    upcoming = next_in_round(seats, position) if holder is not None else None
+    return RoundOut(holder=holder, next=upcoming.participant_id if upcoming else None, seconds=session.round_seconds)
+
+
+def build_session_state(viewer: Participant, *, since: int | None, now: datetime) -> SessionState:
+    session = GroupSession.objects.select_related("current_prompt").get(pk=viewer.session_id)
+    everyone = list(
+        with_online(Participant.objects.filter(session=session, removed_at__isnull=True)).select_related("guest_of")
+    )
+    online = {p.pk: p.is_online for p in everyone}  # type: ignore[attr-defined]
+    is_facilitator = viewer.role == "facilitator"
+    # People in the lobby are not in the room yet: only facilitators see them.
+    shown = [p for p in everyone if p.admitted or is_facilitator or p.pk == viewer.pk]
+    queue = sorted((p for p in everyone if p.hand_raised_at is not None), key=lambda p: (p.hand_raised_at, p.pk))
+    me = next((p for p in everyone if p.pk == viewer.pk), viewer)
+    circle = settings.CIRCLE
+    messages = recent_visible(
+        viewer, since=since, state_limit=circle["STATE_MESSAGE_LIMIT"], since_limit=circle["SINCE_MESSAGE_LIMIT"]
+    )
+    return SessionState(
+        session=session_out(session),
+        me=participant_out(me, online=True, now=now),
+        participants=[participant_out(p, now=now) for p in shown],
+        floor=floor_out(session, now),
+        queue=[p.pk for p in queue],
+        prompt=prompt_out(session.current_prompt) if session.current_prompt else None,
+        messages=[message_out(m) for m in messages],
+        round=round_view(session, round_seats(everyone, online)),
+        crisis_resources=circle["CRISIS_RESOURCES"] if is_facilitator else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Catchup:
+    """What a connection needs after (re)connecting or being admitted."""
+
+    viewer: Viewer
+    state_text: str
+    last_seq: int  # every message up to here is in the state or not visible to this viewer
+
+
+def load_catchup(participant_id: int, *, since: int | None, now: datetime) -> Catchup:
+    participant = Participant.objects.select_related("guest_of", "session").get(pk=participant_id)
+    if participant.removed_at is not None:
+        raise RoomClosed(NOT_ON_ROSTER)
+    visible_after = 0
+    if participant.role == "guest":
+        current = GuestAdmission.objects.filter(participant=participant, until_seq__isnull=True).last()
+        visible_after = current.from_seq if current else participant.session.last_seq
+    viewer = Viewer(participant.pk, participant.role, participant.admitted, visible_after)
+    state = build_session_state(participant, since=since, now=now)
+    # The session row was read before the messages, so a message committed in
+    # between is either in the state (its seq counts) or will arrive live.
+    cutoff = max([participant.session.last_seq, *(m.seq for m in state.messages)])
+    return Catchup(viewer, state.model_dump_json(), cutoff)

@@ -1,0 +1,129 @@
+"""HTTP pages: thin adapters over the actions and read helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.db import connection
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from rooms.actions.guests import RELATIONSHIPS, PassGone, PassUnknown, check_pass_usable, do_redeem_pass, find_pass
+from rooms.models import GroupSession, Participant
+from rooms.ws_auth import GUEST_SESSION_KEY
+
+logger = logging.getLogger(__name__)
+
+
+def guest_of_request(request: HttpRequest) -> dict[str, int] | None:
+    guest = request.session.get(GUEST_SESSION_KEY)
+    return guest if isinstance(guest, dict) else None
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    participations = (
+        Participant.objects.filter(member=request.user, removed_at__isnull=True)
+        .select_related("session")
+        .order_by("session__starts_at")
+    )
+    sessions = [p.session for p in participations]
+    return render(
+        request,
+        "rooms/dashboard.html",
+        {
+            "live": [s for s in sessions if s.status == "live"],
+            "upcoming": [s for s in sessions if s.status == "scheduled"],
+            "ended": [s for s in sessions if s.status == "ended"][-10:],
+        },
+    )
+
+
+def room(request: HttpRequest, session_id: int) -> HttpResponse:
+    """The live room page; who may actually enter is decided again by the WebSocket."""
+    session = GroupSession.objects.filter(pk=session_id).first()
+    if session is None:
+        raise Http404("No such session.")
+    guest = guest_of_request(request)
+    if request.user.is_authenticated:
+        participant = Participant.objects.filter(session=session, member=request.user).first()
+    elif guest is not None and guest.get("session_id") == session.pk:
+        participant = Participant.objects.filter(pk=guest["participant_id"], session=session).first()
+    else:
+        return redirect(f"/accounts/login/?next=/sessions/{session_id}/")
+    if participant is None or participant.removed_at is not None:
+        return render(request, "rooms/not_on_roster.html", {"session": session}, status=403)
+    return render(request, "rooms/room.html", {"session": session, "participant": participant})
+
+
+class JoinForm(forms.Form):
+    display_name = forms.CharField(max_length=60, label="Your name, as the group will see it")
+    relationship = forms.ChoiceField(
+        choices=[(r, r.capitalize()) for r in RELATIONSHIPS], initial="other", required=False
+    )
+    accept_rules = forms.BooleanField(
+        required=True, label="I will keep what is shared in this group confidential."
+    )
+
+
+def join(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        guest_pass = find_pass(token)
+        check_pass_usable(guest_pass)
+    except PassUnknown:
+        raise Http404("This invitation link is not valid.") from None
+    except PassGone:
+        return render(request, "rooms/join_gone.html", status=410)
+    form = JoinForm(request.POST or None, initial={"display_name": guest_pass.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            guest = do_redeem_pass(
+                token, form.cleaned_data["display_name"], form.cleaned_data["relationship"] or "other", timezone.now()
+            )
+        except PassGone:
+            return render(request, "rooms/join_gone.html", status=410)
+        # A fresh session: a guest cookie opens this one room and nothing else.
+        request.session.flush()
+        request.session[GUEST_SESSION_KEY] = {"participant_id": guest.pk, "session_id": guest.session_id}
+        request.session.set_expiry(guest.session.ends_at + (guest.session.ends_at - guest.session.starts_at))
+        return redirect(f"/sessions/{guest.session_id}/")
+    return render(request, "rooms/join.html", {"form": form, "guest_pass": guest_pass})
+
+
+def database_answers() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        return cursor.fetchone() == (1,)
+
+
+async def channel_layer_answers() -> bool:
+    layer = get_channel_layer()
+    channel = await layer.new_channel("healthz.")
+    await layer.send(channel, {"type": "healthz.ping"})
+    reply = await layer.receive(channel)
+    return reply.get("type") == "healthz.ping"
+
+
+@require_GET
+async def healthz(request: HttpRequest) -> JsonResponse:
+    checks: dict[str, Any] = {}
+    try:
+        checks["database"] = await asyncio.wait_for(sync_to_async(database_answers, thread_sensitive=False)(), 3)
+    except Exception:
+        logger.warning("healthz: database check failed", exc_info=True)
+        checks["database"] = False
+    try:
+        checks["channel_layer"] = await asyncio.wait_for(channel_layer_answers(), 3)
+    except Exception:
+        logger.warning("healthz: channel layer check failed", exc_info=True)
+        checks["channel_layer"] = False
+    healthy = all(checks.values())
+    return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)

@@ -1,0 +1,180 @@
+"""Shared fixtures: named people (healthchecks style), sessions, and WebSocket clients."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from channels.layers import get_channel_layer
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import Member
+from rooms.actions.lifecycle import do_schedule_session
+from rooms.hub import stop_hub
+from rooms.models import GroupSession, Participant
+from tests.services import require_services
+
+PASSWORD = "a-long-test-password-1"
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("services"):
+        require_services()
+
+
+def make_member(username: str, role: str, display_name: str) -> Member:
+    return Member.objects.create_user(username=username, password=PASSWORD, role=role, display_name=display_name)
+
+
+@pytest.fixture
+def dana(db: None) -> Member:
+    return make_member("dana", "facilitator", "Dana")
+
+
+@pytest.fixture
+def alex(db: None) -> Member:
+    return make_member("alex", "patient", "Alex")
+
+
+@pytest.fixture
+def sam(db: None) -> Member:
+    return make_member("sam", "patient", "Sam")
+
+
+@pytest.fixture
+def jordan(db: None) -> Member:
+    return make_member("jordan", "patient", "Jordan")
+
+
+@pytest.fixture
+def riley(db: None) -> Member:
+    return make_member("riley", "patient", "Riley")
+
+
+@pytest.fixture
+def outsider(db: None) -> Member:
+    return make_member("casey", "patient", "Casey")
+
+
+@pytest.fixture
+def group(dana: Member, alex: Member, sam: Member, jordan: Member, riley: Member) -> GroupSession:
+    """A scheduled group: Dana facilitates Alex, Sam, Jordan and Riley (in that roster order)."""
+    return do_schedule_session(
+        title="Tuesday group",
+        facilitator="dana",
+        patients=["alex", "sam", "jordan", "riley"],
+        starts_at=timezone.now(),
+        allow_guests=True,
+    )
+
+
+@pytest.fixture
+def live_group(group: GroupSession) -> GroupSession:
+    GroupSession.objects.filter(pk=group.pk).update(status="live", started_at=timezone.now())
+    group.refresh_from_db()
+    return group
+
+
+def participant(session: GroupSession, member: Member) -> Participant:
+    return Participant.objects.get(session=session, member=member)
+
+
+async def pid(session: GroupSession, member: Member) -> int:
+    """The participant id of `member` in `session` (for async tests)."""
+    found = await Participant.objects.aget(session=session, member=member)
+    return found.pk
+
+
+def cookie_for(member: Member) -> str:
+    client = Client()
+    client.force_login(member)
+    return f"sessionid={client.cookies['sessionid'].value}"
+
+
+class Peer:
+    """One WebSocket client in a consumer test, with helpers that keep tests short."""
+
+    def __init__(self, communicator: WebsocketCommunicator) -> None:
+        self.communicator = communicator
+        self.state: dict[str, Any] = {}
+
+    async def send(self, **frame: Any) -> None:
+        await self.communicator.send_to(text_data=json.dumps(frame))
+
+    async def receive(self, timeout: float = 3) -> dict[str, Any]:
+        return json.loads(await self.communicator.receive_from(timeout=timeout))
+
+    async def receive_type(self, frame_type: str, timeout: float = 3) -> dict[str, Any]:
+        """Skip other frames until one of `frame_type` arrives."""
+        while True:
+            frame = await self.receive(timeout)
+            if frame["type"] == frame_type:
+                return frame
+
+    async def request(self, frame_type: str, **fields: Any) -> dict[str, Any]:
+        """Send with a ref and return its ack or error (other frames on the way are skipped)."""
+        ref = f"r{id(fields)}-{frame_type}"
+        await self.send(type=frame_type, ref=ref, **fields)
+        while True:
+            frame = await self.receive()
+            if frame["type"] in {"ack", "error"} and frame.get("ref") == ref:
+                return frame
+
+    async def nothing_more(self, timeout: float = 0.3) -> bool:
+        return await self.communicator.receive_nothing(timeout=timeout)
+
+    async def close(self) -> None:
+        await self.communicator.disconnect()
+
+
+ConnectFn = Callable[..., Any]
+
+
+@pytest.fixture
+async def connect(transactional_db: None) -> AsyncIterator[ConnectFn]:
+    """connect(cookie, session_id, since=None, origin=...) -> (Peer, close_code or None)."""
+    from config.asgi import application
+
+    peers: list[Peer] = []
+
+    async def _connect(
+        who: Member | str | None, session_id: int, *, since: int | None = None, origin: str | None = "http://localhost"
+    ) -> tuple[Peer, int | None]:
+        """`who`: a member (logged in for the test), a raw Cookie header, or None."""
+        cookie = await sync_to_async(cookie_for)(who) if isinstance(who, Member) else who
+        path = f"/ws/sessions/{session_id}/" + (f"?since={since}" if since is not None else "")
+        headers = []
+        if cookie:
+            headers.append((b"cookie", cookie.encode()))
+        if origin:
+            headers.append((b"origin", origin.encode()))
+        communicator = WebsocketCommunicator(application, path, headers=headers)
+        connected, _ = await communicator.connect(timeout=5)
+        peer = Peer(communicator)
+        peers.append(peer)
+        if not connected:
+            return peer, 403
+        first = await communicator.receive_output(timeout=5)
+        if first["type"] == "websocket.close":
+            return peer, first.get("code")
+        peer.state = json.loads(first["text"])
+        return peer, None
+
+    yield _connect
+    for peer in peers:
+        try:
+            await peer.communicator.disconnect(timeout=2)
+        except Exception:  # noqa: S110 - already closed by the server
+            pass
+    await stop_hub()
+    await get_channel_layer().flush()
+
+
+def minutes_ago(minutes: float) -> Any:
+    return timezone.now() - timedelta(minutes=minutes)

@@ -1,0 +1,14 @@
+"""Settings for the test run: production settings with a throwaway key.
+
+DEBUG stays off, as in production; only the key (which a real deployment must
+set) gets a test value.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+
+from config.settings import *  # noqa: E402, F403
+
+# Hashing a password costs ~0.3 s by design; tests create many members.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S105 - tests only
