@@ -66,7 +66,8 @@ def database_from_url(url: str, *, default_sqlite_path: str) -> dict[str, object
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
             # A file, not :memory:: tests reach the database from several threads.
-            "TEST": {"NAME": f"{path}.test"},
+            # One per test process, so parallel runs on one machine do not collide.
+            "TEST": {"NAME": f"{path}.test-{os.getpid()}"},
         }
     if parsed.scheme in {"postgres", "postgresql", "pgsql"}:
         options: dict[str, object] = {
@@ -86,13 +87,14 @@ def database_from_url(url: str, *, default_sqlite_path: str) -> dict[str, object
             "PORT": str(parsed.port or ""),
             "CONN_MAX_AGE": 0,
             "OPTIONS": options,
+            "TEST": {"NAME": f"test_{unquote(parsed.path.lstrip('/')) or 'circle'}_{os.getpid()}"},
         }
     raise ImproperlyConfigured(
         f"DATABASE_URL must start with sqlite:/// or postgres://, not {parsed.scheme or url!r}://"
     )
 
 
-def channel_layers_from_url(url: str, *, encryption_key: str = "") -> dict[str, object]:
+def channel_layers_from_url(url: str, *, encryption_key: str = "", prefix: str = "circle") -> dict[str, object]:
     """REDIS_URL set: channels-redis shared by every worker; unset: one process, in memory."""
     if not url:
         return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
@@ -110,6 +112,8 @@ def channel_layers_from_url(url: str, *, encryption_key: str = "") -> dict[str, 
         # Group membership is refreshed by each worker's heartbeat, so a dead
         # worker's subscriptions lapse within this many seconds.
         "group_expiry": 3600,
+        # Several Circle installations (or test runs) may share one Redis.
+        "prefix": prefix,
     }
     if encryption_key:
         config["symmetric_encryption_keys"] = [encryption_key]

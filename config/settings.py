@@ -73,7 +73,11 @@ TEMPLATES = [
 DATABASES = {"default": database_from_url(env_str("DATABASE_URL"), default_sqlite_path=str(BASE_DIR / "db.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CHANNEL_LAYERS = channel_layers_from_url(env_str("REDIS_URL"), encryption_key=env_str("CHANNEL_LAYER_KEY"))
+CHANNEL_LAYERS = channel_layers_from_url(
+    env_str("REDIS_URL"),
+    encryption_key=env_str("CHANNEL_LAYER_KEY"),
+    prefix=env_str("CHANNEL_LAYER_PREFIX", "circle"),
+)
 
 AUTH_USER_MODEL = "accounts.Member"
 LOGIN_URL = "/accounts/login/"

@@ -1,0 +1,46 @@
+"""chat.send: fan-out, ref replies, the limits, seq and ?since=."""
+
+import pytest
+
+from rooms.models import GroupSession
+from tests.conftest import pid
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_open_mode_chat_reaches_everyone_with_ack(connect, live_group, dana, alex, sam):
+    await GroupSession.objects.filter(pk=live_group.pk).aupdate(mode="open")
+    dana_peer, _ = await connect(dana, live_group.pk)
+    alex_peer, _ = await connect(alex, live_group.pk)
+    sam_peer, _ = await connect(sam, live_group.pk)
+    reply = await alex_peer.request("chat.send", text="I went for a walk instead <b>today</b>")
+    assert reply["type"] == "ack"
+    assert reply["seq"] == 1
+    for peer in (dana_peer, sam_peer):
+        message = await peer.receive_type("chat.message")
+        assert message["seq"] == 1
+        assert message["participant_id"] == await pid(live_group, alex)
+        assert message["display_name"] == "Alex" and message["role"] == "patient"
+        assert message["text"] == "I went for a walk instead <b>today</b>"
+        assert message["html"] == "I went for a walk instead &lt;b&gt;today&lt;/b&gt;"
+
+
+async def test_moderated_mode_patient_without_floor_gets_no_floor(connect, live_group, alex):
+    alex_peer, _ = await connect(alex, live_group.pk)
+    reply = await alex_peer.request("chat.send", text="hello")
+    assert reply["type"] == "error" and reply["code"] == "no_floor"
+
+
+async def test_before_live_only_facilitators_chat(connect, group, dana, alex):
+    alex_peer, _ = await connect(alex, group.pk)
+    dana_peer, _ = await connect(dana, group.pk)
+    assert (await alex_peer.request("chat.send", text="hi"))["code"] == "not_live"
+    assert (await dana_peer.request("chat.send", text="Welcome, we start soon"))["type"] == "ack"
+
+
+async def test_reconnect_with_since_gets_everything_after(connect, live_group, dana, alex):
+    dana_peer, _ = await connect(dana, live_group.pk)
+    for n in range(1, 5):
+        await dana_peer.request("chat.send", text=f"note {n}")
+    alex_peer, _ = await connect(alex, live_group.pk, since=2)
+    assert [m["seq"] for m in alex_peer.state["messages"]] == [3, 4]
