@@ -15,7 +15,16 @@ from django.db import connection, transaction
 from facilitator.models import Prompt
 from facilitator.rules import RosterSeat, floor_deadline, next_in_round
 from moderation.audit import record
-from rooms.actions import check_facilitator, check_not_ended, load_actor, load_target, lock_room, refuse, room_view, speaker_view
+from rooms.actions import (
+    check_facilitator,
+    check_not_ended,
+    load_actor,
+    load_target,
+    lock_room,
+    refuse,
+    room_view,
+    speaker_view,
+)
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import ActionError
 from rooms.models import GroupSession, Mode, Participant

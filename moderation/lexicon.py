@@ -84,6 +84,7 @@ Decisions (documented, tested in tests/test_lexicon.py)
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -289,11 +290,19 @@ _RELAPSE_ONLY_NEGATIONS = ("no", "of", "avoid", "avoided", "avoiding", "used to"
 
 
 def _guard(words: tuple[str, ...]) -> str:
-    return "".join(f"(?<!{re.escape(w)} )" for w in words)
+    """Negative lookbehinds, one per word length (fixed width is required)."""
+    by_len: dict[int, list[str]] = {}
+    for w in words:
+        by_len.setdefault(len(w) + 1, []).append(re.escape(w + " "))
+    return "".join(f"(?<!{'|'.join(ws)})" for ws in by_len.values())
 
 
-def _fuzzy(phrase: str) -> str:
-    """Compile the phrase syntax described above into a plain regex."""
+def _fuzzy(phrase: str) -> list[str]:
+    """Compile the phrase syntax described above into a list of regex pieces.
+
+    A letter piece is "x+"; other simple atoms are separators, "'?", escapes
+    and classes; anything else (groups, lookarounds, quantifiers) is copied.
+    """
     out: list[str] = []
     i, n = 0, len(phrase)
     while i < n:
@@ -320,10 +329,8 @@ def _fuzzy(phrase: str) -> str:
             i = j + 1
             continue
         if c == "'":
-            out.append("'?")
-            i += 1
-            continue
-        if c == "\\":
+            atom, i = "'?", i + 1
+        elif c == "\\":
             atom, i = phrase[i : i + 2], i + 2
         elif c == "[":
             j = phrase.index("]", i + 1)
@@ -342,12 +349,81 @@ def _fuzzy(phrase: str) -> str:
         if i < n and phrase[i] in "?*+{":
             atom = f"(?:{atom})"
         out.append(atom)
-    return "".join(out)
+    return out
+
+
+def _split_top(s: str) -> list[str]:
+    """Split a group body on its top-level "|"."""
+    parts, depth, cur = [], 0, []
+    for ch in s:
+        if ch == "|" and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+            continue
+        depth += (ch == "(") - (ch == ")")
+        cur.append(ch)
+    parts.append("".join(cur))
+    return parts
+
+
+def _expand(phrase: str) -> list[str]:
+    """Distribute a leading "(a|b) rest" into "a rest", "b rest" (recursively)."""
+    if not phrase.startswith("(") or phrase.startswith("(?"):
+        return [phrase]
+    depth = 0
+    for j, ch in enumerate(phrase):
+        depth += (ch == "(") - (ch == ")")
+        if depth == 0:
+            break
+    rest = phrase[j + 1 :]
+    assert not rest.startswith(("?", "*", "+", "{")), phrase  # noqa: S101
+    return [e for alt in _split_top(phrase[1:j]) for e in _expand(alt + rest)]
+
+
+_SIMPLE_PIECE = re.compile(r"[a-z]\+|\[\\W_\][+*]|'\?|\\.|[0-9]")
+
+
+class _Trie:
+    __slots__ = ("children", "tails")
+
+    def __init__(self) -> None:
+        self.children: dict[str, _Trie] = {}
+        self.tails: list[str] = []
+
+    def add(self, pieces: list[str]) -> None:
+        node = self
+        for k, piece in enumerate(pieces):
+            if not _SIMPLE_PIECE.fullmatch(piece):
+                node.tails.append("".join(pieces[k:]))
+                return
+            node = node.children.setdefault(piece, _Trie())
+        node.tails.append("")
+
+    def regex(self) -> str:
+        # A letter is emitted as "xx*" (same as "x+") so that every branch
+        # starts with a literal: CPython's re then skips a non-matching
+        # branch in one comparison. Shared prefixes are merged (trie), which
+        # is what keeps ~1,000 phrases fast.
+        alts = [
+            (p[0] + p[0] + "*" if p[1:] == "+" and p[0].isalpha() else p) + child.regex()
+            for p, child in self.children.items()
+        ]
+        alts += [t if "|" not in t else f"(?:{t})" for t in self.tails if t]
+        if "" in self.tails:
+            alts.append("")
+        if len(alts) == 1:
+            return alts[0]
+        return "(?:" + "|".join(alts) + ")"
 
 
 def _group(kind: str, phrases: list[str], raw: list[str], guard: str = "") -> str:
-    alts = "|".join([_fuzzy(p) for p in phrases] + raw)
-    return f"(?P<{kind}>{guard}(?:{alts})(?![a-z0-9]|'[a-z]))"
+    trie = _Trie()
+    for phrase in phrases:
+        for variant in _expand(phrase):
+            trie.add(_fuzzy(variant))
+    for pattern in raw:
+        trie.tails.append(pattern)
+    return f"(?P<{kind}>{guard}{trie.regex()}(?![a-z0-9]|'[a-z]))"
 
 
 _GROUPS = {
@@ -367,14 +443,16 @@ _RANK = {k: r for r, k in enumerate(KINDS)}
 _APOSTROPHES = str.maketrans({c: "'" for c in "\u2018\u2019\u201b\u02bc\u02bb\u2032\u00b4\u0060\uff07"})
 _LEET = str.maketrans("013457@$", "oieastas")
 _ASCII_OR_NOT_RE = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]+")
-_LEET_TOKEN_RE = re.compile(
-    r"(?<![a-z0-9@$])(?=[a-z0-9@$]*[a-z])(?=[a-z0-9@$]*[013457@$])[a-z0-9@$]+"
-)
+_LEET_CHAR_RE = re.compile(r"[013457@$]")
+_TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$")
 _LEET_BANG_RE = re.compile(r"(?<=[a-z])[!|](?=[a-z])")
 _SPACES_RE = re.compile(r"\s{2,}|[^\S ]")
 _REPEATS_RE = re.compile(r"([^\W\d_])\1{2,}")
+_ASCII_REPEATS_RE = re.compile(r"([a-z])\1\1")
+_ASCII_SPACES_RE = re.compile(r"[\t\n\r\f\v]|  ")
 
 
+@functools.lru_cache(maxsize=4096)
 def _fold_char(ch: str) -> str:
     """Normalise one non-ASCII character (may return 0, 1 or more chars)."""
     ch = ch.translate(_APOSTROPHES)
@@ -410,6 +488,30 @@ def _sub_mapped(rx: re.Pattern[str], repl, s: str, idx: list[int] | None):
     return "".join(parts), new_idx
 
 
+def _deleet(s: str) -> str:
+    """Translate leet characters inside tokens that also contain a letter."""
+    chars: list[str] | None = None
+    done = 0
+    n = len(s)
+    for m in _LEET_CHAR_RE.finditer(s):
+        i = m.start()
+        if i < done:
+            continue
+        a = i
+        while a > 0 and s[a - 1] in _TOKEN_CHARS:
+            a -= 1
+        b = i + 1
+        while b < n and s[b] in _TOKEN_CHARS:
+            b += 1
+        done = b
+        token = s[a:b]
+        if any("a" <= c <= "z" for c in token):
+            if chars is None:
+                chars = list(s)
+            chars[a:b] = token.translate(_LEET)
+    return s if chars is None else "".join(chars)
+
+
 def _normalise(text: str) -> tuple[str, list[int] | None]:
     """Return (normalised text, map normalised index -> original index).
 
@@ -433,11 +535,16 @@ def _normalise(text: str) -> tuple[str, list[int] | None]:
                     parts.append(folded)
                     idx.extend([a + k] * len(folded))
         s = "".join(parts)
-    # Leetspeak: length-preserving, so the map is unchanged.
-    s = _LEET_TOKEN_RE.sub(lambda m: m.group().translate(_LEET), s)
-    s = _LEET_BANG_RE.sub("i", s)
-    s, idx = _sub_mapped(_SPACES_RE, lambda m: " ", s, idx)
-    s, idx = _sub_mapped(_REPEATS_RE, lambda m: m.group(1) * 2, s, idx)
+    # Leetspeak (length-preserving, so the index map stays valid). Each
+    # cheap pre-check skips a regex pass in the common case.
+    if _LEET_CHAR_RE.search(s):
+        s = _deleet(s)
+    if "!" in s or "|" in s:
+        s = _LEET_BANG_RE.sub("i", s)
+    if idx is not None or _ASCII_SPACES_RE.search(s):
+        s, idx = _sub_mapped(_SPACES_RE, lambda m: " ", s, idx)
+    if idx is not None or _ASCII_REPEATS_RE.search(s):
+        s, idx = _sub_mapped(_REPEATS_RE, lambda m: m.group(1) * 2, s, idx)
     return s, idx
 
 

@@ -91,10 +91,12 @@ class RoomHub:
         self._tasks = []
 
     async def _pump(self) -> None:
-        assert self.channel_name is not None
+        channel = self.channel_name
+        if channel is None:
+            raise RuntimeError("the hub's pump needs its channel; call _start() first")
         while True:
             try:
-                envelope: Envelope = await self.layer.receive(self.channel_name)
+                envelope: Envelope = await self.layer.receive(channel)
             except asyncio.CancelledError:
                 raise
             except Exception:

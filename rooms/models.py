@@ -97,7 +97,9 @@ class Participant(models.Model):
         ordering = ["roster_position", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["session", "member"], condition=models.Q(member__isnull=False), name="one_participant_per_member"
+                fields=["session", "member"],
+                condition=models.Q(member__isnull=False),
+                name="one_participant_per_member",
             )
         ]
 

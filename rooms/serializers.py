@@ -13,7 +13,7 @@ def with_online(participants: QuerySet[Participant]) -> QuerySet[Participant]:
     return participants.annotate(is_online=Exists(Connection.objects.filter(participant=OuterRef("pk"))))
 
 
-def participant_out(participant: Participant, *, online: bool | None = None, now=None) -> ParticipantOut:  # noqa: ANN001
+def participant_out(participant: Participant, *, online: bool | None = None, now=None) -> ParticipantOut:
     if online is None:
         online = getattr(participant, "is_online", None)
         if online is None:
@@ -69,7 +69,7 @@ def session_out(session: GroupSession) -> SessionOut:
     )
 
 
-def floor_out(session: GroupSession, now) -> FloorOut:  # noqa: ANN001
+def floor_out(session: GroupSession, now) -> FloorOut:
     expired = session.floor_expires_at is not None and session.floor_expires_at <= now
     if session.floor_holder_id is None or expired:
         return FloorOut(holder=None, expires_at=None)

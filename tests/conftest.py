@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
@@ -168,10 +169,8 @@ async def connect(transactional_db: None) -> AsyncIterator[ConnectFn]:
 
     yield _connect
     for peer in peers:
-        try:
+        with contextlib.suppress(Exception):  # already closed by the server
             await peer.communicator.disconnect(timeout=2)
-        except Exception:  # noqa: S110 - already closed by the server
-            pass
     await stop_hub()
     await get_channel_layer().flush()
 

@@ -19,7 +19,9 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 
 def postgres_url() -> str:
     url = os.environ.get("DATABASE_URL", "")
-    return url if url.startswith(("postgres://", "postgresql://")) else os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES)
+    if url.startswith(("postgres://", "postgresql://")):
+        return url
+    return os.environ.get("TEST_POSTGRES_URL", DEFAULT_POSTGRES)
 
 
 def redis_url() -> str:

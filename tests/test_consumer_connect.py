@@ -4,7 +4,6 @@ import pytest
 
 from rooms.models import GroupSession
 from tests.conftest import pid
-from tests.conftest import cookie_for, participant
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

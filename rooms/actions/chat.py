@@ -8,7 +8,16 @@ from django.conf import settings
 from django.db import transaction
 
 from moderation.lexicon import scan
-from rooms.actions import check_facilitator, load_actor, load_target, lock_room, next_seq, refuse, room_view, speaker_view
+from rooms.actions import (
+    check_facilitator,
+    load_actor,
+    load_target,
+    lock_room,
+    next_seq,
+    refuse,
+    room_view,
+    speaker_view,
+)
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import ActionError
 from rooms.models import Audience, GroupSession, Message, Participant

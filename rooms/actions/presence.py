@@ -19,7 +19,7 @@ from rooms.serializers import participant_out
 class Identity:
     """Who a WebSocket belongs to: a signed-in member, or a guest holding a redeemed pass."""
 
-    __slots__ = ("member_id", "guest_participant_id")
+    __slots__ = ("guest_participant_id", "member_id")
 
     def __init__(self, *, member_id: int | None = None, guest_participant_id: int | None = None) -> None:
         self.member_id = member_id

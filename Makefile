@@ -1,0 +1,30 @@
+# Circle: the two Quick start commands are `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint install
+
+# The virtual environment is rebuilt whenever a requirements file changes.
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(BIN)/.installed
+
+# Installs, migrates, seeds the demo clinic and serves on http://127.0.0.1:8000
+run: install
+	DEBUG=1 $(BIN)/python manage.py migrate --no-input
+	DEBUG=1 $(BIN)/python manage.py demo
+	DEBUG=1 $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
+
+# The whole test suite (PostgreSQL/Redis tests skip without them, except in CI).
+test: install
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
