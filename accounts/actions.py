@@ -1,13 +1,28 @@
-"""Writing members: the only place that creates clinic accounts."""
+"""Writing members and their sign-in security: accounts, throttling, second factor, sign-out.
+
+The only place that creates clinic accounts, records SecurityEvents, enrolls
+TOTP devices and closes a person's room sockets when they sign out.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
+from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 
-from accounts.models import Member, Role
-from rooms.errors import ProvisioningError
+from accounts.models import Member, Role, SecurityEvent
+from rooms.broadcast import send_event_on_commit
+from rooms.errors import NOT_SIGNED_IN, ProvisioningError
+from rooms.models import Connection
+from rooms.schemas import Out
 
 
 def check_new_member(username: str, role: str, display_name: str, password: str) -> None:
@@ -33,3 +48,160 @@ def do_create_member(username: str, role: str, display_name: str, password: str)
     return Member.objects.create_user(
         username=username, password=password, role=role, display_name=display_name.strip()
     )
+
+
+# ---------------------------------------------------------------- security events
+
+
+def normalize_username(username: str | None) -> str:
+    return (username or "").strip().lower()[:150]
+
+
+def do_record_security_event(
+    kind: str,
+    now: datetime,
+    *,
+    username: str | None = "",
+    member: Member | None = None,
+    address: str | None = None,
+    **detail: object,
+) -> SecurityEvent:
+    return SecurityEvent.objects.create(
+        kind=kind,
+        username=normalize_username(username or (member.username if member else "")),
+        member=member,
+        address=address or None,
+        detail=detail,
+        created_at=now,
+    )
+
+
+# ---------------------------------------------------------------- login throttling
+
+
+@dataclass(frozen=True)
+class LoginLock:
+    scope: Literal["username", "address"]
+    until: datetime
+
+    @property
+    def message(self) -> str:
+        minutes = settings.LOGIN_LOCK_MINUTES
+        who = "this account" if self.scope == "username" else "this network address"
+        return (
+            f"Too many failed sign-in attempts for {who}. Sign-in is paused for up to {minutes} minutes; "
+            "please wait and try again, or ask clinic staff for help. If this was not you, tell clinic staff."
+        )
+
+
+def login_lock(username: str | None, address: str | None, now: datetime) -> LoginLock | None:
+    """Locked when LOGIN_FAILURE_LIMIT failures for the username (since its last success), or
+    LOGIN_ADDRESS_FAILURE_LIMIT failures from the address, fall within the last LOGIN_LOCK_MINUTES.
+
+    While locked the password is not even checked, so guessing gains nothing; the lock
+    lifts by itself as the failures age out of the window.
+    """
+    window = timedelta(minutes=settings.LOGIN_LOCK_MINUTES)
+    failures = SecurityEvent.objects.filter(kind=SecurityEvent.Kind.LOGIN_FAILED, created_at__gt=now - window)
+    name = normalize_username(username)
+    if name:
+        last_success = (
+            SecurityEvent.objects.filter(kind=SecurityEvent.Kind.LOGIN_SUCCEEDED, username=name)
+            .order_by("-created_at")
+            .values_list("created_at", flat=True)
+            .first()
+        )
+        mine = failures.filter(username=name)
+        if last_success is not None:
+            mine = mine.filter(created_at__gt=last_success)
+        lock = _lock_from(mine, settings.LOGIN_FAILURE_LIMIT, window, "username")
+        if lock:
+            return lock
+    if address:
+        return _lock_from(failures.filter(address=address), settings.LOGIN_ADDRESS_FAILURE_LIMIT, window, "address")
+    return None
+
+
+def _lock_from(
+    failures: object, limit: int, window: timedelta, scope: Literal["username", "address"]
+) -> LoginLock | None:
+    times = list(failures.order_by("-created_at").values_list("created_at", flat=True)[:limit])  # type: ignore[attr-defined]
+    if len(times) < limit:
+        return None
+    # Unlocked once the oldest of the last `limit` failures leaves the window.
+    return LoginLock(scope, times[-1] + window)
+
+
+# ---------------------------------------------------------------- second factor (TOTP)
+
+
+def do_enroll_totp(username: str, now: datetime, *, replace: bool = False) -> str:
+    """Give a facilitator a confirmed TOTP device; returns its otpauth:// URI (holds the secret)."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    with transaction.atomic():
+        member = Member.objects.filter(username=username).first()
+        if member is None:
+            raise ProvisioningError(f"no member named {username!r}")
+        if member.role != Role.FACILITATOR:
+            raise ProvisioningError(f"{username!r} is a {member.role}; only facilitators use a second factor")
+        existing = TOTPDevice.objects.filter(user=member)
+        if existing.exists():
+            if not replace:
+                raise ProvisioningError(f"{username!r} already has an authenticator; pass --replace to issue a new one")
+            existing.delete()
+        device = TOTPDevice.objects.create(user=member, name="authenticator", confirmed=True)
+        do_record_security_event(SecurityEvent.Kind.OTP_ENROLLED, now, member=member, replaced=replace)
+        return str(device.config_url)
+
+
+# ---------------------------------------------------------------- signing out
+
+
+class SignedOut(Out):
+    """Sent to each of a person's room sockets just before they are closed with 4401."""
+
+    type: Literal["auth.signed_out"] = "auth.signed_out"
+    reason: Literal["logout", "idle", "expired"]
+
+
+def do_close_sockets_of(
+    *, member_id: int | None = None, guest_participant_id: int | None = None, reason: str = "logout"
+) -> int:
+    """Close every open room socket of a person who signed out (or timed out), on every worker.
+
+    One envelope per room, to that person's participants only, each closed with 4401
+    once the envelope is delivered; the consumers' own disconnects then clear the
+    Connection rows and announce the departure. Returns the number of rooms told.
+    """
+    if member_id is not None:
+        who = Q(participant__member_id=member_id)
+    elif guest_participant_id is not None:
+        who = Q(participant_id=guest_participant_id, participant__role="guest")
+    else:
+        return 0
+    rooms: dict[int, set[int]] = defaultdict(set)
+    for session_id, participant_id in Connection.objects.filter(who).values_list(
+        "participant__session_id", "participant_id"
+    ):
+        rooms[session_id].add(participant_id)
+    with transaction.atomic():
+        for session_id, participant_ids in sorted(rooms.items()):
+            send_event_on_commit(
+                session_id,
+                SignedOut(reason=reason if reason in {"idle", "expired"} else "logout"),  # type: ignore[arg-type]
+                to="none",
+                ids=sorted(participant_ids),
+                effects_for={pid: f"close:{NOT_SIGNED_IN}" for pid in participant_ids},
+            )
+    return len(rooms)
+
+
+def do_end_session(
+    session: SessionBase, reason: str, now: datetime, *, member_id: int | None, address: str | None = None
+) -> None:
+    """A session found idle (or too old) by a room socket: it ends, and the cookie stops working."""
+    session.delete()
+    member = Member.objects.filter(pk=member_id).first() if member_id is not None else None
+    kind = SecurityEvent.Kind.SESSION_EXPIRED if reason == "expired" else SecurityEvent.Kind.IDLE_TIMEOUT
+    do_record_security_event(kind, now, member=member, address=address, via="websocket")

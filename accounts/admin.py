@@ -1,7 +1,8 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 
-from accounts.models import Member
+from accounts.models import Member, SecurityEvent
 
 
 @admin.register(Member)
@@ -11,3 +12,22 @@ class MemberAdmin(UserAdmin):
     search_fields = ("username", "display_name")
     fieldsets = (*UserAdmin.fieldsets, ("Circle", {"fields": ("role", "display_name")}))
     add_fieldsets = (*UserAdmin.add_fieldsets, ("Circle", {"fields": ("role", "display_name")}))
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(admin.ModelAdmin):
+    """Read-only: the sign-in audit trail is written by accounts.actions alone."""
+
+    list_display = ("created_at", "kind", "username", "address")
+    list_filter = ("kind",)
+    search_fields = ("username", "address")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False

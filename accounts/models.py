@@ -23,3 +23,40 @@ class Member(AbstractUser):
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.username}, {self.role})"
+
+
+class SecurityEvent(models.Model):
+    """Append-only log of sign-in security events (HIPAA 164.312(b), audit controls).
+
+    Room actions go to moderation.AuditEntry; what happens before anyone is in a
+    room (sign-in, lockout, second factor, logout, idle timeout) is kept here.
+    Never holds a password, a cookie or a token; `username` is what was typed.
+    """
+
+    class Kind(models.TextChoices):
+        LOGIN_SUCCEEDED = "login.succeeded", "Signed in"
+        LOGIN_FAILED = "login.failed", "Wrong username or password"
+        LOGIN_LOCKED = "login.locked", "Refused: too many failures"
+        LOGOUT = "logout", "Signed out"
+        IDLE_TIMEOUT = "idle.timeout", "Signed out after inactivity"
+        SESSION_EXPIRED = "session.expired", "Signed out: sign-in too old"
+        OTP_SUCCEEDED = "otp.succeeded", "Second factor passed"
+        OTP_FAILED = "otp.failed", "Second factor failed"
+        OTP_ENROLLED = "otp.enrolled", "Second factor enrolled"
+
+    kind = models.CharField(max_length=24, choices=Kind.choices)
+    username = models.CharField(max_length=150, blank=True)
+    member = models.ForeignKey(Member, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["username", "kind", "created_at"], name="security_event_user_recent"),
+            models.Index(fields=["address", "kind", "created_at"], name="security_event_addr_recent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.kind} {self.username or '-'} {self.address or '-'}"

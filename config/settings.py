@@ -25,6 +25,19 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 HTTPS = env_bool("HTTPS", False)
 RETENTION_DAYS = env_int("RETENTION_DAYS", 30, minimum=1)
+# The group's confidentiality agreement every family guest must accept before joining
+# (per clinic; a literal "\n" in the variable starts a new paragraph; unset or empty: this default).
+DEFAULT_CONFIDENTIALITY_AGREEMENT = (
+    "What is said in this group stays in this group. I will not repeat, record, photograph or share "
+    "anything another person says here, nor who was here, with anyone, including other family members."
+    "\\nI am here to support the person who invited me. I will listen, speak only when the facilitator "
+    "gives me the floor, and follow the facilitator's guidance; the facilitator may return me to the "
+    "waiting room or end my visit at any time."
+    "\\nThis group is not an emergency service. If someone is in danger, I will call local emergency services."
+)
+CONFIDENTIALITY_AGREEMENT = (env_str("CONFIDENTIALITY_AGREEMENT") or DEFAULT_CONFIDENTIALITY_AGREEMENT).replace(
+    "\\n", "\n"
+)
 
 INSTALLED_APPS = [
     "daphne",
@@ -35,6 +48,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "channels",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "rooms",
     "facilitator",
@@ -43,12 +58,16 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "config.security.IdleTimeoutMiddleware",
+    "config.security.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -117,6 +136,28 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# ---------------------------------------------------------------- security (issue 9; docs/security.md)
+# The CSP is set by config.security.ContentSecurityPolicyMiddleware.
+CSRF_COOKIE_HTTPONLY = True  # pages read the token from the form, never from the cookie
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+# A sign-in lasts at most a working day, and ends with the browser.
+SESSION_COOKIE_AGE = env_int("SESSION_MAX_HOURS", 12, minimum=1) * 3600
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Automatic logoff: idle this long (no page request, no frame on a room socket) ends the sign-in.
+IDLE_TIMEOUT_SECONDS = env_int("IDLE_TIMEOUT_MINUTES", 30, minimum=1) * 60
+# How often the last-activity time is written to the session, and how often an
+# open room socket re-checks its sign-in, role and idleness.
+SESSION_ACTIVITY_WRITE_SECONDS = 60
+SOCKET_RECHECK_SECONDS = float(env_int("SOCKET_RECHECK_SECONDS", 30, minimum=1))
+# Login throttling: failures within LOGIN_LOCK_MINUTES, per username and per address.
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
+LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 15, minimum=1)
+# Second factor: facilitators must pass a TOTP code after the password (enroll: manage.py enroll_totp).
+FACILITATOR_2FA = env_bool("FACILITATOR_2FA", False)
+OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Circle")
+
 # Circle's own rules (the contract's limits; tunable only where a clinic may need it).
 CIRCLE = {
     "MAX_FRAME_BYTES": 16 * 1024,
@@ -145,12 +186,24 @@ CIRCLE = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            # Redacts cookies, join tokens and passwords from every line (config.security).
+            "()": "config.security.RedactingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Request lines carry join tokens in their paths; keep them out of logs.
         "django.channels.server": {"level": "WARNING"},
         "daphne": {"level": "WARNING"},
+        # With DEBUG on, SQL is logged with its parameters: message text and session keys.
+        "django.db.backends": {"level": "INFO"},
+        # Drop Django's default handlers (an unredacted console with DEBUG on, mail to
+        # ADMINS with request details): everything goes through the redacting handler.
+        "django": {"handlers": [], "propagate": True},
+        "django.server": {"handlers": [], "propagate": True},
     },
 }

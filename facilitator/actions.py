@@ -11,9 +11,17 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 
-from facilitator.models import Prompt
-from facilitator.rules import RosterSeat, floor_deadline, next_in_round
+from facilitator.models import AgendaItem, Attendance, FloorTurn, Prompt, RoomClock
+from facilitator.rules import (
+    AgendaEntry,
+    RosterSeat,
+    agenda_order_after_move,
+    floor_deadline,
+    next_agenda_item,
+    next_in_round,
+)
 from moderation.audit import record
 from rooms.actions import (
     check_facilitator,
@@ -29,8 +37,36 @@ from rooms.broadcast import send_event_on_commit
 from rooms.errors import ActionError
 from rooms.models import GroupSession, Mode, Participant
 from rooms.rules import hand_refusal
-from rooms.schemas import FloorChanged, ModeChanged, ParticipantUpdated, PromptPosted, QueueUpdated, RoundTurn
+from rooms.schemas import (
+    AgendaUpdated,
+    FloorChanged,
+    ModeChanged,
+    ParticipantUpdated,
+    PromptPosted,
+    QueueUpdated,
+    RoundTurn,
+)
 from rooms.serializers import participant_out, prompt_out, with_online
+
+# ------------------------------------------------------------------ version
+
+
+def room_version(session: GroupSession) -> int:
+    """This transaction's floor/queue version: bumped once per transaction, under the room lock.
+
+    Every floor.changed and queue.updated carries it, so a client that hears two
+    workers' events out of order (each publishes after its own commit) keeps the
+    newer one: versions follow the order in which the room lock was taken.
+    """
+    cached = getattr(session, "_circle_version", None)
+    if cached is not None:
+        return cached
+    if not RoomClock.objects.filter(session_id=session.pk).update(version=F("version") + 1):
+        RoomClock.objects.create(session_id=session.pk, version=1)
+    version = RoomClock.objects.values_list("version", flat=True).get(session_id=session.pk)
+    session._circle_version = version  # type: ignore[attr-defined]
+    return version
+
 
 # ------------------------------------------------------------------ queue
 
@@ -61,7 +97,7 @@ def lower_hand(session: GroupSession, participant: Participant, now: datetime) -
 
 
 def broadcast_queue(session: GroupSession) -> None:
-    send_event_on_commit(session.pk, QueueUpdated(queue=queue_ids(session)))
+    send_event_on_commit(session.pk, QueueUpdated(queue=queue_ids(session), version=room_version(session)))
 
 
 def do_raise_hand(session_id: int, participant_id: int, now: datetime) -> None:
@@ -106,6 +142,7 @@ def set_floor(
     session: GroupSession, holder: Participant | None, now: datetime, *, seconds: int | None, reason: str
 ) -> None:
     circle = settings.CIRCLE
+    end_floor_turn(session, now)
     session.floor_holder = holder
     session.floor_granted_at = now if holder else None
     session.floor_expires_at = (
@@ -114,9 +151,35 @@ def set_floor(
         else None
     )
     session.save(update_fields=["floor_holder", "floor_granted_at", "floor_expires_at"])
+    if holder is not None:
+        FloorTurn.objects.create(session=session, participant=holder, started_at=now)
     send_event_on_commit(
         session.pk,
-        FloorChanged(holder=session.floor_holder_id, expires_at=session.floor_expires_at, reason=reason),
+        FloorChanged(
+            holder=session.floor_holder_id,
+            expires_at=session.floor_expires_at,
+            reason=reason,
+            version=room_version(session),
+        ),
+    )
+
+
+def end_floor_turn(session: GroupSession, now: datetime) -> None:
+    """Close the running turn; one that ran past its deadline ended at the deadline."""
+    end = now
+    if session.floor_expires_at is not None and session.floor_expires_at < now:
+        end = session.floor_expires_at
+    FloorTurn.objects.filter(session=session, ended_at__isnull=True).update(ended_at=end)
+
+
+def end_round(session: GroupSession, now: datetime, *, how: str, passed: Participant | None = None) -> None:
+    """Back to moderated (the caller decides what happens to the floor)."""
+    session.mode = Mode.MODERATED
+    session.save(update_fields=["mode"])
+    send_event_on_commit(session.pk, ModeChanged(mode="moderated", round_seconds=session.round_seconds))
+    send_event_on_commit(
+        session.pk,
+        RoundTurn(holder=None, next=None, expires_at=None, passed=passed.pk if passed else None, how=how),  # type: ignore[arg-type]
     )
 
 
@@ -132,14 +195,8 @@ def advance_round(
     seats = round_seats(session)
     upcoming = next_in_round(seats, after.roster_position if after else None)
     if upcoming is None:
-        session.mode = Mode.MODERATED
-        session.save(update_fields=["mode"])
         set_floor(session, None, now, seconds=None, reason="round")
-        send_event_on_commit(session.pk, ModeChanged(mode="moderated", round_seconds=session.round_seconds))
-        send_event_on_commit(
-            session.pk,
-            RoundTurn(holder=None, next=None, expires_at=None, passed=passed.pk if passed else None, how="end"),
-        )
+        end_round(session, now, how="end", passed=passed)
         return
     holder = Participant.objects.get(pk=upcoming.participant_id)
     if lower_hand(session, holder, now):
@@ -181,6 +238,9 @@ def do_grant_floor(session_id: int, facilitator_id: int, target_id: int, seconds
             raise ActionError("muted", f"{target.display_name} is muted; unmute them first.")
         if lower_hand(session, target, now):
             broadcast_queue(session)
+        if session.mode == Mode.ROUND:
+            # A grant breaks the roster order, so it ends the round; round.next skips within one.
+            end_round(session, now, how="granted", passed=session.floor_holder)
         set_floor(session, target, now, seconds=seconds, reason="granted")
         record(session, actor, "floor.grant", now, target=target, seconds=seconds)
 
@@ -192,9 +252,7 @@ def do_revoke_floor(session_id: int, facilitator_id: int, now: datetime) -> None
         actor = load_actor(session, facilitator_id)
         check_facilitator(actor)
         if session.mode == Mode.ROUND:
-            session.mode = Mode.MODERATED
-            session.save(update_fields=["mode"])
-            send_event_on_commit(session.pk, ModeChanged(mode="moderated", round_seconds=session.round_seconds))
+            end_round(session, now, how="revoked", passed=session.floor_holder)
         if session.floor_holder_id is not None:
             target = session.floor_holder
             set_floor(session, None, now, seconds=None, reason="revoked")
@@ -243,8 +301,13 @@ def do_set_mode(session_id: int, facilitator_id: int, mode: str, seconds: int | 
             session.mode = mode
             session.save(update_fields=["mode"])
             send_event_on_commit(session.pk, ModeChanged(mode=mode, round_seconds=session.round_seconds))  # type: ignore[arg-type]
-            if leaving_round and session.floor_holder_id is not None:
-                set_floor(session, None, now, seconds=None, reason="round")
+            if leaving_round:
+                send_event_on_commit(
+                    session.pk,
+                    RoundTurn(holder=None, next=None, expires_at=None, passed=session.floor_holder_id, how="end"),
+                )
+                if session.floor_holder_id is not None:
+                    set_floor(session, None, now, seconds=None, reason="round")
         record(session, actor, "mode.set", now, mode=mode, seconds=seconds)
 
 
@@ -287,6 +350,31 @@ def release_absent_participants(session: GroupSession, absent_before: datetime, 
 # ------------------------------------------------------------------ prompts
 
 
+def choose_prompt(
+    session: GroupSession, *, prompt_id: int | None, category: str | None, text: str | None
+) -> Prompt:
+    """A library prompt or this session's own by id, or a new custom prompt for this session."""
+    if prompt_id is not None:
+        prompt = (
+            Prompt.objects.filter(pk=prompt_id, active=True, session=session).first()
+            or Prompt.objects.filter(pk=prompt_id, active=True, session__isnull=True).first()
+        )
+        if prompt is None:
+            raise ActionError("not_found", "No such prompt.")
+        return prompt
+    if not category or not text or not text.strip():
+        raise ActionError("invalid", "Give either prompt_id, or category and text.")
+    return Prompt.objects.create(category=category, text=text.strip(), session=session)
+
+
+def post_prompt(session: GroupSession, actor: Participant, prompt: Prompt, now: datetime, **detail: object) -> None:
+    """Pin `prompt` (room locked): it shows in session.state and messages from now on carry its id."""
+    session.current_prompt = prompt
+    session.save(update_fields=["current_prompt"])
+    send_event_on_commit(session.pk, PromptPosted(prompt=prompt_out(prompt)))
+    record(session, actor, "prompt.post", now, prompt_id=prompt.pk, **detail)
+
+
 def do_post_prompt(
     session_id: int,
     facilitator_id: int,
@@ -301,18 +389,130 @@ def do_post_prompt(
         actor = load_actor(session, facilitator_id)
         check_facilitator(actor)
         check_not_ended(session)
-        if prompt_id is not None:
-            prompt = Prompt.objects.filter(pk=prompt_id, active=True).filter(session__in=[session]).first() or (
-                Prompt.objects.filter(pk=prompt_id, active=True, session__isnull=True).first()
-            )
-            if prompt is None:
-                raise ActionError("not_found", "No such prompt.")
-        else:
-            if not category or not text or not text.strip():
-                raise ActionError("invalid", "Give either prompt_id, or category and text.")
-            prompt = Prompt.objects.create(category=category, text=text.strip(), session=session)
-        session.current_prompt = prompt
-        session.save(update_fields=["current_prompt"])
-        send_event_on_commit(session.pk, PromptPosted(prompt=prompt_out(prompt)))
-        record(session, actor, "prompt.post", now, prompt_id=prompt.pk)
+        prompt = choose_prompt(session, prompt_id=prompt_id, category=category, text=text)
+        post_prompt(session, actor, prompt, now)
         return prompt
+
+
+# ------------------------------------------------------------------ agenda
+
+AGENDA_MAX_ITEMS = 50
+
+
+def agenda_items(session: GroupSession) -> list[AgendaItem]:
+    return list(AgendaItem.objects.filter(session=session).select_related("prompt").order_by("position", "pk"))
+
+
+def renumber_agenda(order: list[int]) -> None:
+    for position, item_id in enumerate(order):
+        AgendaItem.objects.filter(pk=item_id).exclude(position=position).update(position=position)
+
+
+def broadcast_agenda(session: GroupSession) -> None:
+    from facilitator.stats import agenda_out  # read side; imported late to keep the layers one-way
+
+    send_event_on_commit(session.pk, AgendaUpdated(agenda=agenda_out(agenda_items(session))), to="facilitators")
+
+
+def load_agenda_item(session: GroupSession, item_id: int) -> AgendaItem:
+    item = AgendaItem.objects.select_related("prompt").filter(pk=item_id, session=session).first()
+    if item is None:
+        raise ActionError("not_found", "No such agenda item in this session.")
+    return item
+
+
+def do_add_agenda_item(
+    session_id: int,
+    facilitator_id: int,
+    now: datetime,
+    *,
+    prompt_id: int | None = None,
+    category: str | None = None,
+    text: str | None = None,
+    position: int | None = None,
+) -> AgendaItem:
+    """Plan a prompt (before or during the session); `position` is 0-based, default last."""
+    with transaction.atomic():
+        session = lock_room(session_id)
+        actor = load_actor(session, facilitator_id)
+        check_facilitator(actor)
+        check_not_ended(session)
+        if AgendaItem.objects.filter(session=session).count() >= AGENDA_MAX_ITEMS:
+            raise ActionError("invalid", f"An agenda can hold at most {AGENDA_MAX_ITEMS} prompts.")
+        prompt = choose_prompt(session, prompt_id=prompt_id, category=category, text=text)
+        order = [item.pk for item in agenda_items(session)]
+        item = AgendaItem.objects.create(session=session, prompt=prompt, position=len(order))
+        at = len(order) if position is None else position
+        renumber_agenda(agenda_order_after_move([*order, item.pk], item.pk, at))
+        record(session, actor, "agenda.add", now, item_id=item.pk, prompt_id=prompt.pk)
+        broadcast_agenda(session)
+        item.refresh_from_db()
+        return item
+
+
+def do_remove_agenda_item(session_id: int, facilitator_id: int, item_id: int, now: datetime) -> None:
+    with transaction.atomic():
+        session = lock_room(session_id)
+        actor = load_actor(session, facilitator_id)
+        check_facilitator(actor)
+        check_not_ended(session)
+        item = load_agenda_item(session, item_id)
+        item.delete()
+        renumber_agenda([other.pk for other in agenda_items(session)])
+        record(session, actor, "agenda.remove", now, item_id=item_id, prompt_id=item.prompt_id)
+        broadcast_agenda(session)
+
+
+def do_move_agenda_item(session_id: int, facilitator_id: int, item_id: int, position: int, now: datetime) -> None:
+    with transaction.atomic():
+        session = lock_room(session_id)
+        actor = load_actor(session, facilitator_id)
+        check_facilitator(actor)
+        check_not_ended(session)
+        load_agenda_item(session, item_id)
+        renumber_agenda(agenda_order_after_move([item.pk for item in agenda_items(session)], item_id, position))
+        record(session, actor, "agenda.move", now, item_id=item_id, position=position)
+        broadcast_agenda(session)
+
+
+def do_next_agenda(session_id: int, facilitator_id: int, now: datetime) -> tuple[AgendaItem, Prompt]:
+    """Post the first planned prompt not posted yet; `not_found` once the agenda is done."""
+    with transaction.atomic():
+        session = lock_room(session_id)
+        actor = load_actor(session, facilitator_id)
+        check_facilitator(actor)
+        check_not_ended(session)
+        items = agenda_items(session)
+        upcoming = next_agenda_item([AgendaEntry(i.pk, i.position, i.posted_at is not None) for i in items])
+        if upcoming is None:
+            raise ActionError("not_found", "Every prompt on the agenda has been posted.")
+        item = next(i for i in items if i.pk == upcoming.item_id)
+        item.posted_at = now
+        item.save(update_fields=["posted_at"])
+        post_prompt(session, actor, item.prompt, now, item_id=item.pk)
+        broadcast_agenda(session)
+        return item, item.prompt
+
+
+# ------------------------------------------------------------------ attendance
+
+
+def open_attendance(session: GroupSession, participant: Participant, now: datetime) -> None:
+    """Their first connection opened (room locked by the caller): a new presence span starts."""
+    close_attendance(participant, now)  # a span left open by a removal or a lost departure
+    Attendance.objects.create(session=session, participant=participant, joined_at=now)
+
+
+def close_attendance(participant: Participant, left_at: datetime) -> None:
+    """Their last connection went away (room locked by the caller)."""
+    Attendance.objects.filter(participant=participant, left_at__isnull=True).update(left_at=left_at)
+
+
+def close_session_records(session: GroupSession, now: datetime) -> None:
+    """At session.end: every presence span and the running floor turn end now (removed people: when removed)."""
+    end_floor_turn(session, now)
+    open_spans = Attendance.objects.filter(session=session, left_at__isnull=True).select_related("participant")
+    for span in open_spans:
+        removed = span.participant.removed_at
+        span.left_at = removed if removed is not None and removed >= span.joined_at else now
+        span.save(update_fields=["left_at"])

@@ -1,4 +1,4 @@
-"""Moderation: mute, remove a participant, remove a message. Each one audited."""
+"""Moderation: mute (and its lapse), remove a participant, remove a message, slow mode. Each one audited."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
-from facilitator.actions import broadcast_participant, broadcast_queue, lower_hand, release_floor
+from facilitator.actions import broadcast_participant, broadcast_queue, lower_hand, release_floor, skip_locked
 from moderation.audit import record
-from rooms.actions import check_facilitator, load_actor, load_target, lock_room
+from rooms.actions import check_facilitator, check_not_ended, load_actor, load_target, lock_room
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import NOT_ON_ROSTER, ActionError
-from rooms.models import Connection, Message
-from rooms.schemas import MessageRemoved, ParticipantRemoved
+from rooms.models import Connection, GroupSession, Message, Participant
+from rooms.schemas import MessageRemoved, ParticipantRemoved, SlowmodeChanged
 
 
 def do_mute(session_id: int, facilitator_id: int, target_id: int, minutes: int | None, now: datetime) -> None:
@@ -100,3 +100,59 @@ def do_remove_message(
             removed_text=message.text,
         )
         send_event_on_commit(session.pk, MessageRemoved(message_id=message.pk))
+
+
+def do_expire_due_mutes(now: datetime) -> int:
+    """Part of the due-timer sweep (rooms.hub): a timed mute whose `muted_until` has passed lapses.
+
+    Everyone hears `participant.updated` with muted false. Each room is claimed
+    with SKIP LOCKED, so of several workers sweeping at once exactly one acts;
+    a room busy with another action is picked up on the next tick.
+    """
+    due = list(
+        Participant.objects.filter(muted=True, muted_until__lte=now).values_list("session_id", flat=True).distinct()
+    )
+    lapsed = 0
+    for session_id in due:
+        with transaction.atomic():
+            session = GroupSession.objects.select_for_update(**skip_locked()).filter(pk=session_id).first()
+            if session is None:
+                continue  # another worker holds the room; next tick
+            targets = Participant.objects.select_related("guest_of").filter(
+                session=session, muted=True, muted_until__lte=now
+            )
+            for target in targets:
+                target.muted = False
+                target.muted_until = None
+                target.save(update_fields=["muted", "muted_until"])
+                if target.removed_at is None:
+                    broadcast_participant(session, target, now)
+                record(session, None, "participant.unmute", now, target=target, reason="timed mute lapsed")
+                lapsed += 1
+    return lapsed
+
+
+def do_set_slowmode(session_id: int, facilitator_id: int, seconds: int, now: datetime) -> None:
+    """slow mode: patients and guests wait `seconds` between messages (facilitators are exempt); 0 = off."""
+    with transaction.atomic():
+        session = lock_room(session_id)
+        actor = load_actor(session, facilitator_id)
+        check_facilitator(actor)
+        check_not_ended(session)
+        if seconds < 0:
+            raise ActionError("invalid", "seconds: 0 or more.")
+        if session.slowmode_seconds == seconds:
+            return
+        session.slowmode_seconds = seconds
+        session.save(update_fields=["slowmode_seconds"])
+        send_event_on_commit(session.pk, SlowmodeChanged(seconds=seconds))
+        record(session, actor, "slowmode.set", now, seconds=seconds)
+
+
+def do_record_transcript_access(session_id: int, facilitator_id: int, fmt: str, now: datetime) -> None:
+    """A facilitator opened or downloaded the transcript: an access to the record, so it is audited."""
+    with transaction.atomic():
+        session = GroupSession.objects.get(pk=session_id)
+        actor = load_actor(session, facilitator_id)
+        check_facilitator(actor)
+        record(session, actor, "transcript.view", now, format=fmt)

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, TypedDict
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 from pydantic import BaseModel
@@ -97,8 +97,15 @@ def make_envelope(
 def publish(envelope: Envelope) -> None:
     """Hand one envelope to the channel layer (from sync code: actions, commands)."""
     layer = get_channel_layer()
-    if layer is not None:
-        async_to_sync(layer.group_send)(room_group(envelope["session_id"]), envelope)
+    if layer is None:
+        return
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    if loop is not None and not loop.is_running():
+        # The worker is shutting down (daphne stopped its loop after SIGTERM): the
+        # send would never run and async_to_sync would wait for it forever, so the
+        # process could not exit. Other workers catch up from the database.
+        return
+    async_to_sync(layer.group_send)(room_group(envelope["session_id"]), envelope)
 
 
 def send_event_on_commit(session_id: int, event: BaseModel, **routing: object) -> None:

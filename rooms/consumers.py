@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import DatabaseError, InterfaceError
 from django.utils import timezone
 
+from accounts.sockets import SocketGuard
 from facilitator import actions as facilitation
 from moderation import actions as moderation
 from rooms.actions import chat, guests, lifecycle
@@ -26,7 +27,7 @@ from rooms.actions.presence import do_close_connection, do_open_connection
 from rooms.broadcast import Envelope, Viewer, effect_for, is_recipient
 from rooms.errors import NOT_SIGNED_IN, ActionError, RoomClosed
 from rooms.hub import get_hub
-from rooms.schemas import Ack, ClientFrame, error_frame, parse_client_frame
+from rooms.schemas import Ack, ClientFrame, error_frame, parse_client_frame, ref_of_refused
 from rooms.state import load_catchup
 from rooms.ws_auth import identify, parse_since
 
@@ -46,6 +47,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     session_id: int
     participant_id: int | None = None
     viewer: Viewer | None = None
+    guard: SocketGuard | None = None  # sign-in, idle and role re-checks (accounts.sockets)
 
     # ------------------------------------------------------------ lifecycle
 
@@ -61,6 +63,11 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if identity is None:
             await self.close(NOT_SIGNED_IN)
             return
+        self.guard = SocketGuard(self)
+        refused = await self.guard.admit()
+        if refused is not None:
+            await self.close(refused)
+            return
         try:
             participant = await db(do_open_connection)(
                 self.session_id, identity, self.connection_id, self.hub.worker_id, timezone.now()
@@ -70,9 +77,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         self.participant_id = participant.pk
         await self.hub.attach(self)
+        self.guard.start()
         await self.send_catchup(since=parse_since(self.scope.get("query_string", b"")))
 
     async def disconnect(self, code: int) -> None:
+        if self.guard is not None:
+            self.guard.stop()
         if self.participant_id is None:
             return
         await self.hub.detach(self)
@@ -113,18 +123,40 @@ class RoomConsumer(AsyncWebsocketConsumer):
         elif effect and effect.startswith("close:"):
             self.ready = False
             await self.hub.detach(self)
-            await self.close(int(effect.removeprefix("close:")))
+            if self.replying:
+                # A frame of this socket is being handled (the facilitator's own
+                # session.end): it gets its ack or error first, then the close.
+                self.close_after_reply = int(effect.removeprefix("close:"))
+            else:
+                await self.close(int(effect.removeprefix("close:")))
 
     # ------------------------------------------------------------ frames
+
+    replying = False
+    close_after_reply: int | None = None
+
+    async def websocket_receive(self, message: dict[str, Any]) -> None:
+        """Frames are handled one at a time; a close caused meanwhile waits for the frame's reply."""
+        self.replying = True
+        try:
+            await super().websocket_receive(message)
+        finally:
+            self.replying = False
+            code, self.close_after_reply = self.close_after_reply, None
+            if code is not None:
+                await self.close(code)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.participant_id is None:
             return
+        if self.guard is not None:
+            self.guard.touch()  # any frame the client sends is activity (automatic logoff)
         if text_data is None:
             await self.refuse_frame(ActionError("invalid", "Send JSON text frames."), None)
             return
         if len(text_data.encode()) > settings.CIRCLE["MAX_FRAME_BYTES"]:
-            await self.refuse_frame(ActionError("too_long", "Frames can be at most 16 KiB."), None)
+            # The size is bounded by the server's message limit (daphne: 1 MiB), so reading the ref is cheap.
+            await self.refuse_frame(ActionError("too_long", "Frames can be at most 16 KiB."), ref_of_refused(text_data))
             return
         try:
             frame = parse_client_frame(text_data)
@@ -168,6 +200,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
 
     async def handle_hand_lower(self, frame: ClientFrame) -> None:
         await db(facilitation.do_lower_hand)(self.session_id, self.participant_id, timezone.now())
+
+    async def handle_ping(self, frame: ClientFrame) -> None:
+        """Nothing to do: receiving it already counted as activity (SocketGuard.touch)."""
 
     async def handle_floor_yield(self, frame: ClientFrame) -> None:
         await db(facilitation.do_yield_floor)(self.session_id, self.participant_id, timezone.now())
@@ -235,6 +270,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.session_id, self.participant_id, frame.message_id, frame.reason, timezone.now()
         )
 
+    async def handle_slowmode_set(self, frame: Any) -> None:
+        await db(moderation.do_set_slowmode)(self.session_id, self.participant_id, frame.seconds, timezone.now())
+
     async def handle_lobby_admit(self, frame: Any) -> None:
         await db(guests.do_admit_guest)(self.session_id, self.participant_id, frame.participant_id, timezone.now())
 
@@ -247,6 +285,49 @@ class RoomConsumer(AsyncWebsocketConsumer):
         )
         return {"invite_id": guest_pass.pk, "join_path": guests.join_path(token)}
 
+    async def handle_invite_revoke(self, frame: Any) -> None:
+        await db(guests.do_revoke_invite)(self.session_id, self.participant_id, frame.invite_id, timezone.now())
+
+    async def handle_lobby_return(self, frame: Any) -> None:
+        await db(guests.do_return_to_lobby)(self.session_id, self.participant_id, frame.participant_id, timezone.now())
+
+    async def handle_lobby_say(self, frame: Any) -> dict[str, Any]:
+        waiting = await db(guests.do_lobby_say)(self.session_id, self.participant_id, frame.text, timezone.now())
+        return {"waiting": waiting}
+
+    # ------------------------------------------------------------ handlers: the patient an invitation is for
+
+    async def handle_invite_decline(self, frame: Any) -> None:
+        await db(guests.do_decline_invite)(self.session_id, self.participant_id, frame.invite_id, timezone.now())
+
+    # ------------------------------------------------------------ handlers: the agenda (facilitators)
+
+    async def handle_agenda_add(self, frame: Any) -> dict[str, Any]:
+        item = await db(facilitation.do_add_agenda_item)(
+            self.session_id,
+            self.participant_id,
+            timezone.now(),
+            prompt_id=frame.prompt_id,
+            category=frame.category,
+            text=frame.text,
+            position=frame.position,
+        )
+        return {"item_id": item.pk, "prompt_id": item.prompt_id, "position": item.position}
+
+    async def handle_agenda_remove(self, frame: Any) -> None:
+        await db(facilitation.do_remove_agenda_item)(
+            self.session_id, self.participant_id, frame.item_id, timezone.now()
+        )
+
+    async def handle_agenda_move(self, frame: Any) -> None:
+        await db(facilitation.do_move_agenda_item)(
+            self.session_id, self.participant_id, frame.item_id, frame.position, timezone.now()
+        )
+
+    async def handle_agenda_next(self, frame: ClientFrame) -> dict[str, Any]:
+        item, prompt = await db(facilitation.do_next_agenda)(self.session_id, self.participant_id, timezone.now())
+        return {"item_id": item.pk, "prompt_id": prompt.pk}
+
 
 # Frame type -> handler method, spelled out so a grep finds both ends.
 HANDLERS: dict[str, str] = {
@@ -256,6 +337,7 @@ HANDLERS: dict[str, str] = {
     "hand.lower": "handle_hand_lower",
     "hand.clear": "handle_hand_clear",
     "floor.yield": "handle_floor_yield",
+    "ping": "handle_ping",
     "session.start": "handle_session_start",
     "session.end": "handle_session_end",
     "mode.set": "handle_mode_set",
@@ -267,7 +349,16 @@ HANDLERS: dict[str, str] = {
     "participant.unmute": "handle_participant_unmute",
     "participant.remove": "handle_participant_remove",
     "message.remove": "handle_message_remove",
+    "slowmode.set": "handle_slowmode_set",
     "lobby.admit": "handle_lobby_admit",
     "lobby.deny": "handle_lobby_deny",
     "invite.create": "handle_invite_create",
+    "invite.revoke": "handle_invite_revoke",
+    "invite.decline": "handle_invite_decline",
+    "lobby.return": "handle_lobby_return",
+    "lobby.say": "handle_lobby_say",
+    "agenda.add": "handle_agenda_add",
+    "agenda.remove": "handle_agenda_remove",
+    "agenda.move": "handle_agenda_move",
+    "agenda.next": "handle_agenda_next",
 }

@@ -75,13 +75,17 @@ class RoomHub:
     async def _start(self) -> None:
         if self.channel_name is not None:
             return
-        self.channel_name = await self.layer.new_channel("hub.")
+        # The default prefix, as every consumer's own channel: channels-redis reads all of
+        # a process's channels through ONE receive lock on one shared list, so a channel
+        # with another prefix waits forever behind the consumers' receive loops.
+        self.channel_name = await self.layer.new_channel()
         loop = asyncio.get_running_loop()
         self._tasks = [
             loop.create_task(self._pump(), name="circle-hub-pump"),
             loop.create_task(self._every(settings.CIRCLE["TIMER_TICK_SECONDS"], self._due_timers)),
             loop.create_task(self._every(settings.CIRCLE["HEARTBEAT_SECONDS"], self._heartbeat)),
             loop.create_task(self._every(settings.CIRCLE["STALE_SECONDS"] / 3, self._sweep)),
+            loop.create_task(self._every(self._stats_seconds(), self._stats)),
         ]
 
     async def stop(self) -> None:
@@ -132,8 +136,10 @@ class RoomHub:
 
     async def _due_timers(self) -> None:
         from facilitator.actions import do_expire_due_floors
+        from moderation.actions import do_expire_due_mutes
 
         await database_sync_to_async(do_expire_due_floors, thread_sensitive=False)(timezone.now())
+        await database_sync_to_async(do_expire_due_mutes, thread_sensitive=False)(timezone.now())
 
     async def _heartbeat(self) -> None:
         from rooms.actions.presence import do_refresh_worker_connections
@@ -148,6 +154,18 @@ class RoomHub:
         from rooms.actions.presence import do_sweep_stale_connections
 
         await database_sync_to_async(do_sweep_stale_connections, thread_sensitive=False)(timezone.now())
+
+    @staticmethod
+    def _stats_seconds() -> float:
+        from facilitator.stats import STATS_SECONDS
+
+        return float(settings.CIRCLE.get("STATS_SECONDS", STATS_SECONDS))
+
+    async def _stats(self) -> None:
+        """Participation stats, computed once per room by this worker, for its facilitators only."""
+        from facilitator.stats import stats_tick
+
+        await stats_tick(self)
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomHub] = weakref.WeakKeyDictionary()

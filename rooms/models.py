@@ -182,3 +182,5 @@ class GuestPass(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
     declined = models.BooleanField(default=False)
     consent_accepted_at = models.DateTimeField(null=True, blank=True)
+    # The confidentiality agreement exactly as the guest accepted it (the clinic may change it later).
+    consent_text = models.TextField(blank=True)

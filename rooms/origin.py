@@ -10,6 +10,7 @@ it still needs a valid session cookie, so it is let through.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -17,10 +18,16 @@ from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import validate_host
 
+# What a browser sends: scheme://host[:port], nothing else (no userinfo, path, query,
+# backslash); anything else is refused before parsing, so parser quirks cannot help.
+ORIGIN_SHAPE = re.compile(r"https?://(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
 
 def origin_allowed(origin: str | None, allowed_hosts: list[str]) -> bool:
     if origin is None:
         return True
+    if not ORIGIN_SHAPE.fullmatch(origin):
+        return False
     try:
         parts = urlsplit(origin)
         host = parts.hostname
@@ -37,10 +44,8 @@ class OriginCheck:
         self.application = application
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
-        origin = None
-        for name, value in scope.get("headers", []):
-            if name == b"origin":
-                origin = value.decode("latin1")
-        if origin_allowed(origin, settings.ALLOWED_HOSTS):
+        origins = [value.decode("latin1") for name, value in scope.get("headers", []) if name.lower() == b"origin"]
+        # Two Origin headers are never a browser's: refuse rather than pick one.
+        if len(origins) <= 1 and origin_allowed(origins[0] if origins else None, settings.ALLOWED_HOSTS):
             return await self.application(scope, receive, send)
         return await WebsocketDenier()(scope, receive, send)

@@ -6,6 +6,7 @@ explicit `now`, and raise the returned error code. Tested in tests/test_rules_*.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -107,14 +108,21 @@ def rate_refusal(
     if len(in_window) >= limit:
         oldest_that_counts = in_window[-limit]
         wait = (oldest_that_counts + timedelta(seconds=window_seconds) - now).total_seconds()
+        if slowmode_seconds:  # slow mode may ask for longer than the window
+            wait = max(wait, (recent_sends[-1] + timedelta(seconds=slowmode_seconds) - now).total_seconds())
         return Refusal(
-            "rate_limited", f"You can send {limit} messages every {window_seconds} seconds.", round(max(wait, 0), 1)
+            "rate_limited", f"You can send {limit} messages every {window_seconds} seconds.", retry_after(wait)
         )
     if slowmode_seconds and recent_sends:
         wait = (recent_sends[-1] + timedelta(seconds=slowmode_seconds) - now).total_seconds()
         if wait > 0:
-            return Refusal("rate_limited", f"Slow mode: please wait {wait:.0f} seconds.", round(wait, 1))
+            return Refusal("rate_limited", f"Slow mode: please wait {math.ceil(wait)} seconds.", retry_after(wait))
     return None
+
+
+def retry_after(wait: float) -> float:
+    """Seconds to wait, rounded UP to a tenth: retrying after exactly this long succeeds."""
+    return max(math.ceil(round(wait * 10, 6)) / 10, 0.1)
 
 
 def hand_refusal(room: RoomView, speaker: SpeakerView) -> Refusal | None:

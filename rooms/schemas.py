@@ -52,6 +52,12 @@ class HandClear(ClientFrame):
     type: Literal["hand.clear"]
 
 
+class Ping(ClientFrame):
+    """Anyone: "I am still here" (sent by the page on user input); keeps the sign-in from idling out."""
+
+    type: Literal["ping"]
+
+
 class FloorYield(ClientFrame):
     type: Literal["floor.yield"]
 
@@ -117,6 +123,13 @@ class MessageRemove(ClientFrame):
     reason: Reason = None
 
 
+class SlowmodeSet(ClientFrame):
+    """Facilitators: each patient and guest waits `seconds` between messages; 0 turns it off."""
+
+    type: Literal["slowmode.set"]
+    seconds: Annotated[int, Field(ge=0, le=600)]
+
+
 class LobbyAdmit(ClientFrame):
     type: Literal["lobby.admit"]
     participant_id: ParticipantId
@@ -133,12 +146,72 @@ class InviteCreate(ClientFrame):
     name: Annotated[str, Field(min_length=1, max_length=60)]
 
 
+# Family guests (docs/protocol-guests.md).
+
+
+class InviteRevoke(ClientFrame):
+    """Facilitators: withdraw a pass; a guest who already used it is closed with 4403."""
+
+    type: Literal["invite.revoke"]
+    invite_id: Annotated[int, Field(ge=1)]
+
+
+class InviteDecline(ClientFrame):
+    """The patient an invitation is for: decline it (revokes the pass, tells the facilitators)."""
+
+    type: Literal["invite.decline"]
+    invite_id: Annotated[int, Field(ge=1)]
+
+
+class LobbyReturn(ClientFrame):
+    """Facilitators: send an admitted guest back to the lobby."""
+
+    type: Literal["lobby.return"]
+    participant_id: ParticipantId
+
+
+class LobbySay(ClientFrame):
+    """Facilitators: a short note to everyone waiting in the lobby (nobody inside sees it)."""
+
+    type: Literal["lobby.say"]
+    text: Annotated[str, Field(max_length=2000)]
+
+
+# Agenda (facilitators): plan an ordered list of prompts, then post them one by one.
+
+
+class AgendaAdd(ClientFrame):
+    """{prompt_id} from the library, or {category, text} for a custom prompt; `position` 0-based, default last."""
+
+    type: Literal["agenda.add"]
+    prompt_id: Annotated[int, Field(ge=1)] | None = None
+    category: PromptCategoryName | None = None
+    text: Annotated[str, Field(max_length=500)] | None = None
+    position: Annotated[int, Field(ge=0)] | None = None
+
+
+class AgendaRemove(ClientFrame):
+    type: Literal["agenda.remove"]
+    item_id: Annotated[int, Field(ge=1)]
+
+
+class AgendaMove(ClientFrame):
+    type: Literal["agenda.move"]
+    item_id: Annotated[int, Field(ge=1)]
+    position: Annotated[int, Field(ge=0)]
+
+
+class AgendaNext(ClientFrame):
+    type: Literal["agenda.next"]
+
+
 InboundFrame = Annotated[
     ChatSend
     | PrivateSend
     | HandRaise
     | HandLower
     | HandClear
+    | Ping
     | FloorYield
     | SessionStart
     | SessionEnd
@@ -151,9 +224,18 @@ InboundFrame = Annotated[
     | ParticipantUnmute
     | ParticipantRemove
     | MessageRemove
+    | SlowmodeSet
     | LobbyAdmit
     | LobbyDeny
-    | InviteCreate,
+    | InviteCreate
+    | InviteRevoke
+    | InviteDecline
+    | LobbyReturn
+    | LobbySay
+    | AgendaAdd
+    | AgendaRemove
+    | AgendaMove
+    | AgendaNext,
     Field(discriminator="type"),
 ]
 _inbound = TypeAdapter(InboundFrame)
@@ -167,17 +249,47 @@ def read_ref(data: object) -> str | None:
     """The frame's `ref` when it is usable, so even a refused frame gets its reply."""
     if isinstance(data, dict):
         ref = data.get("ref")
-        if isinstance(ref, str) and len(ref) <= 64:
+        if isinstance(ref, str) and len(ref) <= 64 and plain_text_only(ref):
             return ref
     return None
+
+
+def ref_of_refused(text: str) -> str | None:
+    """The `ref` of a frame refused before parsing (too long), so its error still carries it."""
+    try:
+        return read_ref(json.loads(text))
+    except (ValueError, RecursionError):
+        return None
+
+
+def plain_text_only(data: object) -> bool:
+    """No string (key or value) holds NUL or an unpaired surrogate ("\\ud800"), which cannot be stored or sent on."""
+    stack = [data]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return False
+            try:
+                item.encode()
+            except UnicodeEncodeError:
+                return False
+    return True
 
 
 def parse_client_frame(text: str) -> ClientFrame:
     """Decode and validate one client text frame; ActionError('invalid') on anything malformed."""
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser allows
         raise ActionError("invalid", "The frame is not valid JSON.") from None
+    if not plain_text_only(data):
+        raise ActionError("invalid", "Text may not contain NUL or unpaired surrogates.", ref=read_ref(data))
     if not isinstance(data, dict):
         raise ActionError("invalid", "A frame must be a JSON object.")
     frame_type = data.get("type")
@@ -212,6 +324,8 @@ class ParticipantOut(Out):
     # Extensions: the inviting patient's display name and the guest's relationship.
     guest_of_name: str | None = None
     relationship: str | None = None
+    # Extension: how to show the person: "Maria (family of Alex)" for a guest, else display_name.
+    label: str | None = None
 
 
 class MessageOut(Out):
@@ -227,6 +341,8 @@ class MessageOut(Out):
     # Extension: "room", or "facilitators" / "private" for the private line.
     audience: Literal["room", "facilitators", "private"] = "room"
     recipient_id: int | None = None
+    # Extension: the sender as shown ("Maria (family of Alex)" for a guest).
+    label: str | None = None
 
 
 class PromptOut(Out):
@@ -261,6 +377,55 @@ class RoundOut(Out):
     seconds: int | None
 
 
+class AgendaItemOut(Out):
+    """Extension (facilitators only): one planned prompt; `posted_at` is set once agenda.next posted it."""
+
+    item_id: int
+    position: int
+    prompt: PromptOut
+    posted_at: datetime | None
+
+
+class ParticipantStatsOut(Out):
+    participant_id: int
+    messages: int
+    characters: int
+    floor_seconds: int
+
+
+class StatsOut(Out):
+    """Extension (facilitators only): participation balance in this session so far."""
+
+    participants: list[ParticipantStatsOut]
+    not_spoken: list[int]
+    at: datetime
+
+
+InviteStateName = Literal["sent", "redeemed", "in_lobby", "admitted", "revoked", "lapsed"]
+
+
+class InviteOut(Out):
+    """Extension: one family invitation (guest pass), as facilitators and the invited-for patient see it.
+
+    state: sent (not used yet) | redeemed (used; the guest is not waiting now) | in_lobby (waiting,
+    connected) | admitted | revoked (by a facilitator, a lobby.deny, a removal, or declined by the
+    patient: then `declined` is true) | lapsed (never used and the session ended).
+    """
+
+    invite_id: int
+    name: str
+    for_participant_id: int
+    for_display_name: str
+    state: InviteStateName
+    declined: bool
+    created_at: datetime
+    redeemed_at: datetime | None
+    revoked_at: datetime | None
+    guest_id: int | None
+    guest_display_name: str | None
+    relationship: str | None
+
+
 class SessionState(Out):
     type: Literal["session.state"] = "session.state"
     session: SessionOut
@@ -272,6 +437,14 @@ class SessionState(Out):
     messages: list[MessageOut]
     round: RoundOut | None = None
     crisis_resources: str | None = None
+    # Extensions: the floor/queue version (see floor.changed), and for facilitators only
+    # the agenda and the participation stats (None for everyone else).
+    version: int = 0
+    agenda: list[AgendaItemOut] | None = None
+    stats: StatsOut | None = None
+    # Extension: family invitations; every one of the session's for facilitators, a patient's
+    # own for a patient, None for guests.
+    invites: list[InviteOut] | None = None
 
 
 class ChatMessageEvent(MessageOut):
@@ -281,6 +454,13 @@ class ChatMessageEvent(MessageOut):
 class MessageRemoved(Out):
     type: Literal["message.removed"] = "message.removed"
     message_id: int
+
+
+class SlowmodeChanged(Out):
+    """Extension: slow mode was set (seconds between a participant's messages; 0 = off)."""
+
+    type: Literal["slowmode.changed"] = "slowmode.changed"
+    seconds: int
 
 
 class ParticipantJoined(Out):
@@ -306,6 +486,8 @@ class ParticipantRemoved(Out):
 class QueueUpdated(Out):
     type: Literal["queue.updated"] = "queue.updated"
     queue: list[int]
+    # Extension: the room's floor/queue version; a client ignores one lower than the last it applied.
+    version: int | None = None
 
 
 class FloorChanged(Out):
@@ -314,6 +496,8 @@ class FloorChanged(Out):
     expires_at: datetime | None
     # Extension: why it changed (granted, yielded, revoked, expired, muted, removed, left, round).
     reason: str | None = None
+    # Extension: the room's floor/queue version; a client ignores one lower than the last it applied.
+    version: int | None = None
 
 
 class ModeChanged(Out):
@@ -330,12 +514,25 @@ class RoundTurn(Out):
     next: int | None
     expires_at: datetime | None
     passed: int | None = None
-    how: Literal["start", "yield", "next", "expired", "left", "end"]
+    how: Literal["start", "yield", "next", "expired", "left", "end", "muted", "removed", "revoked", "granted"]
 
 
 class PromptPosted(Out):
     type: Literal["prompt.posted"] = "prompt.posted"
     prompt: PromptOut
+
+
+class AgendaUpdated(Out):
+    """Extension (facilitators only): the whole agenda after any change."""
+
+    type: Literal["agenda.updated"] = "agenda.updated"
+    agenda: list[AgendaItemOut]
+
+
+class StatsEvent(StatsOut):
+    """Extension (facilitators only): participation balance, at most every 5 seconds."""
+
+    type: Literal["stats"] = "stats"
 
 
 class SessionStatusEvent(Out):
@@ -346,6 +543,23 @@ class SessionStatusEvent(Out):
 class LobbyWaiting(Out):
     type: Literal["lobby.waiting"] = "lobby.waiting"
     participant: ParticipantOut
+
+
+class LobbyMessage(Out):
+    """Extension: a facilitator's note to the lobby (lobby.say); guests waiting and facilitators get it."""
+
+    type: Literal["lobby.message"] = "lobby.message"
+    text: str
+    participant_id: int
+    display_name: str
+    sent_at: datetime
+
+
+class InviteUpdated(Out):
+    """Extension: an invitation was created or changed state; facilitators and the patient it is for."""
+
+    type: Literal["invite.updated"] = "invite.updated"
+    invite: InviteOut
 
 
 class AlertEvent(Out):

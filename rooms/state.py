@@ -8,12 +8,13 @@ from datetime import datetime
 from django.conf import settings
 
 from facilitator.rules import RosterSeat, next_in_round
+from facilitator.stats import load_agenda, load_stats, read_room_version
 from rooms.broadcast import Viewer
 from rooms.errors import NOT_ON_ROSTER, RoomClosed
 from rooms.models import GroupSession, GuestAdmission, Participant
 from rooms.schemas import RoundOut, SessionState
 from rooms.serializers import floor_out, message_out, participant_out, prompt_out, session_out, with_online
-from rooms.visibility import recent_visible
+from rooms.visibility import recent_visible, visible_invites, visible_participants
 
 
 def round_seats(participants: list[Participant], online: dict[int, bool]) -> list[RosterSeat]:
@@ -34,6 +35,7 @@ def round_view(session: GroupSession, seats: list[RosterSeat]) -> RoundOut | Non
 
 
 def build_session_state(viewer: Participant, *, since: int | None, now: datetime) -> SessionState:
+    version = read_room_version(viewer.session_id)  # before the floor and queue: newer events still apply
     session = GroupSession.objects.select_related("current_prompt").get(pk=viewer.session_id)
     everyone = list(
         with_online(Participant.objects.filter(session=session, removed_at__isnull=True)).select_related("guest_of")
@@ -41,7 +43,7 @@ def build_session_state(viewer: Participant, *, since: int | None, now: datetime
     online = {p.pk: p.is_online for p in everyone}  # type: ignore[attr-defined]
     is_facilitator = viewer.role == "facilitator"
     # People in the lobby are not in the room yet: only facilitators see them.
-    shown = [p for p in everyone if p.admitted or is_facilitator or p.pk == viewer.pk]
+    shown = visible_participants(viewer, everyone)
     queue = sorted((p for p in everyone if p.hand_raised_at is not None), key=lambda p: (p.hand_raised_at, p.pk))
     me = next((p for p in everyone if p.pk == viewer.pk), viewer)
     circle = settings.CIRCLE
@@ -58,6 +60,10 @@ def build_session_state(viewer: Participant, *, since: int | None, now: datetime
         messages=[message_out(m) for m in messages],
         round=round_view(session, round_seats(everyone, online)),
         crisis_resources=circle["CRISIS_RESOURCES"] if is_facilitator else None,
+        version=version,
+        agenda=load_agenda(session.pk) if is_facilitator else None,
+        stats=load_stats(session, now) if is_facilitator else None,
+        invites=visible_invites(viewer, session),
     )
 
 

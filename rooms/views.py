@@ -17,7 +17,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from rooms.actions.guests import RELATIONSHIPS, PassGone, PassUnknown, check_pass_usable, do_redeem_pass, find_pass
+from rooms.dashboard_views import dashboard_context
+from rooms.guest_views import agreement_text, guest_cookie_expiry, guest_session_over
 from rooms.models import GroupSession, Participant
+from rooms.room_context import room_page_context
 from rooms.ws_auth import GUEST_SESSION_KEY
 
 logger = logging.getLogger(__name__)
@@ -43,6 +46,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "live": [s for s in sessions if s.status == "live"],
             "upcoming": [s for s in sessions if s.status == "scheduled"],
             "ended": [s for s in sessions if s.status == "ended"][-10:],
+            **dashboard_context(request.user),
         },
     )
 
@@ -57,11 +61,17 @@ def room(request: HttpRequest, session_id: int) -> HttpResponse:
         participant = Participant.objects.filter(session=session, member=request.user).first()
     elif guest is not None and guest.get("session_id") == session.pk:
         participant = Participant.objects.filter(pk=guest["participant_id"], session=session).first()
+        if session.status == "ended":
+            return guest_session_over(request, session)  # the guest cookie expires with its session
     else:
         return redirect(f"/accounts/login/?next=/sessions/{session_id}/")
     if participant is None or participant.removed_at is not None:
         return render(request, "rooms/not_on_roster.html", {"session": session}, status=403)
-    return render(request, "rooms/room.html", {"session": session, "participant": participant})
+    return render(
+        request,
+        "rooms/room.html",
+        {"session": session, "participant": participant, **room_page_context(session, participant)},
+    )
 
 
 class JoinForm(forms.Form):
@@ -70,7 +80,7 @@ class JoinForm(forms.Form):
         choices=[(r, r.capitalize()) for r in RELATIONSHIPS], initial="other", required=False
     )
     accept_rules = forms.BooleanField(
-        required=True, label="I will keep what is shared in this group confidential."
+        required=True, label="I have read the group's agreement above, and I accept it."
     )
 
 
@@ -93,9 +103,9 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
         # A fresh session: a guest cookie opens this one room and nothing else.
         request.session.flush()
         request.session[GUEST_SESSION_KEY] = {"participant_id": guest.pk, "session_id": guest.session_id}
-        request.session.set_expiry(guest.session.ends_at + (guest.session.ends_at - guest.session.starts_at))
+        request.session.set_expiry(guest_cookie_expiry(guest.session, timezone.now()))
         return redirect(f"/sessions/{guest.session_id}/")
-    return render(request, "rooms/join.html", {"form": form, "guest_pass": guest_pass})
+    return render(request, "rooms/join.html", {"form": form, "guest_pass": guest_pass, "agreement": agreement_text()})
 
 
 def database_answers() -> bool:
@@ -106,7 +116,7 @@ def database_answers() -> bool:
 
 async def channel_layer_answers() -> bool:
     layer = get_channel_layer()
-    channel = await layer.new_channel("healthz.")
+    channel = await layer.new_channel()  # default prefix: see RoomHub._start (channels-redis receive lock)
     await layer.send(channel, {"type": "healthz.ping"})
     reply = await layer.receive(channel)
     return reply.get("type") == "healthz.ping"

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from rooms.models import Audience, GuestAdmission, Message, Participant
+from rooms.models import Audience, GroupSession, GuestAdmission, GuestPass, Message, Participant
+from rooms.schemas import InviteOut
+from rooms.serializers import invites_out
 
 
 def guest_windows(participant: Participant) -> list[tuple[int, int | None]]:
@@ -35,7 +37,7 @@ def visible_messages(participant: Participant) -> QuerySet[Message]:
                 span &= Q(seq__lte=until_seq)
             allowed |= span
         messages = messages.filter(allowed)
-    return messages.select_related("participant")
+    return messages.select_related("participant", "participant__guest_of")
 
 
 def recent_visible(participant: Participant, *, since: int | None, state_limit: int, since_limit: int) -> list[Message]:
@@ -45,3 +47,29 @@ def recent_visible(participant: Participant, *, since: int | None, state_limit: 
     newest = list(messages.order_by("-seq")[:state_limit])
     newest.reverse()
     return newest
+
+
+def visible_participants(viewer: Participant, everyone: list[Participant]) -> list[Participant]:
+    """Who a viewer's session.state lists.
+
+    Facilitators: everyone, the lobby included. Members and admitted guests:
+    the people in the room (not the lobby). A guest still in the lobby: only
+    themselves and the facilitators; they learn nothing about the group
+    (who attends is itself confidential) until they are let in.
+    """
+    if viewer.role == "facilitator":
+        return everyone
+    if viewer.role == "guest" and not viewer.admitted:
+        return [p for p in everyone if p.pk == viewer.pk or p.role == "facilitator"]
+    return [p for p in everyone if p.admitted or p.pk == viewer.pk]
+
+
+def visible_invites(viewer: Participant, session: GroupSession | None = None) -> list[InviteOut] | None:
+    """Family invitations: all of the session's for facilitators, a patient's own, none for guests."""
+    if viewer.role == "guest":
+        return None
+    session = session or viewer.session
+    passes = GuestPass.objects.filter(session_id=viewer.session_id)
+    if viewer.role != "facilitator":
+        passes = passes.filter(for_participant=viewer)
+    return invites_out(passes, session.status)

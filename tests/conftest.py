@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 from django.utils import timezone
@@ -169,10 +170,14 @@ async def connect(transactional_db: None) -> AsyncIterator[ConnectFn]:
 
     yield _connect
     for peer in peers:
-        with contextlib.suppress(Exception):  # already closed by the server
+        # already closed by the server, or cancelled by a receive that timed out in a failing test
+        with contextlib.suppress(Exception, asyncio.CancelledError):
             await peer.communicator.disconnect(timeout=2)
     await stop_hub()
     await get_channel_layer().flush()
+    # Each test runs on its own event loop and channels-redis keeps loop-bound locks:
+    # the next test builds a fresh layer.
+    channel_layers.backends.clear()
 
 
 def minutes_ago(minutes: float) -> Any:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 
+from moderation.audit import record
 from moderation.lexicon import scan
 from rooms.actions import (
     check_facilitator,
@@ -27,9 +28,11 @@ from rooms.schemas import AlertEvent, ChatMessageEvent
 from rooms.serializers import message_out
 
 
-def check_send_rate(session: GroupSession, sender: Participant, now: datetime) -> None:
+def check_send_rate(session: GroupSession, sender: Participant, now: datetime, *, private: bool = False) -> None:
     circle = settings.CIRCLE
-    slowmode = 0 if sender.role == "facilitator" else session.slowmode_seconds
+    # Slow mode paces the room; facilitators are exempt, and so is the private line to
+    # them (a patient must always be able to reach the facilitators; the rate limit still holds).
+    slowmode = 0 if sender.role == "facilitator" or private else session.slowmode_seconds
     lookback = max(circle["RATE_LIMIT_SECONDS"], slowmode)
     recent = list(
         Message.objects.filter(participant=sender, sent_at__gt=now - timedelta(seconds=lookback))
@@ -55,8 +58,9 @@ def do_send_chat(session_id: int, participant_id: int, text: str, now: datetime,
         sender = load_actor(session, participant_id)
         private = to == "facilitators"
         refuse(chat_refusal(room_view(session), speaker_view(sender, now), now, private=private))
-        check_send_rate(session, sender, now)
-        audience = Audience.FACILITATORS if private and sender.role != "facilitator" else Audience.ROOM
+        check_send_rate(session, sender, now, private=private)
+        # A facilitator's to="facilitators" stays among the facilitators too (never the room).
+        audience = Audience.FACILITATORS if private else Audience.ROOM
         return store_and_broadcast(session, sender, text, now, audience=audience)
 
 
@@ -104,6 +108,10 @@ def store_and_broadcast(
         send_event_on_commit(session.pk, event, to="facilitators", ids=[sender.pk])
     else:
         send_event_on_commit(session.pk, event, to="none", ids=[sender.pk, recipient.pk if recipient else sender.pk])
+    if audience != Audience.ROOM:
+        # The private line is audited: who wrote to whom, and when; never the text.
+        action = "private.send" if recipient is not None else "private.to_facilitators"
+        record(session, sender, action, now, target=recipient, message_seq=message.seq)
     if sender.role != "facilitator":
         raise_alert_if_at_risk(session, sender, message)
     return message
@@ -122,3 +130,5 @@ def raise_alert_if_at_risk(session: GroupSession, sender: Participant, message: 
         resources=settings.CIRCLE["CRISIS_RESOURCES"],
     )
     send_event_on_commit(session.pk, alert, to="facilitators")
+    # The session report shows that an alert was raised (kind and message), not the excerpt.
+    record(session, None, "alert", message.sent_at, target=sender, message_seq=message.seq, kind=match.kind)

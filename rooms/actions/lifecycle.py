@@ -110,6 +110,9 @@ def do_end_session(session_id: int, actor_id: int, now: datetime) -> None:
         # Unredeemed passes lapse with the session (the join view refuses them with 410).
         Participant.objects.filter(session=session).update(hand_raised_at=None)
         Connection.objects.filter(participant__session=session).delete()
+        from facilitator.actions import close_session_records  # attendance spans and the floor turn end here
+
+        close_session_records(session, now)
         record(session, actor, "session.end", now)
         send_event_on_commit(
             session.pk, SessionStatusEvent(status="ended"), to="everyone", effect=f"close:{SESSION_ENDED}"

@@ -60,6 +60,9 @@ def do_open_connection(
         if not was_online:
             Participant.objects.filter(pk=participant.pk).update(offline_since=None)
             announce_arrival(session, participant, now)
+            from facilitator.actions import open_attendance
+
+            open_attendance(session, participant, now)
         return participant
 
 
@@ -69,6 +72,9 @@ def announce_arrival(session: GroupSession, participant: Participant, now: datet
         # Someone in the lobby is not in the room: only facilitators hear of them.
         send_event_on_commit(session.pk, ParticipantJoined(participant=shown), to="facilitators")
         send_event_on_commit(session.pk, LobbyWaiting(participant=shown), to="facilitators")
+        from rooms.actions.guests import announce_guest_presence
+
+        announce_guest_presence(session, participant)  # their invitation is now "in_lobby"
     else:
         send_event_on_commit(session.pk, ParticipantJoined(participant=shown))
 
@@ -93,8 +99,15 @@ def announce_departure_if_last(
     if Connection.objects.filter(participant=participant).exists():
         return False
     Participant.objects.filter(pk=participant.pk).update(offline_since=offline_since or now)
+    from facilitator.actions import close_attendance
+
+    close_attendance(participant, offline_since or now)
     to = "facilitators" if participant.role == "guest" and not participant.admitted else "members"
     send_event_on_commit(session.pk, ParticipantLeft(participant_id=participant.pk), to=to)
+    if participant.role == "guest" and not participant.admitted and participant.removed_at is None:
+        from rooms.actions.guests import announce_guest_presence
+
+        announce_guest_presence(session, participant)  # no longer waiting: "redeemed"
     return True
 
 

@@ -1,0 +1,66 @@
+"""Sign-in and sign-out side effects: audit entries, the idle clock, closing room sockets."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.dispatch import receiver
+from django.http import HttpRequest
+from django.utils import timezone
+
+from accounts.actions import do_close_sockets_of, do_record_security_event
+from accounts.backends import client_address
+from accounts.idle import GUEST_SESSION_KEY, LAST_ACTIVITY_KEY, SIGNED_IN_AT_KEY
+from accounts.models import SecurityEvent
+
+SIGN_OUT_KINDS = {"idle": SecurityEvent.Kind.IDLE_TIMEOUT, "expired": SecurityEvent.Kind.SESSION_EXPIRED}
+
+
+@receiver(user_logged_in, dispatch_uid="circle-logged-in")
+def on_logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if request is None:
+        return
+    request.session[LAST_ACTIVITY_KEY] = request.session[SIGNED_IN_AT_KEY] = time.time()
+    do_record_security_event(
+        SecurityEvent.Kind.LOGIN_SUCCEEDED, timezone.now(), member=user, address=client_address(request)
+    )
+
+
+@receiver(user_login_failed, dispatch_uid="circle-login-failed")
+def on_login_failed(
+    sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
+) -> None:
+    # Django has already masked the password in `credentials`; only the username is kept.
+    lock = getattr(request, "circle_login_lock", None)
+    detail = {"until": lock.until.isoformat(), "scope": lock.scope} if lock else {}
+    do_record_security_event(
+        SecurityEvent.Kind.LOGIN_LOCKED if lock else SecurityEvent.Kind.LOGIN_FAILED,
+        timezone.now(),
+        username=str(credentials.get("username") or ""),
+        address=client_address(request),
+        **detail,
+    )
+
+
+@receiver(user_logged_out, dispatch_uid="circle-logged-out")
+def on_logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    """Signing out (or the idle timeout) closes that person's open room sockets at once, with 4401."""
+    reason = getattr(request, "circle_signout_reason", "logout")
+    member_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
+    guest = request.session.get(GUEST_SESSION_KEY) if request is not None else None
+    guest_id = guest.get("participant_id") if isinstance(guest, dict) else None
+    if member_id is not None:
+        do_close_sockets_of(member_id=member_id, reason=reason)
+    elif isinstance(guest_id, int):
+        do_close_sockets_of(guest_participant_id=guest_id, reason=reason)
+    else:
+        return
+    do_record_security_event(
+        SIGN_OUT_KINDS.get(reason, SecurityEvent.Kind.LOGOUT),
+        timezone.now(),
+        member=user if member_id is not None else None,
+        address=client_address(request),
+        **({"guest_participant_id": guest_id} if member_id is None else {}),
+    )

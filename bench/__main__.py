@@ -1,0 +1,32 @@
+"""python -m bench run ... | python -m bench table FILES..."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bench.profile import command_profile
+from bench.run import add_run_arguments, command_run
+from bench.table import command_table
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="run one load on one configuration, Circle beside the reference")
+    add_run_arguments(run)
+    run.set_defaults(handler=command_run)
+    table = commands.add_parser("table", help="the markdown table of result files (docs/performance.md)")
+    table.add_argument("files", nargs="+")
+    table.set_defaults(handler=command_table)
+    profile = commands.add_parser("profile", help="summarise py-spy profiles written by run --profile")
+    profile.add_argument("files", nargs="+")
+    profile.add_argument("--top", type=int, default=40)
+    profile.add_argument("--all", action="store_true", help="do not favour the project's own functions")
+    profile.set_defaults(handler=command_profile)
+    args = parser.parse_args(argv)
+    return int(args.handler(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

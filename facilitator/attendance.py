@@ -1,0 +1,91 @@
+"""Attendance read side: who was there, when, for how long (facilitators only; see facilitator.views)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from facilitator.models import Attendance
+from facilitator.rules import Span, attended_seconds
+from rooms.models import GroupSession, Participant
+
+
+@dataclass
+class AttendanceRow:
+    participant_id: int
+    display_name: str
+    role: str
+    guest_of: str
+    removed: bool
+    spans: list[Span] = field(default_factory=list)
+    seconds: int = 0
+
+    @property
+    def first_joined(self) -> datetime | None:
+        return min((s.joined_at for s in self.spans), default=None)
+
+    @property
+    def last_left(self) -> datetime | None:
+        if not self.spans or any(s.left_at is None for s in self.spans):
+            return None
+        return max(s.left_at for s in self.spans if s.left_at is not None)
+
+    @property
+    def present(self) -> bool:
+        return any(s.left_at is None for s in self.spans)
+
+    @property
+    def minutes(self) -> str:
+        return f"{self.seconds // 60}:{self.seconds % 60:02d}"
+
+
+def attendance_report(session: GroupSession, now: datetime) -> list[AttendanceRow]:
+    """Everyone on the session (roster order, guests after), with their presence spans."""
+    until = session.ended_at or now
+    people = Participant.objects.filter(session=session).select_related("guest_of").order_by("roster_position", "pk")
+    rows = {
+        p.pk: AttendanceRow(
+            participant_id=p.pk,
+            display_name=p.display_name,
+            role=p.role,
+            guest_of=p.guest_of.display_name if p.guest_of else "",
+            removed=p.removed_at is not None,
+        )
+        for p in people
+    }
+    for span in Attendance.objects.filter(session=session).order_by("joined_at", "pk"):
+        row = rows.get(span.participant_id)
+        if row is not None:
+            row.spans.append(Span(span.joined_at, span.left_at))
+    for row in rows.values():
+        row.seconds = attended_seconds(row.spans, until)
+    return list(rows.values())
+
+
+def csv_safe(value: str) -> str:
+    """A cell a spreadsheet will not run as a formula."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def attendance_csv(session: GroupSession, rows: list[AttendanceRow]) -> str:
+    """One line per presence span; someone who never came gets one line with empty times."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["session_id", "participant_id", "display_name", "role", "guest_of", "joined_at", "left_at",
+         "span_seconds", "total_seconds"]
+    )
+    until = session.ended_at
+    for row in rows:
+        base = [session.pk, row.participant_id, csv_safe(row.display_name), row.role, csv_safe(row.guest_of)]
+        if not row.spans:
+            writer.writerow([*base, "", "", 0, 0])
+        for span in row.spans:
+            left = span.left_at
+            seconds = attended_seconds([span], left or until) if (left or until) else ""
+            writer.writerow(
+                [*base, span.joined_at.isoformat(), left.isoformat() if left else "", seconds, row.seconds]
+            )
+    return out.getvalue()

@@ -1,0 +1,129 @@
+"""Facilitator-only read side: the agenda, participation balance, and the stats ticker.
+
+Nobody but facilitators ever receives what this module builds: `session.state`
+includes it only for a facilitator viewer, and the ticker's `stats` events are
+envelopes addressed `to="facilitators"`, handed only to the worker's own
+connections (each worker computes a room's stats once per tick, and only for
+rooms where it serves at least one facilitator).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from channels.db import database_sync_to_async
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Length
+from django.utils import timezone
+
+from facilitator.models import AgendaItem, FloorTurn, RoomClock
+from facilitator.rules import Speaker, Turn, participation_balance
+from rooms.broadcast import Envelope, make_envelope
+from rooms.models import Audience, GroupSession, Participant
+from rooms.schemas import AgendaItemOut, ParticipantStatsOut, StatsEvent, StatsOut
+from rooms.serializers import prompt_out
+
+if TYPE_CHECKING:
+    from rooms.hub import RoomHub
+
+# Stats go out at most this often (settings.CIRCLE["STATS_SECONDS"] overrides it, e.g. in tests).
+STATS_SECONDS = 5.0
+
+
+def read_room_version(session_id: int) -> int:
+    """The committed floor/queue version, for session.state (read before the floor and queue)."""
+    return RoomClock.objects.filter(session_id=session_id).values_list("version", flat=True).first() or 0
+
+
+def agenda_out(items: Iterable[AgendaItem]) -> list[AgendaItemOut]:
+    return [
+        AgendaItemOut(item_id=i.pk, position=i.position, prompt=prompt_out(i.prompt), posted_at=i.posted_at)
+        for i in items
+    ]
+
+
+def load_agenda(session_id: int) -> list[AgendaItemOut]:
+    return agenda_out(AgendaItem.objects.filter(session_id=session_id).select_related("prompt"))
+
+
+def load_stats(session: GroupSession, now: datetime) -> StatsOut:
+    """Messages, characters and floor seconds per participant in this session, and who has not spoken."""
+    people = list(
+        Participant.objects.filter(session=session, removed_at__isnull=True)
+        .filter(Q(admitted=True) | ~Q(role="guest"))
+        .annotate(
+            sent=Count("messages", filter=Q(messages__audience=Audience.ROOM, messages__removed_at__isnull=True)),
+            chars=Sum(
+                Length("messages__text"),
+                filter=Q(messages__audience=Audience.ROOM, messages__removed_at__isnull=True),
+            ),
+        )
+        .order_by("roster_position", "pk")
+    )
+    speakers = [Speaker(p.pk, p.role, p.sent, p.chars or 0) for p in people]  # type: ignore[attr-defined]
+    turns = [
+        Turn(
+            t.participant_id,
+            t.started_at,
+            t.ended_at,
+            session.floor_expires_at if t.ended_at is None else None,
+        )
+        for t in FloorTurn.objects.filter(session=session)
+    ]
+    rows, silent = participation_balance(speakers, turns, now)
+    return StatsOut(
+        participants=[
+            ParticipantStatsOut(
+                participant_id=r.participant_id,
+                messages=r.messages,
+                characters=r.characters,
+                floor_seconds=r.floor_seconds,
+            )
+            for r in rows
+        ],
+        not_spoken=silent,
+        at=now,
+    )
+
+
+def stats_envelopes(session_ids: Iterable[int], now: datetime) -> list[tuple[str, Envelope]]:
+    """One facilitators-only `stats` envelope per live room, with a fingerprint of its content."""
+    envelopes = []
+    for session in GroupSession.objects.filter(pk__in=list(session_ids), status="live"):
+        stats = load_stats(session, now)
+        fingerprint = stats.model_dump_json(exclude={"at"})
+        envelopes.append((fingerprint, make_envelope(session.pk, StatsEvent(**stats.model_dump()), to="facilitators")))
+    return envelopes
+
+
+# What each hub last sent per room (without `at`): unchanged stats are not sent again.
+_last_sent: weakref.WeakKeyDictionary[Any, dict[int, str]] = weakref.WeakKeyDictionary()
+
+
+def rooms_with_local_facilitators(hub: RoomHub) -> list[int]:
+    return [
+        session_id
+        for session_id, local in hub.rooms.items()
+        if any(getattr(getattr(r, "viewer", None), "role", None) == "facilitator" for r in local)
+    ]
+
+
+async def stats_tick(hub: RoomHub) -> None:
+    """The hub's stats duty: compute each room's stats once for this worker and hand them to its facilitators."""
+    rooms = rooms_with_local_facilitators(hub)
+    sent = _last_sent.setdefault(hub, {})
+    for gone in set(sent) - set(rooms):
+        del sent[gone]
+    if not rooms:
+        return
+    envelopes = await database_sync_to_async(stats_envelopes, thread_sensitive=False)(rooms, timezone.now())
+    for fingerprint, envelope in envelopes:
+        if sent.get(envelope["session_id"]) == fingerprint:
+            continue
+        sent[envelope["session_id"]] = fingerprint
+        await hub._fan_out(envelope)
+        await asyncio.sleep(0)

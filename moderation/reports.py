@@ -1,0 +1,150 @@
+"""Read side of the facilitator's session report: the transcript and the audit log.
+
+Read only; who may see them is decided in moderation.views (facilitators of
+the session). Everything here reads the stored record as it stands, so text
+that the retention policy has purged is shown as purged, and removed messages
+are marked, never shown.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.utils import timezone
+
+from facilitator.models import Prompt
+from moderation.models import AuditEntry
+from moderation.notices import part2_notice_text
+from rooms.models import Audience, GroupSession, Message, Participant
+
+
+def person_label(participant: Participant | None) -> str:
+    if participant is None:
+        return "(unknown)"
+    if participant.role == "guest" and participant.guest_of is not None:
+        return f"{participant.display_name} (guest of {participant.guest_of.display_name})"
+    return f"{participant.display_name} ({participant.role})"
+
+
+@dataclass(frozen=True, slots=True)
+class TranscriptLine:
+    seq: int
+    sent_at: datetime
+    sender: str
+    audience: str  # room | facilitators | private
+    recipient: str | None
+    state: str  # shown | removed | purged
+    text: str  # empty unless shown
+    html: str  # empty unless shown
+    removed_note: str  # who removed it and why, when removed
+    prompt: Prompt | None  # set on the first message under a newly posted prompt
+
+    @property
+    def audience_note(self) -> str:
+        if self.audience == Audience.FACILITATORS:
+            return "private line, to the facilitators only"
+        if self.audience == Audience.PRIVATE:
+            return f"private line, to {self.recipient} only"
+        return ""
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    session: GroupSession
+    participants: list[Participant]
+    lines: list[TranscriptLine]
+    exported_at: datetime
+    exported_by: str
+
+
+def removal_notes(session: GroupSession) -> dict[int, str]:
+    notes: dict[int, str] = {}
+    entries = AuditEntry.objects.filter(session=session, action="message.remove", message_seq__isnull=False)
+    for entry in entries:
+        note = f"removed by {entry.actor_label} at {stamp(entry.created_at)}"
+        if entry.reason:
+            note += f"; reason: {entry.reason}"
+        notes.setdefault(entry.message_seq, note)  # type: ignore[arg-type]
+    return notes
+
+
+def build_transcript(session: GroupSession, viewer: Participant, now: datetime) -> Transcript:
+    participants = list(
+        Participant.objects.filter(session=session).select_related("guest_of").order_by("roster_position", "pk")
+    )
+    messages = (
+        Message.objects.filter(session=session)
+        .select_related("participant", "participant__guest_of", "recipient", "recipient__guest_of", "prompt")
+        .order_by("seq")
+    )
+    notes = removal_notes(session)
+    lines: list[TranscriptLine] = []
+    last_prompt_id: int | None = None
+    for message in messages:
+        if message.removed_at is not None:
+            state = "removed"
+        elif message.text_purged_at is not None:
+            state = "purged"
+        else:
+            state = "shown"
+        new_prompt = message.prompt if message.prompt_id and message.prompt_id != last_prompt_id else None
+        last_prompt_id = message.prompt_id or last_prompt_id
+        lines.append(
+            TranscriptLine(
+                seq=message.seq,
+                sent_at=message.sent_at,
+                sender=person_label(message.participant),
+                audience=message.audience,
+                recipient=person_label(message.recipient) if message.recipient_id else None,
+                state=state,
+                text=message.text if state == "shown" else "",
+                html=message.html if state == "shown" else "",
+                removed_note=notes.get(message.seq, "removed by a facilitator") if state == "removed" else "",
+                prompt=new_prompt,
+            )
+        )
+    return Transcript(session, participants, lines, now, person_label(viewer))
+
+
+def stamp(moment: datetime | None) -> str:
+    if moment is None:
+        return "-"
+    return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def transcript_text(transcript: Transcript) -> str:
+    """The plain-text download: the 42 CFR part 2 notice first, then the record."""
+    session = transcript.session
+    out = [part2_notice_text(), "=" * 72, f"Transcript: {session.title}"]
+    out.append(f"Session {session.pk} ({session.kind}), scheduled {stamp(session.starts_at)}, "
+               f"started {stamp(session.started_at)}, ended {stamp(session.ended_at)}")
+    out.append(f"Exported {stamp(transcript.exported_at)} by {transcript.exported_by}")
+    out.append("Participants:")
+    for person in transcript.participants:
+        removed = f" - removed from the session {stamp(person.removed_at)}" if person.removed_at else ""
+        out.append(f"  {person_label(person)}{removed}")
+    out.append("=" * 72)
+    if not transcript.lines:
+        out.append("(no messages)")
+    for line in transcript.lines:
+        if line.prompt is not None:
+            out.append(f"--- Prompt ({line.prompt.category}): {line.prompt.text}")
+        head = f"[{stamp(line.sent_at)}] #{line.seq} {line.sender}"
+        if line.audience_note:
+            head += f" ({line.audience_note})"
+        if line.state == "removed":
+            out.append(f"{head}: [message {line.removed_note}]")
+        elif line.state == "purged":
+            out.append(f"{head}: [text deleted under the retention policy]")
+        else:
+            first, *rest = line.text.split("\n")
+            out.append(f"{head}: {first}")
+            out.extend(f"    {more}" for more in rest)
+    out.append("=" * 72)
+    out.append("End of transcript. " + "42 CFR part 2 prohibits unauthorized use or disclosure of these records.")
+    return "\n".join(out) + "\n"
+
+
+def audit_entries(session: GroupSession) -> list[AuditEntry]:
+    return list(AuditEntry.objects.filter(session=session).order_by("created_at", "pk"))

@@ -1,0 +1,233 @@
+"""The dashboards' extras: scheduling a session and planning its agenda (facilitators),
+family invitations (patients). Thin adapters over the actions, like rooms/views.py.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.models import Member, Role
+from facilitator import actions as facilitation
+from facilitator.models import AgendaItem
+from rooms.actions import guests
+from rooms.actions.lifecycle import do_schedule_session
+from rooms.errors import ActionError, ProvisioningError
+from rooms.models import GroupSession, GuestPass, Kind, Participant
+from rooms.room_context import prompt_categories, prompt_library, session_reports
+
+
+def patient_choices() -> list[tuple[str, str]]:
+    patients = Member.objects.filter(role=Role.PATIENT, is_active=True).order_by("display_name", "username")
+    return [(m.username, m.display_name) for m in patients]
+
+
+class ScheduleForm(forms.Form):
+    title = forms.CharField(max_length=120, label="Title")
+    kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.GROUP, label="Kind")
+    starts_at = forms.DateTimeField(
+        label="Starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+    )
+    duration = forms.IntegerField(min_value=5, max_value=600, initial=60, label="Length (minutes)")
+    patients = forms.MultipleChoiceField(label="Who is on the roster", widget=forms.CheckboxSelectMultiple)
+    allow_guests = forms.BooleanField(required=False, label="Family members may be invited")
+    # Filled by dashboard.js with the browser's Date#getTimezoneOffset(), so the
+    # time typed is the facilitator's local time; without it, the server's zone.
+    utc_offset = forms.IntegerField(required=False, min_value=-900, max_value=900, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["patients"].choices = patient_choices()
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        starts = data.get("starts_at")
+        if starts is not None:
+            offset = data.get("utc_offset")
+            if offset is not None:
+                wall_clock = timezone.make_naive(starts)
+                starts = wall_clock.replace(tzinfo=UTC) + timedelta(minutes=offset)
+                data["starts_at"] = starts
+            if starts < timezone.now() - timedelta(minutes=5):
+                self.add_error("starts_at", "Pick a time from now on.")
+        if data.get("kind") == Kind.INDIVIDUAL and len(data.get("patients") or []) != 1:
+            self.add_error("patients", "An individual session has exactly one patient.")
+        return data
+
+
+def session_lists(user: Member) -> dict[str, list[GroupSession]]:
+    """The same lists as rooms.views.dashboard (live, upcoming, the last ten ended)."""
+    participations = (
+        Participant.objects.filter(member=user, removed_at__isnull=True)
+        .select_related("session")
+        .order_by("session__starts_at")
+    )
+    sessions = [p.session for p in participations]
+    return {
+        "live": [s for s in sessions if s.status == "live"],
+        "upcoming": [s for s in sessions if s.status == "scheduled"],
+        "ended": [s for s in sessions if s.status == "ended"][-10:],
+    }
+
+
+def family_invitations(user: Member) -> list[GuestPass]:
+    """Invitations made for this patient that still matter: the session has not ended, not revoked or declined."""
+    return list(
+        GuestPass.objects.filter(
+            for_participant__member=user,
+            for_participant__removed_at__isnull=True,
+            revoked_at__isnull=True,
+            declined=False,
+            session__status__in=["scheduled", "live"],
+        )
+        .select_related("session", "guest")
+        .order_by("session__starts_at", "created_at")
+    )
+
+
+def schedule_rows(user: Member) -> dict[str, list[dict[str, Any]]]:
+    """A facilitator's sessions with their roster size and the record pages that exist."""
+    led = (
+        Participant.objects.filter(member=user, role="facilitator", removed_at__isnull=True)
+        .select_related("session")
+        .annotate(patients=Count("session__participants", filter=Q(session__participants__role="patient")))
+        .order_by("session__starts_at", "session_id")
+    )
+    rows = [{"session": p.session, "patients": p.patients, "reports": session_reports(p.session)} for p in led]
+    return {
+        "live": [r for r in rows if r["session"].status == "live"],
+        "upcoming": [r for r in rows if r["session"].status == "scheduled"],
+        "ended": [r for r in rows if r["session"].status == "ended"][-10:][::-1],
+    }
+
+
+def dashboard_context(user: Member, *, form: ScheduleForm | None = None) -> dict[str, Any]:
+    """What the dashboard shows besides the session lists, by role."""
+    if user.role == Role.FACILITATOR:
+        return {"is_facilitator": True, "schedule_form": form or ScheduleForm(), "schedule": schedule_rows(user)}
+    return {"is_facilitator": False, "invitations": family_invitations(user), "decline_available": True}
+
+
+@login_required
+@require_POST
+def schedule(request: HttpRequest) -> HttpResponse:
+    """POST the schedule form: do_schedule_session with this facilitator and the chosen roster."""
+    if request.user.role != Role.FACILITATOR:
+        raise Http404("Only facilitators schedule sessions.")
+    form = ScheduleForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            session = do_schedule_session(
+                title=data["title"],
+                facilitator=request.user.username,
+                patients=list(data["patients"]),
+                kind=data["kind"],
+                starts_at=data["starts_at"].replace(second=0, microsecond=0),
+                duration_minutes=data["duration"],
+                allow_guests=data["allow_guests"],
+            )
+        except ProvisioningError as error:
+            form.add_error(None, str(error).capitalize() + ".")
+        else:
+            messages.success(request, f"“{session.title}” is scheduled.")
+            return redirect("/")
+    context = {**session_lists(request.user), **dashboard_context(request.user, form=form), "form_open": True}
+    return render(request, "rooms/dashboard.html", context, status=400)
+
+
+def facilitator_of(request: HttpRequest, session_id: int) -> tuple[GroupSession, Participant]:
+    participant = (
+        Participant.objects.select_related("session")
+        .filter(session_id=session_id, member=request.user, role="facilitator", removed_at__isnull=True)
+        .first()
+    )
+    if participant is None:
+        raise Http404("No such session among yours.")
+    return participant.session, participant
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agenda(request: HttpRequest, session_id: int) -> HttpResponse:
+    """Plan a session's prompts before it starts (the console edits the same agenda live)."""
+    session, me = facilitator_of(request, session_id)
+    if request.method == "POST":
+        now = timezone.now()
+        op = request.POST.get("op")
+        try:
+            if op == "add":
+                add_agenda_item(session, me, request.POST, now)
+            elif op in {"remove", "up", "down"}:
+                item = AgendaItem.objects.filter(session=session, pk=int_or_none(request.POST.get("item"))).first()
+                if item is None:
+                    raise ActionError("not_found", "That prompt is no longer on the agenda.")
+                if op == "remove":
+                    facilitation.do_remove_agenda_item(session.pk, me.pk, item.pk, now)
+                else:
+                    position = max(item.position + (-1 if op == "up" else 1), 0)
+                    facilitation.do_move_agenda_item(session.pk, me.pk, item.pk, position, now)
+            else:
+                raise ActionError("invalid", "Unknown change.")
+        except ActionError as error:
+            messages.error(request, error.message)
+        return redirect(f"/sessions/{session.pk}/agenda/")
+    items = list(AgendaItem.objects.filter(session=session).select_related("prompt").order_by("position", "pk"))
+    return render(
+        request,
+        "rooms/agenda.html",
+        {
+            "session": session,
+            "items": items,
+            "prompts": prompt_library(),
+            "categories": prompt_categories(),
+            "editable": session.status != "ended",
+        },
+    )
+
+
+def int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def add_agenda_item(session: GroupSession, me: Participant, post: Any, now: datetime) -> None:
+    prompt_id = int_or_none(post.get("prompt_id"))
+    text = (post.get("text") or "").strip()
+    if text:
+        category = post.get("category") or ""
+        if category not in {c["key"] for c in prompt_categories()}:
+            raise ActionError("invalid", "Choose a category for your own prompt.")
+        facilitation.do_add_agenda_item(session.pk, me.pk, now, category=category, text=text[:500])
+    elif prompt_id is not None:
+        facilitation.do_add_agenda_item(session.pk, me.pk, now, prompt_id=prompt_id)
+    else:
+        raise ActionError("invalid", "Choose a prompt from the library or write your own.")
+
+
+@login_required
+@require_POST
+def decline_invitation(request: HttpRequest, invite_id: int) -> HttpResponse:
+    """A patient declines a family invitation made for them (the same action as invite.decline)."""
+    guest_pass = (
+        GuestPass.objects.select_related("for_participant", "session")
+        .filter(pk=invite_id, for_participant__member=request.user)
+        .first()
+    )
+    if guest_pass is None:
+        raise Http404("No such invitation for you.")
+    try:
+        guests.do_decline_invite(guest_pass.session_id, guest_pass.for_participant_id, guest_pass.pk, timezone.now())
+    except ActionError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"You declined the invitation for {guest_pass.name}. Your facilitator has been told.")
+    return redirect("/")

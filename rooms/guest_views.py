@@ -1,0 +1,135 @@
+"""Family guests' pages: the facilitator's invitations page, and helpers for the join view.
+
+Thin adapters over rooms.actions.guests; what an invitation's state is comes
+from the same read helper the WebSocket's session.state uses.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from rooms.actions import guests
+from rooms.errors import ActionError
+from rooms.models import GroupSession, Participant
+from rooms.visibility import visible_invites
+
+# ------------------------------------------------------------------ the join page's helpers
+
+
+def agreement_text() -> str:
+    """The group's confidentiality agreement (CONFIDENTIALITY_AGREEMENT), as guests read and accept it."""
+    return settings.CONFIDENTIALITY_AGREEMENT
+
+
+def guest_cookie_expiry(session: GroupSession, now: datetime) -> datetime:
+    """A guest cookie lives until a while after the scheduled end (sessions may run over), never less.
+
+    It is bound to the one session in any case: once the session has ended it
+    opens nothing (the room page answers 410 and drops it, the socket 4410).
+    """
+    return max(session.ends_at, now) + timedelta(minutes=max(session.duration_minutes, 60))
+
+
+def guest_session_over(request: HttpRequest, session: GroupSession) -> HttpResponse:
+    request.session.flush()
+    return render(request, "rooms/guest_ended.html", {"session": session}, status=410)
+
+
+# ------------------------------------------------------------------ the facilitator's invitations page
+
+
+def facilitator_in(request: HttpRequest, session_id: int) -> tuple[GroupSession, Participant]:
+    """The signed-in facilitator of this session, or 404 (no hint that the session exists)."""
+    me = (
+        Participant.objects.select_related("session")
+        .filter(session_id=session_id, member=request.user, role="facilitator", removed_at__isnull=True)
+        .first()
+    )
+    if me is None:
+        raise Http404("No such session among yours.")
+    return me.session, me
+
+
+class InviteForm(forms.Form):
+    for_participant = forms.TypedChoiceField(coerce=int, label="Guest of")
+    name = forms.CharField(max_length=60, label="Guest's name")
+
+    def __init__(self, session: GroupSession, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        patients = Participant.objects.filter(session=session, role="patient", removed_at__isnull=True)
+        self.fields["for_participant"].choices = [(p.pk, p.display_name) for p in patients]
+
+
+def render_invites(
+    request: HttpRequest,
+    session: GroupSession,
+    me: Participant,
+    *,
+    form: InviteForm | None = None,
+    new_link: str | None = None,
+    new_name: str | None = None,
+    error: str | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = {
+        "session": session,
+        "form": form or InviteForm(session),
+        "invites": visible_invites(me, session),
+        "can_invite": session.allow_guests and session.status != "ended",
+        "new_link": new_link,
+        "new_name": new_name,
+        "error": error,
+    }
+    return render(request, "rooms/invites.html", context, status=status)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def invites(request: HttpRequest, session_id: int) -> HttpResponse:
+    """GET: the session's invitations and their state. POST: a new one; its link is shown this once."""
+    session, me = facilitator_in(request, session_id)
+    if request.method == "GET":
+        return render_invites(request, session, me)
+    form = InviteForm(session, request.POST)
+    if not form.is_valid():
+        return render_invites(request, session, me, form=form, status=400)
+    try:
+        guest_pass, token = guests.do_create_invite(
+            session.pk, me.pk, form.cleaned_data["for_participant"], form.cleaned_data["name"], timezone.now()
+        )
+    except ActionError as refused:
+        status = 403 if refused.code == "not_allowed" else 400
+        return render_invites(request, session, me, form=form, error=refused.message, status=status)
+    session.refresh_from_db()
+    return render_invites(
+        request,
+        session,
+        me,
+        new_link=request.build_absolute_uri(guests.join_path(token)),
+        new_name=guest_pass.name,
+        status=201,
+    )
+
+
+@login_required
+@require_POST
+def revoke_invite(request: HttpRequest, session_id: int, invite_id: int) -> HttpResponse:
+    session, me = facilitator_in(request, session_id)
+    try:
+        guests.do_revoke_invite(session.pk, me.pk, invite_id, timezone.now())
+    except ActionError as refused:
+        if refused.code == "not_found":
+            raise Http404(refused.message) from None
+        return render_invites(request, session, me, error=refused.message, status=400)
+    return redirect(f"/sessions/{session.pk}/invites/")

@@ -1,0 +1,124 @@
+"""Helpers for the browser tests: accessibility checks, raw WebSocket clients, waiting for the room."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Coroutine
+from functools import cache
+from pathlib import Path
+from typing import Any, TypeVar
+
+from tests import e2e
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+AXE_VERSION = "4.14.1"
+T = TypeVar("T")
+
+# WCAG 2.x A and AA, plus axe's best practices; only serious and critical findings fail a test.
+AXE_RUN = """
+async () => {
+  const results = await axe.run(document, {
+    runOnly: {type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']},
+    resultTypes: ['violations'],
+  });
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => ({id: v.id, impact: v.impact, help: v.help,
+                  nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ') + ' :: ' + n.failureSummary)}));
+}
+"""
+
+
+@cache
+def axe_source() -> str:
+    source = AXE.read_text()
+    assert source.startswith(f"/*! axe v{AXE_VERSION}"), "tests/browser/vendor/axe.min.js is not the pinned axe-core"
+    return source
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    """Serious and critical axe-core violations on the page as it is now."""
+    # page.evaluate runs through the DevTools protocol, so the page's strict CSP does not stop it.
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.evaluate(axe_source())
+    return page.evaluate(AXE_RUN)
+
+
+def assert_accessible(page: Any, where: str) -> None:
+    found = axe_violations(page)
+    width = page.viewport_size["width"] if page.viewport_size else "?"
+    lines = [f"{v['impact']}: {v['id']} ({v['help']})\n    " + "\n    ".join(v["nodes"]) for v in found]
+    assert not found, f"axe-core found serious or critical problems on {where} at {width} px:\n" + "\n".join(lines)
+
+
+def room_ready(page: Any) -> None:
+    """Wait until the room page has its first session.state."""
+    from playwright.sync_api import expect
+
+    # (expect, not wait_for_function: a string predicate would need eval, which the page's CSP forbids.)
+    expect(page.locator("#room-status")).not_to_have_text("Connecting…")
+
+
+class RawClients:
+    """Raw WebSocket clients (tests/e2e.py) on an event loop of their own, for sync Playwright tests."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="raw-websockets", daemon=True)
+        self.thread.start()
+        self.clients: list[e2e.Client] = []
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 15) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    def connect(self, session_id: int, username: str, since: int | None = None) -> e2e.Client:
+        cookie = e2e.login(self.base_url, username)
+        client = self.run(e2e.ws_connect(self.base_url, session_id, cookie, since=since, name=username))
+        assert client.close_code is None, f"{username} was refused: {client.close_code}"
+        self.clients.append(client)
+        return client
+
+    def request(self, client: e2e.Client, frame_type: str, **fields: Any) -> dict[str, Any]:
+        reply = self.run(client.request(frame_type, **fields))
+        assert reply["type"] == "ack", f"{client.name}: {frame_type} refused: {reply}"
+        return reply
+
+    def close(self) -> None:
+        self.run(e2e.close_all(self.clients))
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+FOCUSED = """
+() => {
+  const el = document.activeElement;
+  const style = getComputedStyle(el);
+  const box = el.getBoundingClientRect();
+  return {
+    where: el.id ? '#' + el.id : el.tagName.toLowerCase() + ' ' + (el.textContent || '').trim().slice(0, 40),
+    outline: style.outlineStyle, width: parseFloat(style.outlineWidth) || 0,
+    visible: box.width > 0 && box.height > 0,
+    left: el === document.body || !document.hasFocus(),
+  };
+}
+"""
+
+
+def tab_through(page: Any, stops: int) -> list[str]:
+    """Press Tab up to `stops` times on a freshly loaded page; every stop must show a visible focus ring.
+
+    Returns where focus went, so a test can check that the controls it needs are reachable.
+    """
+    page.bring_to_front()  # keyboard focus belongs to one page at a time
+    seen = []
+    for _ in range(stops):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(FOCUSED)
+        if focused["left"]:
+            break  # past the last control: focus went back to the browser
+        assert focused["visible"], f"focus went to something invisible: {focused}"
+        assert focused["outline"] not in ("none", "") and focused["width"] >= 2, f"no visible focus on {focused}"
+        seen.append(focused["where"])
+    return seen

@@ -1,0 +1,224 @@
+"""Two real daphne workers sharing one PostgreSQL database and one Redis channel layer.
+
+The servers and the members are set up once for the module; each test schedules
+its own session (so messages, presence and rate limits of one test do not touch
+another) and checks both workers' logs at its end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from tests import e2e
+
+pytestmark = [pytest.mark.e2e, pytest.mark.services]
+
+database = e2e.postgres_db
+
+FACILITATOR = "dana"
+PATIENTS = ["alex", "sam", "jordan", "riley"]
+
+
+class Cluster:
+    def __init__(self, env: dict[str, str], a: e2e.ServerProcess, b: e2e.ServerProcess) -> None:
+        self.env = env
+        self.a = a
+        self.b = b
+        self.cookies: dict[str, dict[str, str]] = {}  # server name -> username -> cookie
+        self.sessions = 0
+
+    def schedule(self) -> int:
+        self.sessions += 1
+        return e2e.schedule_session(
+            self.env, title=f"Workers group {self.sessions}", facilitator=FACILITATOR, patients=PATIENTS
+        )
+
+    async def connect(self, server: e2e.ServerProcess, who: str, session_id: int, **options) -> e2e.Client:
+        client = await e2e.ws_connect(
+            server.base_url, session_id, self.cookies[server.name][who], name=f"{who}@{server.name}", **options
+        )
+        assert client.close_code is None, f"{who} on {server.name} was refused with {client.close_code}"
+        return client
+
+    def assert_clean_logs(self) -> None:
+        for server in (self.a, self.b):
+            assert server.running(), f"{server.name} exited"
+            e2e.assert_no_traceback(server.log_text(), name=server.name)
+
+
+@pytest.fixture(scope="module")
+def cluster(database: str) -> Iterator[Cluster]:
+    env = e2e.server_env(database, redis_url=e2e.redis_url())
+    e2e.create_members(
+        env,
+        [
+            e2e.Person(FACILITATOR, "facilitator", "Dana"),
+            *(e2e.Person(name, "patient", name.capitalize()) for name in PATIENTS),
+        ],
+    )
+    a = e2e.ServerProcess(env, name="worker-a")
+    b = e2e.ServerProcess(env, name="worker-b")
+    try:
+        a.start()
+        b.start()
+        cluster = Cluster(env, a, b)
+        # A login is a session row in the shared database: a cookie from one worker works on the other.
+        cookies = e2e.login_all(a.base_url, [FACILITATOR, *PATIENTS])
+        cluster.cookies = {a.name: cookies, b.name: cookies}
+        yield cluster
+    finally:
+        a.terminate()
+        b.terminate()
+
+
+async def start_open(dana: e2e.Client) -> None:
+    assert (await dana.request("session.start"))["type"] == "ack"
+    assert (await dana.request("mode.set", mode="open"))["type"] == "ack"
+
+
+async def fence(dana: e2e.Client, others: list[e2e.Client], text: str) -> dict[str, list[dict]]:
+    """Dana says `text`; returns, per client, every frame received up to that message.
+
+    The fence message is published after everything the test did before it, so a
+    frame caused earlier that is not in these lists was never sent.
+    """
+    ack = await dana.request("chat.send", text=text)
+    assert ack["type"] == "ack", ack
+    seen = {}
+    for client in [dana, *others]:
+        frames = await client.receive_until(lambda f: f["type"] == "chat.message" and f["seq"] == ack["seq"])
+        seen[client.name] = frames
+    return seen
+
+
+async def test_chat_fans_out_to_clients_on_both_workers(cluster: Cluster):
+    session_id = cluster.schedule()
+    a, b = cluster.a, cluster.b
+    dana = await cluster.connect(a, "dana", session_id)
+    alex = await cluster.connect(b, "alex", session_id)
+    sam = await cluster.connect(a, "sam", session_id)
+    jordan = await cluster.connect(b, "jordan", session_id)
+    clients = [dana, alex, sam, jordan]
+    try:
+        await start_open(dana)
+        for client in clients:
+            assert (await client.receive_type("session.status"))["status"] == "live"
+            assert (await client.receive_type("mode.changed"))["mode"] == "open"
+
+        # Speakers on both workers; every client on both workers gets every message, in seq order.
+        sent = []
+        for speaker in (alex, sam, jordan, dana):
+            ack = await speaker.request("chat.send", text=f"from {speaker.name}")
+            assert ack["type"] == "ack", ack
+            sent.append((ack["seq"], speaker.participant_id, f"from {speaker.name}"))
+        assert [seq for seq, _, _ in sent] == sorted(seq for seq, _, _ in sent)
+        for client in clients:
+            got = [await client.receive_type("chat.message") for _ in sent]
+            assert [(m["seq"], m["participant_id"], m["text"]) for m in got] == sent, client.name
+
+        # Catch-up works whichever worker the client comes back to.
+        since = sent[1][0]
+        riley = await cluster.connect(a, "riley", session_id, since=since)
+        clients.append(riley)
+        assert [m["seq"] for m in riley.state["messages"]] == [seq for seq, _, _ in sent[2:]]
+    finally:
+        await e2e.close_all(clients)
+    cluster.assert_clean_logs()
+
+
+async def test_presence_is_shared_by_both_workers(cluster: Cluster):
+    session_id = cluster.schedule()
+    a, b = cluster.a, cluster.b
+    dana = await cluster.connect(a, "dana", session_id)
+    clients = [dana]
+    try:
+        # Someone arriving on the other worker is announced to Dana.
+        sam = await cluster.connect(b, "sam", session_id)
+        clients.append(sam)
+        joined = await dana.receive_type("participant.joined")
+        assert joined["participant"]["participant_id"] == sam.participant_id
+        assert joined["participant"]["online"] is True
+
+        # ...and someone arriving on Dana's worker is announced to Sam on the other one.
+        jordan = await cluster.connect(a, "jordan", session_id)
+        clients.append(jordan)
+        joined = await sam.receive_type("participant.joined")
+        assert joined["participant"]["participant_id"] == jordan.participant_id
+
+        # Alex opens a tab on each worker: one arrival, announced once.
+        alex_b = await cluster.connect(b, "alex", session_id)
+        clients.append(alex_b)
+        alex_a = await cluster.connect(a, "alex", session_id)
+        clients.append(alex_a)
+        assert alex_a.participant_id == alex_b.participant_id
+        alex_id = alex_a.participant_id
+        seen = await fence(dana, [sam, jordan], "fence 1")
+        for frames in seen.values():
+            arrivals = [f for f in frames if f["type"] == "participant.joined"]
+            assert [f["participant"]["participant_id"] for f in arrivals].count(alex_id) == 1, frames
+
+        # Alex closes the tab on worker A while Jordan (also on A) leaves for good. Jordan's
+        # departure is announced across workers; Alex's is not: a tab is still open on B.
+        await asyncio.gather(alex_a.close(), jordan.close())
+        left = await sam.receive_type("participant.left")
+        assert left["participant_id"] == jordan.participant_id
+        left = await dana.receive_type("participant.left")
+        assert left["participant_id"] == jordan.participant_id
+        seen = await fence(dana, [sam, alex_b], "fence 2")
+        for frames in seen.values():
+            assert not [f for f in frames if f["type"] == "participant.left" and f["participant_id"] == alex_id], frames
+        riley = await cluster.connect(b, "riley", session_id)
+        clients.append(riley)
+        online = {p["participant_id"]: p["online"] for p in riley.state["participants"]}
+        assert online[alex_id] is True
+        assert online[jordan.participant_id] is False
+        assert online[sam.participant_id] is True
+
+        # Closing the last tab (on B) takes Alex offline, for everyone on both workers.
+        await alex_b.close()
+        for client in (dana, sam, riley):
+            left = await client.receive_type("participant.left")
+            assert left["participant_id"] == alex_id, client.name
+        seen = await fence(dana, [sam, riley], "fence 3")
+        for frames in seen.values():  # announced once, not once per tab
+            assert not [f for f in frames if f["type"] == "participant.left"], frames
+        again = await cluster.connect(a, "jordan", session_id)
+        clients.append(again)
+        online = {p["participant_id"]: p["online"] for p in again.state["participants"]}
+        assert online[alex_id] is False
+    finally:
+        await e2e.close_all(clients)
+    cluster.assert_clean_logs()
+
+
+async def test_rate_limit_holds_across_workers(cluster: Cluster):
+    session_id = cluster.schedule()
+    a, b = cluster.a, cluster.b
+    dana = await cluster.connect(a, "dana", session_id)
+    alex_a = await cluster.connect(a, "alex", session_id)
+    alex_b = await cluster.connect(b, "alex", session_id)
+    sam = await cluster.connect(b, "sam", session_id)
+    clients = [dana, alex_a, alex_b, sam]
+    try:
+        await start_open(dana)
+        tabs = [alex_a, alex_b]
+        replies = []
+        for n in range(6):
+            replies.append(await tabs[n % 2].request("chat.send", text=f"message {n + 1}"))
+        assert [r["type"] for r in replies[:5]] == ["ack"] * 5, replies
+        assert replies[5]["type"] == "error" and replies[5]["code"] == "rate_limited", replies[5]
+        accepted = [r["seq"] for r in replies[:5]]
+
+        # The refused message reached nobody, on either worker.
+        seen = await fence(dana, [sam, alex_a, alex_b], "fence")
+        for name, frames in seen.items():
+            from_alex = [f["seq"] for f in frames if f["type"] == "chat.message" and f["text"].startswith("message ")]
+            assert from_alex == accepted, name
+        # Someone else is not limited by Alex's messages.
+        assert (await sam.request("chat.send", text="my turn"))["type"] == "ack"
+    finally:
+        await e2e.close_all(clients)
+    cluster.assert_clean_logs()

@@ -1,0 +1,153 @@
+"""The agenda and the participation stats (issue 3): facilitators see them, nobody else ever does."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from facilitator.models import AgendaItem, Prompt
+from rooms.hub import RoomHub
+from rooms.models import GroupSession
+from tests import facilitation_support
+from tests.conftest import pid
+from tests.facilitation_support import ask, frames_for, make_guest, of_type, room
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("in_process_layer")]
+in_process_layer = facilitation_support.in_process_layer
+
+
+async def test_agenda_is_planned_before_the_session_and_posted_in_order(connect, group, dana, alex):
+    first = await Prompt.objects.acreate(category="stress", text="What is weighing on you today?")
+    second = await Prompt.objects.acreate(category="goals", text="One small goal for this week?")
+    dana_peer, alex_peer = await room(connect, group, dana, alex)
+
+    # Planned while the session is still scheduled.
+    a = await ask(dana_peer, "agenda.add", prompt_id=first.pk)
+    assert a["type"] == "ack" and a["position"] == 0 and a["prompt_id"] == first.pk
+    custom = await ask(dana_peer, "agenda.add", category="coping", text="Check-in: one word for how you arrive?")
+    assert custom["position"] == 1
+    b = await ask(dana_peer, "agenda.add", prompt_id=second.pk, position=0)
+    assert b["position"] == 0
+    assert (await ask(dana_peer, "agenda.move", item_id=custom["item_id"], position=0))["type"] == "ack"
+    assert (await ask(dana_peer, "agenda.remove", item_id=b["item_id"]))["type"] == "ack"
+
+    frames = await frames_for(dana_peer)
+    updates = of_type(frames, "agenda.updated")
+    assert len(updates) == 5
+    assert [(i["item_id"], i["position"]) for i in updates[-1]["agenda"]] == [
+        (custom["item_id"], 0),
+        (a["item_id"], 1),
+    ]
+    assert updates[-1]["agenda"][0]["prompt"]["text"] == "Check-in: one word for how you arrive?"
+    fresh, _ = await connect(dana, group.pk)
+    assert [i["item_id"] for i in fresh.state["agenda"]] == [custom["item_id"], a["item_id"]]
+    assert all(i["posted_at"] is None for i in fresh.state["agenda"])
+
+    # Live: agenda.next posts them one by one, in order.
+    await ask(dana_peer, "session.start")
+    reply = await ask(dana_peer, "agenda.next")
+    assert (reply["item_id"], reply["prompt_id"]) == (custom["item_id"], custom["prompt_id"])
+    reply = await ask(dana_peer, "agenda.next")
+    assert (reply["item_id"], reply["prompt_id"]) == (a["item_id"], first.pk)
+    assert (await ask(dana_peer, "agenda.next"))["code"] == "not_found"
+
+    posted = of_type(await frames_for(alex_peer), "prompt.posted")
+    assert [p["prompt"]["prompt_id"] for p in posted] == [custom["prompt_id"], first.pk]
+    last = of_type(await frames_for(dana_peer), "agenda.updated")[-1]["agenda"]
+    assert all(i["posted_at"] is not None for i in last)
+    session = await GroupSession.objects.aget(pk=group.pk)
+    assert session.current_prompt_id == first.pk
+
+    # Patients never see the agenda.
+    again, _ = await connect(alex, group.pk)
+    assert again.state["agenda"] is None and again.state["prompt"]["prompt_id"] == first.pk
+    assert of_type(await frames_for(alex_peer), "agenda.updated") == []
+
+
+async def test_agenda_refusals(connect, group, dana):
+    (dana_peer,) = await room(connect, group, dana)
+    assert (await ask(dana_peer, "agenda.add", prompt_id=987_654))["code"] == "not_found"
+    assert (await ask(dana_peer, "agenda.add", category="coping"))["code"] == "invalid"
+    assert (await ask(dana_peer, "agenda.remove", item_id=987_654))["code"] == "not_found"
+    assert (await ask(dana_peer, "agenda.move", item_id=987_654, position=0))["code"] == "not_found"
+    assert (await ask(dana_peer, "agenda.move", item_id=1, position=-1))["code"] == "invalid"
+    assert (await ask(dana_peer, "agenda.next"))["code"] == "not_found", "an empty agenda has nothing next"
+    # Another session's prompt or item is not reachable from this room.
+    other = await GroupSession.objects.acreate(title="Other", starts_at=timezone.now())
+    theirs = await Prompt.objects.acreate(category="goals", text="Private to the other group", session=other)
+    item = await AgendaItem.objects.acreate(session=other, prompt=theirs, position=0)
+    assert (await ask(dana_peer, "agenda.add", prompt_id=theirs.pk))["code"] == "not_found"
+    assert (await ask(dana_peer, "agenda.remove", item_id=item.pk))["code"] == "not_found"
+    assert await AgendaItem.objects.filter(session=other).aexists()
+
+
+async def test_stats_reach_facilitators_only(connect, live_group, dana, alex, sam, settings):
+    settings.CIRCLE = {**settings.CIRCLE, "STATS_SECONDS": 0.3}
+    await GroupSession.objects.filter(pk=live_group.pk).aupdate(mode="open")
+    guest_id, guest_cookie = await database_sync_to_async(make_guest)(live_group, admitted=True)
+    dana_peer, alex_peer, sam_peer = await room(connect, live_group, dana, alex, sam)
+    guest_peer, closed = await connect(guest_cookie, live_group.pk)
+    assert closed is None
+    dana_id, alex_id, sam_id = [await pid(live_group, m) for m in (dana, alex, sam)]
+    jordan_id, riley_id = [
+        p.pk async for p in live_group.participants.filter(display_name__in=["Jordan", "Riley"]).order_by("pk")
+    ]
+
+    # session.state: stats for facilitators, None for everyone else.
+    assert dana_peer.state["stats"]["not_spoken"] == [alex_id, sam_id, jordan_id, riley_id, guest_id]
+    for peer in (alex_peer, sam_peer, guest_peer):
+        assert peer.state["stats"] is None and peer.state["agenda"] is None
+
+    assert (await ask(alex_peer, "chat.send", text="hello"))["type"] == "ack"
+    assert (await ask(alex_peer, "chat.send", text="how are you"))["type"] == "ack"
+    assert (await ask(dana_peer, "floor.grant", participant_id=sam_id, seconds=60))["type"] == "ack"
+    await asyncio.sleep(1.4)
+    assert (await ask(dana_peer, "floor.revoke"))["type"] == "ack"
+    await asyncio.sleep(0.7)
+
+    stats = of_type(await frames_for(dana_peer, 0.8), "stats")
+    assert stats, "the facilitator got stats events"
+    latest = {row["participant_id"]: row for row in stats[-1]["participants"]}
+    assert (latest[alex_id]["messages"], latest[alex_id]["characters"]) == (2, len("hello") + len("how are you"))
+    assert 1 <= latest[sam_id]["floor_seconds"] <= 2
+    assert latest[dana_id]["messages"] == 0 and latest[alex_id]["floor_seconds"] == 0
+    assert stats[-1]["not_spoken"] == [sam_id, jordan_id, riley_id, guest_id]
+
+    # Unchanged stats are not sent again (the room has been still since the revoke).
+    assert of_type(await frames_for(dana_peer, 1.0), "stats") == []
+
+    # Nobody else ever receives them, over many ticks.
+    for peer in (alex_peer, sam_peer, guest_peer):
+        assert of_type(await frames_for(peer, 0.2), "stats") == []
+
+    fresh, _ = await connect(dana, live_group.pk)
+    assert {r["participant_id"]: r["messages"] for r in fresh.state["stats"]["participants"]}[alex_id] == 2
+
+
+async def test_stats_tick_at_most_every_five_seconds_by_default():
+    assert RoomHub._stats_seconds() == 5.0
+
+
+# ---------------------------------------------------------------- the prompt library
+
+
+@pytest.mark.django_db
+def test_library_migration_seeds_seven_categories_idempotently():
+    import importlib
+
+    from django.apps import apps
+
+    from facilitator import prompt_library
+    from facilitator.models import PromptCategory
+
+    seed = importlib.import_module("facilitator.migrations.0003_seed_prompt_library").seed
+    Prompt.objects.filter(session__isnull=True).delete()  # earlier transactional tests may have flushed it
+    seed(apps, None)
+    seed(apps, None)  # running it again adds nothing
+    library = Prompt.objects.filter(session__isnull=True)
+    assert library.count() == len(prompt_library.PROMPTS)
+    assert set(library.values_list("category", flat=True)) == set(PromptCategory.values)
+    assert len(PromptCategory.values) == 7

@@ -1,0 +1,89 @@
+"""slowmode.set: each patient waits between messages (retry_after), facilitators are exempt; announced and audited."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from moderation.actions import do_set_slowmode
+from moderation.models import AuditEntry
+from rooms.actions.chat import do_send_chat
+from rooms.errors import ActionError
+from rooms.models import GroupSession
+from tests.conftest import participant
+from tests.moderation_support import act, event
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def test_slow_mode_paces_patients_not_facilitators(connect, live_group, dana, alex, sam):
+    await GroupSession.objects.filter(pk=live_group.pk).aupdate(mode="open")
+    dana_peer, _ = await connect(dana, live_group.pk)
+    alex_peer, _ = await connect(alex, live_group.pk)
+    sam_peer, _ = await connect(sam, live_group.pk)
+
+    reply, seen = await act(dana_peer, "slowmode.set", seconds=30)
+    assert reply["type"] == "ack"
+    assert (await event(dana_peer, "slowmode.changed", seen)) == {"type": "slowmode.changed", "seconds": 30}
+    for peer in (alex_peer, sam_peer):
+        assert (await peer.receive_type("slowmode.changed"))["seconds"] == 30
+
+    assert (await alex_peer.request("chat.send", text="first"))["type"] == "ack"
+    refused = await alex_peer.request("chat.send", text="second, too soon")
+    assert refused["type"] == "error" and refused["code"] == "rate_limited"
+    assert 25 < refused["retry_after"] <= 30
+    assert (await sam_peer.request("chat.send", text="Sam's own first"))["type"] == "ack"
+    for n in range(3):  # facilitators are exempt
+        assert (await dana_peer.request("chat.send", text=f"facilitator note {n}"))["type"] == "ack"
+
+    fresh, _ = await connect(sam, live_group.pk)
+    assert fresh.state["session"]["slowmode_seconds"] == 30
+    assert "second, too soon" not in [m["text"] for m in fresh.state["messages"]]
+
+    assert (await dana_peer.request("slowmode.set", seconds=0))["type"] == "ack"
+    assert (await alex_peer.receive_type("slowmode.changed"))["seconds"] == 0
+    assert (await alex_peer.request("chat.send", text="now I can"))["type"] == "ack"
+
+    entries = [entry.detail async for entry in AuditEntry.objects.filter(action="slowmode.set").order_by("pk")]
+    assert entries == [{"seconds": 30}, {"seconds": 0}]
+
+
+async def test_only_facilitators_set_slow_mode_and_the_value_is_checked(connect, live_group, dana, alex):
+    dana_peer, _ = await connect(dana, live_group.pk)
+    alex_peer, _ = await connect(alex, live_group.pk)
+    assert (await alex_peer.request("slowmode.set", seconds=60))["code"] == "not_allowed"
+    for bad in (-1, 601, "10", None, 2.5):
+        assert (await dana_peer.request("slowmode.set", seconds=bad))["code"] == "invalid"
+    assert (await GroupSession.objects.aget(pk=live_group.pk)).slowmode_seconds == 0
+    assert not await AuditEntry.objects.filter(action="slowmode.set").aexists()
+
+
+def test_the_wait_is_measured_from_the_last_message_with_an_explicit_now(live_group, dana, alex):
+    GroupSession.objects.filter(pk=live_group.pk).update(mode="open")
+    now = timezone.now()
+    dana_id, alex_id = participant(live_group, dana).pk, participant(live_group, alex).pk
+    do_set_slowmode(live_group.pk, dana_id, 20, now)
+    do_send_chat(live_group.pk, alex_id, "one", now)
+    with pytest.raises(ActionError) as refused:
+        do_send_chat(live_group.pk, alex_id, "two", now + timedelta(seconds=19))
+    assert refused.value.code == "rate_limited"
+    assert refused.value.extra["retry_after"] == pytest.approx(1.0, abs=0.11)
+    assert do_send_chat(live_group.pk, alex_id, "two", now + timedelta(seconds=20)).text == "two"
+
+
+def test_the_private_line_to_the_facilitators_is_not_slowed(live_group, dana, alex):
+    """A patient can always reach the facilitators; the ordinary rate limit still applies."""
+    GroupSession.objects.filter(pk=live_group.pk).update(mode="open")
+    now = timezone.now()
+    dana_id, alex_id = participant(live_group, dana).pk, participant(live_group, alex).pk
+    do_set_slowmode(live_group.pk, dana_id, 60, now)
+    do_send_chat(live_group.pk, alex_id, "to the room", now)
+    message = do_send_chat(live_group.pk, alex_id, "I need help", now + timedelta(seconds=1), to="facilitators")
+    assert message.audience == "facilitators"
+
+
+def test_slow_mode_cannot_be_set_after_the_session_ended(live_group, dana):
+    GroupSession.objects.filter(pk=live_group.pk).update(status="ended")
+    with pytest.raises(ActionError) as refused:
+        do_set_slowmode(live_group.pk, participant(live_group, dana).pk, 30, timezone.now())
+    assert refused.value.code == "not_live"
