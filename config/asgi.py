@@ -14,11 +14,13 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402 - needs Django set u
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from rooms.origin import OriginCheck  # noqa: E402
+from rooms.outbound import OutboundLimit  # noqa: E402
 from rooms.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": OriginCheck(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+        # OutboundLimit stays outermost: it needs daphne's own send (rooms/outbound.py).
+        "websocket": OutboundLimit(OriginCheck(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))),
     }
 )

@@ -178,6 +178,8 @@ CIRCLE = {
     # that drops off a cell tower for a moment keeps its place.
     "ABSENCE_GRACE_SECONDS": env_int("ABSENCE_GRACE_SECONDS", 15, minimum=0),
     "TIMER_TICK_SECONDS": 0.25,
+    # A WebSocket whose unread frames exceed this (plus its largest frame) is dropped (rooms.outbound).
+    "OUTBOUND_BUFFER_KIB": env_int("OUTBOUND_BUFFER_KIB", 1024, minimum=16),
     "CRISIS_RESOURCES": env_str(
         "CRISIS_RESOURCES", "988 Suicide & Crisis Lifeline (US): call or text 988, or chat at 988lifeline.org"
     ),

@@ -13,6 +13,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -48,6 +49,23 @@ class RoomConsumer(AsyncWebsocketConsumer):
     participant_id: int | None = None
     viewer: Viewer | None = None
     guard: SocketGuard | None = None  # sign-in, idle and role re-checks (accounts.sockets)
+    # No channel-layer channel of its own: room events reach a connection through its
+    # worker's hub (rooms.hub), and nothing addresses a connection through the layer.
+    # Channels would otherwise keep a layer receive (a task and a queue) per socket.
+    channel_layer_alias = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Channels' dispatch without its `aclose_old_connections()` before each handler.
+
+        That call hops to Channels' one thread-sensitive thread for every frame of every
+        socket (docs/performance.md). This consumer never touches the ORM on the event
+        loop: every query runs through `db()` (database_sync_to_async), which closes stale
+        connections itself, on the thread that runs the query.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # ------------------------------------------------------------ lifecycle
 

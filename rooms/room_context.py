@@ -47,6 +47,8 @@ def session_reports(session: GroupSession) -> list[dict[str, str]]:
         ("Transcript", f"/sessions/{session.pk}/transcript/"),
         ("Audit report", f"/sessions/{session.pk}/audit/"),
     ]
+    if session.allow_guests:
+        pages.append(("Invitations", f"/sessions/{session.pk}/invites/"))
     return [{"label": label, "href": path} for label, path in pages if existing_path(path)]
 
 

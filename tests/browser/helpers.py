@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import threading
 from collections.abc import Coroutine
 from functools import cache
@@ -13,6 +14,7 @@ from tests import e2e
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 AXE_VERSION = "4.14.1"
+AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"
 T = TypeVar("T")
 
 # WCAG 2.x A and AA, plus axe's best practices; only serious and critical findings fail a test.
@@ -32,9 +34,9 @@ async () => {
 
 @cache
 def axe_source() -> str:
-    source = AXE.read_text()
-    assert source.startswith(f"/*! axe v{AXE_VERSION}"), "tests/browser/vendor/axe.min.js is not the pinned axe-core"
-    return source
+    raw = AXE.read_bytes()
+    assert hashlib.sha256(raw).hexdigest() == AXE_SHA256, f"{AXE} is not the pinned axe-core {AXE_VERSION}"
+    return raw.decode()
 
 
 def axe_violations(page: Any) -> list[dict[str, Any]]:

@@ -17,8 +17,6 @@ from tests.browser.helpers import room_ready
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-expect.set_options(timeout=10_000)
-
 
 def composer(page):
     return page.locator("#composer-text")

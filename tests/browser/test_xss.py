@@ -13,6 +13,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests import e2e
 from tests.browser.conftest import sign_in
 from tests.browser.helpers import RawClients, room_ready
 
@@ -57,6 +58,27 @@ def test_payloads_render_as_text_and_run_nothing(circle, open_page):
         raw.request(lead, "prompt.post", category="coping", text=PAYLOADS[0] + PAYLOADS[1])
     finally:
         raw.close()
+
+    # Names are text too: a guest invited and named with markup, seen in the lobby and the room.
+    invited_as = "<img src=x onerror=window.__xss.push('invite')>"
+    named = "<svg onload=window.__xss.push('name')>"
+    join_path = e2e.invite_guest(circle.env, session_id, for_patient="alex", name=invited_as)
+    guest = open_page(360, 780)
+    guest.goto(f"{circle.base_url}{join_path}")
+    expect(guest.get_by_label("Your name, as the group will see it")).to_have_value(invited_as)
+    guest.get_by_label("Your name, as the group will see it").fill(named)
+    guest.get_by_role("checkbox").check()
+    guest.get_by_role("button", name="Join the waiting room").click()
+    expect(guest.get_by_role("heading", name="You're in the waiting room")).to_be_visible()
+    waiting = dana.locator("#lobby-list li")
+    expect(waiting).to_contain_text(f"{named} (guest of Alex)")
+    expect(dana.locator("#invite-list")).to_contain_text(f"{named}, for Alex")
+    waiting.get_by_role("button", name=f"Let in {named}").click()
+    expect(alex.locator("#people")).to_contain_text(named)
+    expect(guest.locator("#people")).to_contain_text(f"{named} (you)")
+    for page in (alex, dana, guest):
+        assert page.locator("#people svg, #people img, #lobby-list svg, #invite-list img").count() == 0
+    assert guest.evaluate("window.__xss") == []
 
     for page in (alex, dana):
         bodies = page.locator("#messages .msg-body")

@@ -1,17 +1,13 @@
-// The facilitator console: session, floor and queue, waiting room, topic and
-// agenda, family invitations, alerts, participation. Every control sends one
+// The facilitator console: session, floor and queue, people and messages here;
+// waiting room and invitations (console-guests.js), topic and agenda
+// (console-topic.js), alerts and participation (console-insight.js). Every control sends one
 // frame the server handles (rooms/consumers.py HANDLERS); controls for frames
 // this server does not handle are not on the page at all (room_context.py).
 
-import { announce, byId, clock, h, reconcile, setText, show, srOnly } from "./dom.js";
-import { roleLabel } from "./people.js";
-
-const KIND_LABEL = {
-  suicide: "Possible risk of suicide",
-  self_harm: "Possible risk of self-harm",
-  overdose: "Possible risk of overdose",
-  relapse: "Possible risk of relapse",
-};
+import { mountGuests } from "./console-guests.js";
+import { mountInsight } from "./console-insight.js";
+import { mountTopic } from "./console-topic.js";
+import { announce, byId, clock, h, setText, show, srOnly } from "./dom.js";
 
 export function mountConsole(store, socket, frames) {
   const { state } = store;
@@ -214,194 +210,6 @@ export function mountConsole(store, socket, frames) {
     );
   }
 
-  // ------------------------------------------------------------------ waiting room
-
-  const lobbyList = byId("lobby-list");
-  function renderLobby() {
-    if (!lobbyList) return;
-    const waiting = Array.from(state.people.values()).filter((p) => p.role === "guest" && !p.admitted);
-    reconcile(
-      lobbyList,
-      waiting,
-      (p) => p.participant_id,
-      (p) =>
-        h(
-          "li",
-          { class: "waiting-guest" },
-          h("span", { class: "person-name" }),
-          h(
-            "span",
-            { class: "person-actions" },
-            h("button", { type: "button", class: "small", dataset: { act: "admit" }, onclick: () => admit(p.participant_id) }),
-            h("button", { type: "button", class: "small secondary", dataset: { act: "deny" }, onclick: () => deny(p.participant_id) }),
-          ),
-        ),
-      (el, p) => {
-        const relation = p.relationship && p.relationship !== "other" ? `, ${p.relationship}` : "";
-        const of = p.guest_of_name ? ` (guest of ${p.guest_of_name}${relation})` : "";
-        setText(el.querySelector(".person-name"), `${p.display_name}${of}${p.online ? "" : " · away"}`);
-        el.querySelector('[data-act="admit"]').replaceChildren("Let in", srOnly(` ${p.display_name}`));
-        el.querySelector('[data-act="deny"]').replaceChildren("Turn away", srOnly(` ${p.display_name}`));
-      },
-    );
-    show(byId("lobby-empty"), waiting.length === 0);
-    setText(byId("lobby-count"), waiting.length ? String(waiting.length) : "");
-    show(byId("lobby-count"), waiting.length > 0);
-  }
-  const admit = (id) => act("lobby.admit", { participant_id: id }, `${store.name(id)} is in the room.`);
-  const deny = async (id) => {
-    const name = store.name(id);
-    const ok = await confirm({
-      title: `Turn ${name} away?`,
-      text: `${name} will not join this session and their link will stop working.`,
-      action: `Turn ${name} away`,
-    });
-    if (ok) act("lobby.deny", { participant_id: id }, `${name} was turned away.`);
-  };
-
-  const lobbySay = byId("lobby-say");
-  lobbySay?.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const field = byId("lobby-say-text");
-    if (!field.value.trim()) return;
-    if (await act("lobby.say", { text: field.value }, "Your note went to the waiting room.")) field.value = "";
-  });
-
-  // ------------------------------------------------------------------ topic and agenda
-
-  const promptSelect = byId("console-prompt");
-  byId("prompt-post")?.addEventListener("click", () => {
-    if (promptSelect?.value) act("prompt.post", { prompt_id: Number(promptSelect.value) }, "The topic is pinned.");
-  });
-  byId("agenda-add")?.addEventListener("click", () => {
-    if (promptSelect?.value) act("agenda.add", { prompt_id: Number(promptSelect.value) }, "Added to the agenda.");
-  });
-  byId("own-prompt")?.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const text = byId("own-prompt-text");
-    const category = byId("own-prompt-category").value;
-    if (!text.value.trim()) return;
-    if (await act("prompt.post", { category, text: text.value.trim() }, "Your topic is pinned.")) text.value = "";
-  });
-  byId("agenda-next")?.addEventListener("click", () => act("agenda.next", {}, "The next topic on the agenda is pinned."));
-
-  const agendaList = byId("agenda-list");
-  function renderAgenda() {
-    if (!agendaList) return;
-    const items = state.agenda ?? [];
-    reconcile(
-      agendaList,
-      items,
-      (i) => i.item_id,
-      (i) =>
-        h(
-          "li",
-          { class: "agenda-item" },
-          h("span", { class: "agenda-text" }),
-          h(
-            "button",
-            {
-              type: "button",
-              class: "small link-button",
-              onclick: () => act("agenda.remove", { item_id: i.item_id }),
-            },
-            "Remove",
-            srOnly(" from the agenda"),
-          ),
-        ),
-      (el, i) => {
-        el.classList.toggle("is-posted", Boolean(i.posted_at));
-        setText(el.querySelector(".agenda-text"), i.posted_at ? `${i.prompt.text} (posted)` : i.prompt.text);
-      },
-    );
-    const left = items.filter((i) => !i.posted_at).length;
-    show(byId("agenda-empty"), items.length === 0);
-    const next = byId("agenda-next");
-    if (next) next.disabled = left === 0 || state.session?.status === "ended";
-  }
-
-  // ------------------------------------------------------------------ family invitations
-
-  const inviteFor = byId("invite-for");
-  byId("invite-form")?.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    const name = byId("invite-name");
-    if (!inviteFor.value || !name.value.trim()) {
-      say("Choose who the guest is for and write their name.");
-      return;
-    }
-    const ack = await act("invite.create", { for_participant_id: Number(inviteFor.value), name: name.value.trim() });
-    if (ack?.join_path) {
-      const link = byId("invite-link");
-      link.value = new URL(ack.join_path, location.origin).href;
-      setText(byId("invite-link-label"), `Link for ${name.value.trim()}: it works once, until the session ends`);
-      show(byId("invite-result"), true);
-      name.value = "";
-      link.focus();
-      link.select();
-      say("The invitation link is ready to copy.");
-    }
-  });
-  byId("invite-copy")?.addEventListener("click", async () => {
-    const link = byId("invite-link");
-    try {
-      await navigator.clipboard.writeText(link.value);
-      say("Link copied.");
-    } catch {
-      link.select();
-      say("Select the link and copy it.");
-    }
-  });
-
-  function renderInvites() {
-    if (inviteFor) {
-      const patients = Array.from(state.people.values()).filter((p) => p.role === "patient");
-      const chosen = inviteFor.value;
-      const options = patients.map((p) => h("option", { value: String(p.participant_id), text: p.display_name }));
-      if (options.length !== inviteFor.options.length - 1 || patients.some((p, i) => inviteFor.options[i + 1]?.value !== String(p.participant_id))) {
-        inviteFor.replaceChildren(h("option", { value: "", text: "Choose a patient" }), ...options);
-        inviteFor.value = chosen;
-      }
-    }
-    const list = byId("invite-list");
-    if (!list) return;
-    const invites = (state.invites ?? []).filter((i) => i.state !== "lapsed");
-    reconcile(
-      list,
-      invites,
-      (i) => i.invite_id,
-      (i) =>
-        h(
-          "li",
-          { class: "invite" },
-          h("span", { class: "invite-text" }),
-          has("invite.revoke")
-            ? h("button", {
-                type: "button",
-                class: "small link-button",
-                dataset: { act: "revoke" },
-                onclick: () => act("invite.revoke", { invite_id: i.invite_id }, "The invitation was withdrawn."),
-              })
-            : null,
-        ),
-      (el, i) => {
-        const what = {
-          sent: "not used yet",
-          redeemed: "used",
-          in_lobby: "in the waiting room",
-          admitted: "in the room",
-          revoked: i.declined ? `declined by ${i.for_display_name}` : "withdrawn",
-        }[i.state] ?? i.state;
-        setText(el.querySelector(".invite-text"), `${i.guest_display_name || i.name}, for ${i.for_display_name}: ${what}`);
-        const revoke = el.querySelector('[data-act="revoke"]');
-        if (revoke) {
-          revoke.replaceChildren("Withdraw", srOnly(` the invitation for ${i.name}`));
-          show(revoke, i.state !== "revoked");
-        }
-      },
-    );
-  }
-
   // ------------------------------------------------------------------ composer: to everyone or privately
 
   const composerTo = byId("composer-to");
@@ -420,102 +228,20 @@ export function mountConsole(store, socket, frames) {
     }
   }
 
-  // ------------------------------------------------------------------ alerts and crisis resources
-
-  const alertList = byId("alert-list");
-  function renderAlerts() {
-    if (!alertList) return;
-    reconcile(
-      alertList,
-      state.alerts,
-      (a) => a.message_id,
-      (a) =>
-        h(
-          "li",
-          { class: "alert-item" },
-          h("p", { class: "alert-kind" }),
-          h("blockquote", { class: "alert-excerpt" }),
-          h(
-            "p",
-            { class: "alert-actions" },
-            h("a", { href: `#m${a.message_id}`, class: "small" }, "Show the message"),
-            h("button", { type: "button", class: "small link-button", onclick: () => store.dismissAlert(a.message_id) }, "Dismiss", srOnly(" this alert")),
-          ),
-        ),
-      (el, a) => {
-        setText(el.querySelector(".alert-kind"), `${KIND_LABEL[a.kind] ?? "Needs attention"}: ${store.name(a.participant_id)}`);
-        setText(el.querySelector(".alert-excerpt"), a.excerpt);
-      },
-    );
-    show(byId("alerts-empty"), state.alerts.length === 0);
-    setText(byId("alert-count"), state.alerts.length ? String(state.alerts.length) : "");
-    show(byId("alert-count"), state.alerts.length > 0);
-    const resources = state.alerts[0]?.resources || state.crisis;
-    if (resources) setText(byId("crisis-text"), resources);
-    byId("panel-alerts")?.classList.toggle("has-alerts", state.alerts.length > 0);
-  }
-
-  // ------------------------------------------------------------------ participation balance
-
-  const balance = byId("balance");
-  function renderBalance() {
-    if (!balance) return;
-    const rows = participation();
-    const most = Math.max(1, ...rows.map((r) => r.characters));
-    reconcile(
-      balance,
-      rows,
-      (r) => r.participant_id,
-      (r) => {
-        const id = `bal-${r.participant_id}`;
-        return h(
-          "li",
-          { class: "balance-row" },
-          h("span", { class: "balance-name", id }),
-          h("meter", { min: "0", max: "100", value: "0", "aria-labelledby": id }),
-          h("span", { class: "balance-detail" }),
-        );
-      },
-      (el, r) => {
-        setText(el.querySelector(".balance-name"), store.name(r.participant_id));
-        el.querySelector("meter").value = Math.round((100 * r.characters) / most);
-        const minutes = r.floor_seconds ? ` · ${clock(r.floor_seconds)} on the floor` : "";
-        setText(el.querySelector(".balance-detail"), `${r.messages} message${r.messages === 1 ? "" : "s"}${minutes}`);
-      },
-    );
-    const quiet = rows.filter((r) => r.messages === 0).map((r) => store.name(r.participant_id));
-    setText(byId("not-spoken"), quiet.length ? `Not heard from yet: ${quiet.join(", ")}` : rows.length ? "Everyone has written something." : "");
-  }
-
-  /** The server's stats when it sends them; otherwise counted from the messages on this page. */
-  function participation() {
-    const people = Array.from(state.people.values()).filter((p) => p.role === "patient" || (p.role === "guest" && p.admitted));
-    const counted = new Map(people.map((p) => [p.participant_id, { participant_id: p.participant_id, messages: 0, characters: 0, floor_seconds: 0 }]));
-    if (state.stats?.participants) {
-      for (const row of state.stats.participants) if (counted.has(row.participant_id)) counted.set(row.participant_id, row);
-    } else {
-      for (const m of state.messages.values()) {
-        const row = counted.get(m.participant_id);
-        if (row && m.audience === "room") {
-          row.messages += 1;
-          row.characters += m.text.length;
-        }
-      }
-    }
-    return Array.from(counted.values());
-  }
-
   // ------------------------------------------------------------------ everything
+
+  const context = { store, act, say, confirm, has };
+  const renderGuests = mountGuests(context);
+  const renderTopic = mountTopic(context);
+  const renderInsight = mountInsight(context);
 
   function render() {
     renderSession();
     renderFloorControls();
-    renderLobby();
-    renderAgenda();
-    renderInvites();
     renderComposerTo();
-    renderAlerts();
-    renderBalance();
+    renderGuests();
+    renderTopic();
+    renderInsight();
   }
   store.subscribe((what, frame) => {
     if (what === "frame" && frame.type === "alert") {
@@ -525,7 +251,7 @@ export function mountConsole(store, socket, frames) {
     if (what === "frame" || what === "connection" || what.startsWith("messages")) render();
   });
 
-  return { personActions, queueActions, messageActions, render, roleLabel };
+  return { personActions, queueActions, messageActions, render };
 }
 
 function boundedSeconds(input, min, max, fallback) {

@@ -1,0 +1,100 @@
+"""What one WebSocket may leave unread, and nothing sent after a close.
+
+Daphne hands every outgoing frame to Twisted, which buffers it without limit
+until the client's TCP window lets it through: a client that stops reading
+(a frozen tab, a dead phone behind a NAT that still ACKs) would make its
+worker hold every later room event for it. This ASGI middleware, the
+outermost layer of the WebSocket stack, receives daphne's own `send` (which
+carries the connection's protocol, hence its TCP transport) and, before each
+frame, looks at how many bytes are still unsent on that transport. Over the
+bound, the connection is aborted (TCP reset; no close frame could get
+through the full buffer anyway): the consumer gets its disconnect as for any
+dropped socket, the person goes offline as usual, and a client that comes
+back resumes with ?since=.
+
+The bound is `OUTBOUND_BUFFER_KIB` plus the largest frame this connection
+has been sent so far, so a big `session.state` (?since= catch-up of up to
+1,000 messages) on a slow link is not mistaken for a stalled reader. A
+reading client never comes near it: Twisted writes whatever the socket takes
+on the next turn of the loop. The check is a few attribute reads per frame
+and costs no task and no buffer of its own per connection.
+
+Second duty: once a close has been sent, later frames are dropped here.
+Autobahn raises on a send after close, and several paths (a restart, the
+layer coming back, session end) may close a socket while it is still
+finishing a reply or a catch-up.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+from django.conf import settings
+
+try:
+    from autobahn.exception import Disconnected
+except ImportError:  # daphne always brings autobahn; this keeps the module importable without it
+
+    class Disconnected(Exception):  # type: ignore[no-redef]
+        pass
+
+
+logger = logging.getLogger(__name__)
+
+
+def transport_of(send: Any) -> Any:
+    """The TCP transport behind daphne's send (a partial of Server.handle_reply bound to the protocol), or None."""
+    if isinstance(send, functools.partial) and send.args:
+        transport = getattr(send.args[0], "transport", None)
+        if transport is not None and hasattr(transport, "_tempDataLen"):
+            return transport
+    return None
+
+
+def unsent_bytes(transport: Any) -> int:
+    """Bytes Twisted holds for this connection (twisted.internet.abstract.FileDescriptor's two buffers)."""
+    return len(transport.dataBuffer) - transport.offset + transport._tempDataLen  # type: ignore[no-any-return]
+
+
+class OutboundLimit:
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if scope["type"] != "websocket":
+            return await self.app(scope, receive, send)
+        transport = transport_of(send)  # None under the test communicator or a TLS endpoint: no byte bound
+        limit = int(settings.CIRCLE["OUTBOUND_BUFFER_KIB"]) * 1024
+        largest = 0
+        closed = False
+
+        async def bounded_send(message: dict[str, Any]) -> None:
+            nonlocal largest, closed
+            if closed:
+                return
+            kind = message["type"]
+            if kind == "websocket.close":
+                closed = True
+            elif kind == "websocket.send" and transport is not None:
+                unsent = unsent_bytes(transport)
+                if unsent > limit + largest:
+                    closed = True
+                    logger.warning(
+                        "dropped a WebSocket that stopped reading (%d KiB unsent); it may reconnect with ?since=",
+                        unsent // 1024,
+                    )
+                    transport.abortConnection()
+                    return
+                size = len(message.get("text") or message.get("bytes") or b"")
+                if size > largest:
+                    largest = size
+            try:
+                await send(message)
+            except Disconnected:
+                # The client closed first and autobahn is finishing the close handshake:
+                # the frame could not reach it anyway (it resumes with ?since=).
+                closed = True
+
+        return await self.app(scope, receive, bounded_send)
