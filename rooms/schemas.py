@@ -445,6 +445,8 @@ class SessionState(Out):
     # Extension: family invitations; every one of the session's for facilitators, a patient's
     # own for a patient, None for guests.
     invites: list[InviteOut] | None = None
+    # Extension: with ?since=, messages up to that seq removed meanwhile (a page drops them).
+    removed_message_ids: list[int] | None = None
 
 
 class ChatMessageEvent(MessageOut):

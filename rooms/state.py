@@ -11,7 +11,7 @@ from facilitator.rules import RosterSeat, next_in_round
 from facilitator.stats import load_agenda, load_stats, read_room_version
 from rooms.broadcast import Viewer
 from rooms.errors import NOT_ON_ROSTER, RoomClosed
-from rooms.models import GroupSession, GuestAdmission, Participant
+from rooms.models import GroupSession, GuestAdmission, Message, Participant
 from rooms.schemas import RoundOut, SessionState
 from rooms.serializers import floor_out, message_out, participant_out, prompt_out, session_out, with_online
 from rooms.visibility import recent_visible, visible_invites, visible_participants
@@ -64,7 +64,15 @@ def build_session_state(viewer: Participant, *, since: int | None, now: datetime
         agenda=load_agenda(session.pk) if is_facilitator else None,
         stats=load_stats(session, now) if is_facilitator else None,
         invites=visible_invites(viewer, session),
+        removed_message_ids=removed_before(session, since) if since is not None else None,
     )
+
+
+def removed_before(session: GroupSession, since: int) -> list[int]:
+    """Messages a resuming client may still show although they were removed while it was away."""
+    limit = settings.CIRCLE["SINCE_MESSAGE_LIMIT"]
+    removed = Message.objects.filter(session=session, seq__lte=since, removed_at__isnull=False).order_by("-seq")
+    return list(removed.values_list("pk", flat=True)[:limit])
 
 
 @dataclass(frozen=True, slots=True)

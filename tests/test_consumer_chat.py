@@ -44,3 +44,16 @@ async def test_reconnect_with_since_gets_everything_after(connect, live_group, d
         await dana_peer.request("chat.send", text=f"note {n}")
     alex_peer, _ = await connect(alex, live_group.pk, since=2)
     assert [m["seq"] for m in alex_peer.state["messages"]] == [3, 4]
+
+
+async def test_resuming_client_learns_of_messages_removed_while_away(connect, live_group, dana, alex):
+    dana_peer, _ = await connect(dana, live_group.pk)
+    first = await dana_peer.request("chat.send", text="one")
+    await dana_peer.request("chat.send", text="two")
+    removed = await dana_peer.request("message.remove", message_id=first["message_id"])
+    assert removed["type"] == "ack"
+    alex_peer, _ = await connect(alex, live_group.pk, since=2)
+    assert alex_peer.state["removed_message_ids"] == [first["message_id"]]
+    fresh, _ = await connect(alex, live_group.pk)
+    assert fresh.state["removed_message_ids"] is None
+    assert [m["text"] for m in fresh.state["messages"]] == ["two"]

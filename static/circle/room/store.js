@@ -71,6 +71,10 @@ export function createStore(myRole) {
         // ?since=: the messages after the last one seen; merge, never twice.
         const added = frame.messages.filter(addMessage);
         emit("messages:add", added);
+        // Messages removed while this page was away.
+        for (const id of frame.removed_message_ids ?? []) {
+          if (state.messages.delete(id)) emit("messages:remove", id);
+        }
       } else {
         // A first connection, or a fresh state (a guest just admitted): start over.
         state.messages = new Map();
