@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bench.micro import add_arguments as add_micro_arguments
+from bench.micro import command_micro
 from bench.profile import command_profile
 from bench.run import add_run_arguments, command_run
 from bench.table import command_table
@@ -24,6 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     profile.add_argument("--top", type=int, default=40)
     profile.add_argument("--all", action="store_true", help="do not favour the project's own functions")
     profile.set_defaults(handler=command_profile)
+    micro = commands.add_parser("micro", help="CPU per chat message through the ASGI app, in process (before/after)")
+    add_micro_arguments(micro)
+    micro.set_defaults(handler=command_micro)
     args = parser.parse_args(argv)
     return int(args.handler(args))
 

@@ -69,7 +69,9 @@ def run_target(made: Clinic, target: str, load: Load, options: Options) -> dict[
     if options.workers > 1 and not made.redis_url:
         raise ValueError("several workers need the Redis layer (--config production)")
     workers = 1 if load.idle else options.workers
-    env = made.env(CHANNEL_LAYER_PREFIX=f"circle-bench-{made.run_id}-{secrets.token_hex(3)}")
+    env = made.env(
+        CHANNEL_LAYER_PREFIX=f"circle-bench-{made.run_id}-{secrets.token_hex(3)}",
+    )
     group = ServerGroup(target, options.server, env, workers=workers, cpus=options.server_cpus)
     rooms_needed = load.rooms if not load.idle else -(-load.connections // load.clients)
     if target == "circle":

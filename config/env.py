@@ -73,7 +73,18 @@ def database_from_url(url: str, *, default_sqlite_path: str) -> dict[str, object
         options: dict[str, object] = {
             # Daphne runs database work in worker threads and CONN_MAX_AGE
             # must stay 0 under ASGI; the pool keeps connect cost off each call.
-            "pool": {"min_size": 2, "max_size": env_int("DB_POOL_SIZE", 10, minimum=1), "timeout": 10},
+            "pool": {
+                "min_size": 2,
+                "max_size": env_int("DB_POOL_SIZE", 10, minimum=1),
+                # The pool holds more connections than the worker has threads, so a healthy
+                # worker never waits for one: a wait this long means PostgreSQL is away, and
+                # the caller gets `unavailable` instead of silence (docs/deploy.md).
+                "timeout": env_int("DB_POOL_TIMEOUT", 3, minimum=1),
+                # psycopg_pool retries a lost connection with doubling delays for this long, then
+                # lets the next request start afresh: recovery within seconds of PostgreSQL's
+                # return, not after a back-off grown during a long outage (default 300 s).
+                "reconnect_timeout": 10,
+            },
         }
         query = parse_qs(parsed.query)
         if "sslmode" in query:

@@ -10,6 +10,7 @@ of them may see it (guests in the lobby, facilitator-only events, private lines)
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, TypedDict
@@ -18,6 +19,10 @@ from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 from pydantic import BaseModel
+
+from rooms.faults import LAYER_ERRORS
+
+logger = logging.getLogger(__name__)
 
 Audience = Literal["everyone", "members", "facilitators", "lobby", "none"]
 
@@ -105,7 +110,12 @@ def publish(envelope: Envelope) -> None:
         # send would never run and async_to_sync would wait for it forever, so the
         # process could not exit. Other workers catch up from the database.
         return
-    async_to_sync(layer.group_send)(room_group(envelope["session_id"]), envelope)
+    try:
+        async_to_sync(layer.group_send)(room_group(envelope["session_id"]), envelope)
+    except LAYER_ERRORS as error:
+        # Redis is down: the change is committed (and acknowledged); every hub has told its
+        # clients that live updates paused, and resyncs them with ?since= when it is back.
+        logger.warning("channel layer unavailable, event not broadcast (%s); clients catch up with ?since=", error)
 
 
 def send_event_on_commit(session_id: int, event: BaseModel, **routing: object) -> None:

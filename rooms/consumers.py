@@ -17,7 +17,6 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.db import DatabaseError, InterfaceError
 from django.utils import timezone
 
 from accounts.sockets import SocketGuard
@@ -27,6 +26,7 @@ from rooms.actions import chat, guests, lifecycle
 from rooms.actions.presence import do_close_connection, do_open_connection
 from rooms.broadcast import Envelope, Viewer, effect_for, is_recipient
 from rooms.errors import NOT_SIGNED_IN, ActionError, RoomClosed
+from rooms.faults import DATABASE_ERRORS, TRY_AGAIN_LATER, database_breaker
 from rooms.hub import get_hub
 from rooms.schemas import Ack, ClientFrame, error_frame, parse_client_frame, ref_of_refused
 from rooms.state import load_catchup
@@ -40,8 +40,12 @@ INVALID_FRAME_WINDOW = 10.0
 
 
 def db(action: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    """Run a synchronous action on the thread pool, with its own pooled connection."""
-    return database_sync_to_async(action, thread_sensitive=False)
+    """Run a synchronous action on the thread pool, with its own pooled connection.
+
+    Refused at once (DatabaseUnavailable) while the database is known to be unreachable,
+    so a client hears `unavailable` promptly instead of queueing for a thread (rooms.faults).
+    """
+    return database_breaker.wrap(database_sync_to_async(action, thread_sensitive=False))
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -104,11 +108,33 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.participant_id is None:
             return
         await self.hub.detach(self)
+        if self.hub.shutting_down:
+            return  # the draining hub closes its rows once clients had time to reconnect elsewhere
         try:
             await db(do_close_connection)(self.connection_id, timezone.now())
-        except DatabaseError:
-            # The row goes stale and the sweep announces the departure instead.
-            logger.warning("could not record a disconnect; the presence sweep will")
+        except DATABASE_ERRORS:
+            # The hub's heartbeat finds the row without a socket and closes it (RoomHub._reconcile).
+            logger.warning("could not record a disconnect; the hub's reconciliation will")
+
+    async def websocket_connect(self, message: dict[str, Any]) -> None:
+        """The database is unreachable while someone connects: 1013 (try again later), not a crash."""
+        try:
+            await super().websocket_connect(message)
+        except DATABASE_ERRORS as error:
+            logger.warning("database unavailable while a WebSocket connected (%s): closed with 1013", error)
+            await self.close(TRY_AGAIN_LATER)
+
+    async def shed(self, code: int) -> None:
+        """The hub sends this client away to reconnect and resume with ?since= (a restart, the layer back).
+
+        A reply being computed is sent first (websocket_receive closes after it);
+        anything sent after the close is dropped (rooms.outbound).
+        """
+        self.ready = False
+        if self.replying:
+            self.close_after_reply = code
+        else:
+            await self.close(code)
 
     async def send_catchup(self, *, since: int | None) -> None:
         """Send session.state, then whatever arrived meanwhile and is not already in it."""
@@ -187,7 +213,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         except ActionError as error:
             await self.send(text_data=error_frame(error.code, error.message, frame.ref, **error.extra))
             return
-        except (DatabaseError, InterfaceError):
+        except DATABASE_ERRORS:  # psycopg_pool's PoolTimeout included: never an ack for what was not stored
             logger.warning("database unavailable during %s", frame.type)  # type: ignore[attr-defined]
             await self.send(
                 text_data=error_frame("unavailable", "Not saved: please try again in a moment.", frame.ref)

@@ -8,7 +8,13 @@ is a bug and keeps its traceback.
 
 from __future__ import annotations
 
-from django.db import DatabaseError, InterfaceError
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from django.db import DatabaseError, InterfaceError, OperationalError
+
+T = TypeVar("T")
 
 try:  # psycopg_pool's PoolTimeout / TooManyRequests are psycopg.OperationalError subclasses
     from psycopg import Error as _PsycopgError
@@ -39,3 +45,78 @@ LIVE_PAUSED = (
     "Live updates are interrupted. You can keep writing: what you send is saved, "
     "and the room catches up as soon as they are back."
 )
+
+
+class DatabaseUnavailable(OperationalError):
+    """Refused without trying: the database was unreachable a moment ago (DatabaseBreaker)."""
+
+
+def _is_connection_failure(error: BaseException) -> bool:
+    """The database could not be reached at all, as opposed to one statement failing (a deadlock, a timeout)."""
+    if isinstance(error, DatabaseUnavailable):
+        return False  # our own refusal says nothing new
+    cause = error if not isinstance(error, DatabaseError | InterfaceError) else (error.__cause__ or error)
+    if isinstance(cause, InterfaceError) or type(cause).__name__ in {"PoolTimeout", "PoolClosed", "TooManyRequests"}:
+        return True
+    if _PSYCOPG and isinstance(cause, _PsycopgError):
+        sqlstate = getattr(cause, "sqlstate", None)
+        # No SQLSTATE: the client could not talk to the server (refused, reset, closed).
+        # 08xxx connection exceptions; 57P01-03 admin shutdown, crash shutdown, cannot connect now.
+        return sqlstate is None or sqlstate.startswith("08") or sqlstate in {"57P01", "57P02", "57P03"}
+    return False
+
+
+class DatabaseBreaker:
+    """Fail fast while the database is known to be unreachable, probing with one call at a time.
+
+    Without it, every call during an outage waits for the pool's timeout on one of
+    the worker's few threads; calls queue behind each other and a chat.send could
+    wait far longer than the client does, which is silence. With it, a call made
+    within OPEN_SECONDS of a connection failure is refused at once with
+    DatabaseUnavailable (an OperationalError: the callers' usual `unavailable`),
+    and after that one call at a time probes the database; its success closes
+    the breaker. Used on the event loop only (no locking needed).
+    """
+
+    OPEN_SECONDS = 1.0
+
+    def __init__(self) -> None:
+        self.open_until = 0.0
+        self.probing = False
+
+    @property
+    def is_open(self) -> bool:
+        return self.open_until > 0.0
+
+    def admit(self) -> bool:
+        """May a database call go ahead now? Every admitted call must be followed by `record`."""
+        if self.open_until == 0.0:
+            return True
+        if self.probing or time.monotonic() < self.open_until:
+            return False
+        self.probing = True
+        return True
+
+    def record(self, error: BaseException | None) -> None:
+        self.probing = False
+        if error is not None and _is_connection_failure(error):
+            self.open_until = time.monotonic() + self.OPEN_SECONDS
+        elif error is None or isinstance(error, Exception):
+            self.open_until = 0.0  # the database answered (an ActionError, a constraint: it is up)
+
+    def wrap(self, call: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
+        async def guarded(*args: Any, **kwargs: Any) -> T:
+            if not self.admit():
+                raise DatabaseUnavailable("the database was unreachable a moment ago")
+            try:
+                result = await call(*args, **kwargs)
+            except BaseException as error:
+                self.record(error)
+                raise
+            self.record(None)
+            return result
+
+        return guarded
+
+
+database_breaker = DatabaseBreaker()

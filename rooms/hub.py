@@ -15,6 +15,7 @@ import logging
 import uuid
 import weakref
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Protocol
 
 from channels.db import database_sync_to_async
@@ -23,14 +24,33 @@ from django.conf import settings
 from django.utils import timezone
 
 from rooms.broadcast import Envelope, room_group
+from rooms.faults import (
+    DATABASE_ERRORS,
+    LAYER_ERRORS,
+    LIVE_PAUSED,
+    OUTAGE_ERRORS,
+    SERVICE_RESTART,
+    database_breaker,
+)
 
 logger = logging.getLogger(__name__)
 
 
 class Receiver(Protocol):
     session_id: int
+    connection_id: str
 
     async def deliver(self, envelope: Envelope) -> None: ...
+
+    async def shed(self, code: int) -> None:
+        """Close so that the client reconnects (and resumes with ?since=), after any reply in progress."""
+
+
+# While the layer is down, the pump probes it this often.
+LAYER_RETRY_SECONDS = 0.5
+# A connection row of this worker with no socket behind it, older than this, is an orphan
+# (its disconnect could not be recorded, e.g. during a database outage): the heartbeat removes it.
+ORPHAN_SECONDS = 60
 
 
 class RoomHub:
@@ -42,6 +62,14 @@ class RoomHub:
         self._group_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self.layer_healthy = True
+        self._layer_lock = asyncio.Lock()
+        # SIGTERM: clients are being sent to other workers (rooms.shutdown, RoomHub.drain).
+        self.shutting_down = False
+        # When this worker's database work last started succeeding again (loop time). After a
+        # database outage every worker's rows look stale: the sweep waits until all live
+        # workers have beaten again (STALE_SECONDS), so it only ever removes dead ones.
+        self.database_ok_since: float | None = None
+        self._failing: set[str] = set()  # background duties failing because of an outage (logged once)
 
     # ------------------------------------------------------------ membership
 
@@ -51,8 +79,16 @@ class RoomHub:
             local = self.rooms.get(receiver.session_id)
             if local is None:
                 local = self.rooms[receiver.session_id] = set()
-                await self.layer.group_add(room_group(receiver.session_id), self.channel_name)
+                try:
+                    await self.layer.group_add(room_group(receiver.session_id), self.channel_name)
+                except LAYER_ERRORS as error:
+                    # The room is joined when the layer is back (_layer_up re-joins every room).
+                    await self._layer_down(error)
             local.add(receiver)
+        if self.shutting_down:
+            await receiver.shed(SERVICE_RESTART)  # arrived while this worker drains: go to another one
+        elif not self.layer_healthy:
+            await receiver.deliver(self._notice(receiver.session_id, LIVE_PAUSED))
 
     async def detach(self, receiver: Receiver) -> None:
         async with self._group_lock:
@@ -80,6 +116,10 @@ class RoomHub:
         # with another prefix waits forever behind the consumers' receive loops.
         self.channel_name = await self.layer.new_channel()
         loop = asyncio.get_running_loop()
+        self.database_ok_since = loop.time()
+        from rooms.shutdown import install_sigterm_handler
+
+        install_sigterm_handler(self)
         self._tasks = [
             loop.create_task(self._pump(), name="circle-hub-pump"),
             loop.create_task(self._every(settings.CIRCLE["TIMER_TICK_SECONDS"], self._due_timers)),
@@ -99,19 +139,116 @@ class RoomHub:
         if channel is None:
             raise RuntimeError("the hub's pump needs its channel; call _start() first")
         while True:
+            if not self.layer_healthy:
+                try:
+                    await self._layer_up()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    await asyncio.sleep(LAYER_RETRY_SECONDS)
+                    continue
             try:
                 envelope: Envelope = await self.layer.receive(channel)
             except asyncio.CancelledError:
                 raise
+            except LAYER_ERRORS as error:
+                # Events may have been lost, and a restarted Redis has forgotten our groups.
+                await self._layer_down(error)
+                await asyncio.sleep(LAYER_RETRY_SECONDS)
+                continue
             except Exception:
                 logger.warning("channel layer receive failed; retrying", exc_info=True)
-                self.layer_healthy = False
-                await asyncio.sleep(0.5)
+                await asyncio.sleep(LAYER_RETRY_SECONDS)
                 continue
-            if not self.layer_healthy:
-                self.layer_healthy = True
-                await self._rejoin_groups()
             await self._fan_out(envelope)
+
+    # ------------------------------------------------------------ channel layer outages
+
+    async def _layer_down(self, error: BaseException) -> None:
+        """The layer failed: live events may be lost. Tell the local clients once; the pump probes for its return."""
+        if not self.layer_healthy:
+            return
+        self.layer_healthy = False
+        receivers = self.local_receivers()
+        logger.warning(
+            "channel layer unavailable (%s): live updates paused for %d local clients; "
+            "they resume with ?since= when it is back",
+            error,
+            len(receivers),
+        )
+        for receiver in receivers:
+            try:
+                await receiver.deliver(self._notice(receiver.session_id, LIVE_PAUSED))
+            except Exception:
+                logger.warning("could not tell one connection that live updates paused", exc_info=True)
+
+    async def _layer_up(self) -> None:
+        """Raises while the layer is still down. Once it answers: re-join every room, then resync the clients.
+
+        The groups come first, so a client that reconnects at once already gets every
+        live event after its catch-up; the close (1012) makes it resume with ?since=,
+        which fetches from the database whatever the layer lost meanwhile.
+        """
+        async with self._layer_lock:
+            if self.layer_healthy:
+                return
+            ring_size = getattr(self.layer, "ring_size", 0)  # channels-redis: one Redis per shard
+            for index in range(ring_size):
+                await self.layer.connection(index).ping()
+            await self._rejoin_groups()
+            self.layer_healthy = True
+            receivers = self.local_receivers()
+            logger.warning(
+                "channel layer is back: room groups re-joined, %d local clients asked to resume (close %d)",
+                len(receivers),
+                SERVICE_RESTART,
+            )
+            for receiver in receivers:
+                try:
+                    await receiver.shed(SERVICE_RESTART)
+                except Exception:
+                    logger.warning("could not ask one connection to resume", exc_info=True)
+
+    @staticmethod
+    def _notice(session_id: int, text: str) -> Envelope:
+        """A server notice for every local connection of a room, sent through the usual delivery path."""
+        from rooms.schemas import error_frame
+
+        return {
+            "type": "room.event",
+            "session_id": session_id,
+            "text": error_frame("unavailable", text, None),
+            "to": "everyone",
+            "ids": [],
+            "seq": None,
+            "effect": None,
+            "effects_for": [],
+        }
+
+    # ------------------------------------------------------------ graceful shutdown
+
+    async def drain(self, reconnect_grace: float) -> None:
+        """SIGTERM (rooms.shutdown): send every local client to another worker, then hand their rows over.
+
+        Each socket is closed with 1012 after any reply it is finishing, so it reconnects
+        (through the load balancer, to a live worker) with ?since=. Their connection rows
+        stay until the clients had `reconnect_grace` seconds to arrive elsewhere, so
+        someone who merely moved worker is never announced as having left.
+        """
+        from rooms.actions.presence import do_close_worker_connections
+
+        self.shutting_down = True
+        for receiver in self.local_receivers():
+            try:
+                await receiver.shed(SERVICE_RESTART)
+            except Exception:
+                logger.warning("could not close one connection for the restart", exc_info=True)
+        while self.rooms:  # each detaches when its close handshake is done (consumer.disconnect)
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(reconnect_grace)
+        await database_sync_to_async(do_close_worker_connections, thread_sensitive=False)(
+            self.worker_id, timezone.now()
+        )
 
     async def _fan_out(self, envelope: Envelope) -> None:
         for receiver in tuple(self.rooms.get(envelope["session_id"], ())):
@@ -125,14 +262,34 @@ class RoomHub:
             await self.layer.group_add(room_group(session_id), self.channel_name)
 
     async def _every(self, seconds: float, duty: Callable[[], Awaitable[None]]) -> None:
+        name = duty.__name__
         while True:
             await asyncio.sleep(seconds)
+            if not database_breaker.admit():
+                continue  # the database was unreachable a moment ago; a probe is already under way
+            outcome: BaseException | None = None
             try:
                 await duty()
-            except asyncio.CancelledError:
+            except asyncio.CancelledError as cancelled:
+                outcome = cancelled
                 raise
-            except Exception:
-                logger.warning("background duty %s failed; will retry", duty.__name__, exc_info=True)
+            except OUTAGE_ERRORS as error:
+                outcome = error
+                # PostgreSQL or Redis is away: one line when it starts, one when it ends.
+                if isinstance(error, DATABASE_ERRORS):
+                    self.database_ok_since = None
+                if name not in self._failing:
+                    self._failing.add(name)
+                    logger.warning("background duty %s: service unavailable (%s); retrying", name, error)
+            except Exception as error:
+                outcome = error
+                logger.warning("background duty %s failed; will retry", name, exc_info=True)
+            else:
+                if name in self._failing:
+                    self._failing.discard(name)
+                    logger.warning("background duty %s works again", name)
+            finally:
+                database_breaker.record(outcome)
 
     async def _due_timers(self) -> None:
         from facilitator.actions import do_expire_due_floors
@@ -144,15 +301,58 @@ class RoomHub:
     async def _heartbeat(self) -> None:
         from rooms.actions.presence import do_refresh_worker_connections
 
-        await database_sync_to_async(do_refresh_worker_connections, thread_sensitive=False)(
-            self.worker_id, timezone.now()
-        )
+        attached = {receiver.connection_id: receiver for receiver in self.local_receivers()}
+        try:
+            refreshed = await database_sync_to_async(do_refresh_worker_connections, thread_sensitive=False)(
+                self.worker_id, timezone.now()
+            )
+        except DATABASE_ERRORS:
+            self.database_ok_since = None
+            raise
+        if self.database_ok_since is None:
+            self.database_ok_since = asyncio.get_running_loop().time()
+        if refreshed != len(attached):
+            await self._reconcile(attached)
         # Keeps group membership fresh (group_expiry) and restores it after a Redis restart.
-        await self._rejoin_groups()
+        if not self.layer_healthy:
+            await self._layer_up()
+            return
+        try:
+            await self._rejoin_groups()
+        except LAYER_ERRORS as error:
+            await self._layer_down(error)
+            raise
+
+    async def _reconcile(self, attached: dict[str, Receiver]) -> None:
+        """This worker's connection rows and its open sockets disagree: make presence true again.
+
+        A socket whose row is gone (swept while this worker could not reach the
+        database) reconnects, which registers it again; a row with no socket behind
+        it (its disconnect could not be recorded) is closed, announcing the departure.
+        """
+        from rooms.actions.presence import do_close_connections, worker_connections
+
+        stored = await database_sync_to_async(worker_connections, thread_sensitive=False)(self.worker_id)
+        for connection_id, receiver in attached.items():
+            if connection_id not in stored:
+                logger.warning("a connection's presence row vanished; asking the client to reconnect")
+                await receiver.shed(SERVICE_RESTART)
+        now = timezone.now()
+        settled = now - timedelta(seconds=ORPHAN_SECONDS)
+        orphans = [cid for cid, opened_at in stored.items() if cid not in attached and opened_at < settled]
+        if orphans:
+            logger.warning("closing %d presence rows left without a socket", len(orphans))
+            await database_sync_to_async(do_close_connections, thread_sensitive=False)(orphans, now)
+
+    def _database_steady(self) -> bool:
+        since = self.database_ok_since
+        return since is not None and asyncio.get_running_loop().time() - since >= settings.CIRCLE["STALE_SECONDS"]
 
     async def _sweep(self) -> None:
         from rooms.actions.presence import do_sweep_stale_connections
 
+        if not self._database_steady():
+            return  # just after a database outage, stale rows may belong to live workers
         await database_sync_to_async(do_sweep_stale_connections, thread_sensitive=False)(timezone.now())
 
     @staticmethod

@@ -19,6 +19,10 @@ reading client never comes near it: Twisted writes whatever the socket takes
 on the next turn of the loop. The check is a few attribute reads per frame
 and costs no task and no buffer of its own per connection.
 
+Third duty: when the database is unreachable before the socket was even
+accepted (the sign-in is read by Channels' AuthMiddleware), the client gets
+1013 (try again later) instead of a crashed handshake.
+
 Second duty: once a close has been sent, later frames are dropped here.
 Autobahn raises on a send after close, and several paths (a restart, the
 layer coming back, session end) may close a socket while it is still
@@ -32,6 +36,8 @@ import logging
 from typing import Any
 
 from django.conf import settings
+
+from rooms.faults import DATABASE_ERRORS, TRY_AGAIN_LATER
 
 try:
     from autobahn.exception import Disconnected
@@ -68,13 +74,14 @@ class OutboundLimit:
         transport = transport_of(send)  # None under the test communicator or a TLS endpoint: no byte bound
         limit = int(settings.CIRCLE["OUTBOUND_BUFFER_KIB"]) * 1024
         largest = 0
-        closed = False
+        answered = closed = False
 
         async def bounded_send(message: dict[str, Any]) -> None:
-            nonlocal largest, closed
+            nonlocal largest, answered, closed
             if closed:
                 return
             kind = message["type"]
+            answered = True
             if kind == "websocket.close":
                 closed = True
             elif kind == "websocket.send" and transport is not None:
@@ -97,4 +104,14 @@ class OutboundLimit:
                 # the frame could not reach it anyway (it resumes with ?since=).
                 closed = True
 
-        return await self.app(scope, receive, bounded_send)
+        try:
+            return await self.app(scope, receive, bounded_send)
+        except DATABASE_ERRORS as error:
+            if answered:
+                raise
+            # The sign-in is read from the database before the consumer even starts
+            # (Channels' AuthMiddleware): during an outage, say "try again later".
+            logger.warning("database unavailable while a WebSocket connected (%s): closed with 1013", error)
+            await send({"type": "websocket.accept"})
+            await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+            return None

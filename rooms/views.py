@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 
 from rooms.actions.guests import RELATIONSHIPS, PassGone, PassUnknown, check_pass_usable, do_redeem_pass, find_pass
 from rooms.dashboard_views import dashboard_context
+from rooms.faults import OUTAGE_ERRORS
 from rooms.guest_views import agreement_text, guest_cookie_expiry, guest_session_over
 from rooms.models import GroupSession, Participant
 from rooms.room_context import room_page_context
@@ -127,13 +128,13 @@ async def healthz(request: HttpRequest) -> JsonResponse:
     checks: dict[str, Any] = {}
     try:
         checks["database"] = await asyncio.wait_for(sync_to_async(database_answers, thread_sensitive=False)(), 3)
-    except Exception:
-        logger.warning("healthz: database check failed", exc_info=True)
+    except Exception as error:  # an outage is one line; anything else keeps its traceback
+        logger.warning("healthz: database check failed (%r)", error, exc_info=not isinstance(error, OUTAGE_ERRORS))
         checks["database"] = False
     try:
         checks["channel_layer"] = await asyncio.wait_for(channel_layer_answers(), 3)
-    except Exception:
-        logger.warning("healthz: channel layer check failed", exc_info=True)
+    except Exception as error:
+        logger.warning("healthz: channel layer check failed (%r)", error, exc_info=not isinstance(error, OUTAGE_ERRORS))
         checks["channel_layer"] = False
     healthy = all(checks.values())
     return JsonResponse({"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503)

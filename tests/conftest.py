@@ -30,6 +30,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         require_services()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: the sync Playwright driver keeps an event loop running
+    on the main thread for the rest of the session, which async tests cannot share."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def make_member(username: str, role: str, display_name: str) -> Member:
     return Member.objects.create_user(username=username, password=PASSWORD, role=role, display_name=display_name)
 

@@ -7,6 +7,7 @@ No tests live here. A test module uses it like this::
     pytestmark = [pytest.mark.e2e]
     database = e2e.sqlite_db          # fixture: a fresh, migrated database per module (URL)
     # or: database = e2e.postgres_db  (skips without PostgreSQL/Redis, fails in CI)
+    daphne = e2e.daphne               # fixture: daphne(env) starts a server, stopped after the test
 
     async def test_something(database, daphne):
         env = e2e.server_env(database)              # + redis_url=e2e.redis_url() for the Redis layer
@@ -149,8 +150,10 @@ def server_env(
 # ---------------------------------------------------------------- management commands
 
 
-def manage(env: Mapping[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run `python manage.py ARGS` with `env`; a non-zero exit fails the test with its output."""
+def manage(
+    env: Mapping[str, str], *args: str, timeout: float = 120, check: bool = True
+) -> subprocess.CompletedProcess[str]:
+    """Run `python manage.py ARGS` with `env`; with `check`, a non-zero exit fails the test with its output."""
     result = subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=REPO,
@@ -160,7 +163,7 @@ def manage(env: Mapping[str, str], *args: str, timeout: float = 120) -> subproce
         timeout=timeout,
         check=False,
     )
-    if result.returncode != 0:
+    if check and result.returncode != 0:
         pytest.fail(
             f"manage.py {' '.join(args)} exited {result.returncode}\n"
             f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}",
@@ -346,13 +349,20 @@ def _kill_leftovers() -> None:
 class ServerProcess:
     """One `daphne -b 127.0.0.1 -p PORT config.asgi:application`, its output in a log file."""
 
-    def __init__(self, env: Mapping[str, str], *, name: str = "daphne", port: int | None = None) -> None:
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *,
+        name: str = "daphne",
+        port: int | None = None,
+        log_dir: Path | str | None = None,
+    ) -> None:
         self.env = dict(env)
         self.name = name
         self.port = port or free_port()
         self._fixed_port = port is not None
         self.process: subprocess.Popen[bytes] | None = None
-        fd, path = tempfile.mkstemp(prefix=f"circle-e2e-{name}-", suffix=".log")
+        fd, path = tempfile.mkstemp(prefix=f"circle-e2e-{name}-", suffix=".log", dir=log_dir)
         os.close(fd)
         self.log_path = Path(path)
 
@@ -371,6 +381,8 @@ class ServerProcess:
         for _ in range(3):
             self._spawn()
             if self._wait_healthy(timeout):
+                # Shown by pytest with a failing test's captured output.
+                print(f"{self.name}: {self.base_url} pid {self.pid}, log {self.log_path}")
                 return self
             # Somebody took the port between free_port() and daphne's bind: try another one.
             if self._fixed_port or "Address already in use" not in self.log_text():
@@ -476,12 +488,15 @@ def assert_no_traceback(log: str, *, name: str = "daphne") -> None:
 
 
 @pytest.fixture
-def daphne() -> Iterator[Callable[..., ServerProcess]]:
-    """daphne(env, name=...) -> a started ServerProcess; every one is stopped (SIGTERM) after the test."""
+def daphne(tmp_path: Path) -> Iterator[Callable[..., ServerProcess]]:
+    """daphne(env, name=...) -> a started ServerProcess; every one is stopped (SIGTERM) after the test.
+
+    Logs go to the test's tmp_path (pytest keeps the last three runs).
+    """
     started: list[ServerProcess] = []
 
     def _start(env: Mapping[str, str], *, name: str | None = None, port: int | None = None) -> ServerProcess:
-        server = ServerProcess(env, name=name or f"daphne-{len(started) + 1}", port=port)
+        server = ServerProcess(env, name=name or f"daphne-{len(started) + 1}", port=port, log_dir=tmp_path)
         started.append(server)
         return server.start()
 

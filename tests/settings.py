@@ -7,6 +7,10 @@ set) gets a test value.
 import os
 
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production")
+# Tests flush the channel layer, which deletes every Redis key with the layer's
+# prefix: keep it unique to this test process so no real installation (prefix
+# "circle") or parallel test run sharing the Redis is touched.
+os.environ["CHANNEL_LAYER_PREFIX"] = f"test-{os.getpid()}"
 
 from config.settings import *  # noqa: F403
 

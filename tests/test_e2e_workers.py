@@ -50,7 +50,7 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster(database: str) -> Iterator[Cluster]:
+def cluster(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     env = e2e.server_env(database, redis_url=e2e.redis_url())
     e2e.create_members(
         env,
@@ -59,8 +59,9 @@ def cluster(database: str) -> Iterator[Cluster]:
             *(e2e.Person(name, "patient", name.capitalize()) for name in PATIENTS),
         ],
     )
-    a = e2e.ServerProcess(env, name="worker-a")
-    b = e2e.ServerProcess(env, name="worker-b")
+    logs = tmp_path_factory.mktemp("e2e-workers")
+    a = e2e.ServerProcess(env, name="worker-a", log_dir=logs)
+    b = e2e.ServerProcess(env, name="worker-b", log_dir=logs)
     try:
         a.start()
         b.start()
@@ -219,6 +220,62 @@ async def test_rate_limit_holds_across_workers(cluster: Cluster):
             assert from_alex == accepted, name
         # Someone else is not limited by Alex's messages.
         assert (await sam.request("chat.send", text="my turn"))["type"] == "ack"
+    finally:
+        await e2e.close_all(clients)
+    cluster.assert_clean_logs()
+
+
+async def test_floor_and_queue_agree_across_workers(cluster: Cluster):
+    session_id = cluster.schedule()
+    a, b = cluster.a, cluster.b
+    dana = await cluster.connect(a, "dana", session_id)
+    alex = await cluster.connect(b, "alex", session_id)
+    sam = await cluster.connect(a, "sam", session_id)
+    jordan = await cluster.connect(b, "jordan", session_id)
+    clients = [dana, alex, sam, jordan]
+    try:
+        assert (await dana.request("session.start"))["type"] == "ack"  # a group: moderated, nobody holds the floor
+
+        # Hands raised on both workers make one queue, in order, seen the same way everywhere.
+        assert (await alex.request("hand.raise"))["type"] == "ack"
+        assert (await sam.request("hand.raise"))["type"] == "ack"
+        queue = [alex.participant_id, sam.participant_id]
+        for client in clients:
+            await client.receive_type("queue.updated", where=lambda f: f["queue"] == queue)
+
+        # Without the floor nobody but Dana may talk, whichever worker they are on.
+        refused = await jordan.request("chat.send", text="may I?")
+        assert refused["type"] == "error" and refused["code"] == "no_floor", refused
+
+        # Dana (worker A) gives Alex (worker B) the floor: he leaves the queue, everyone learns it.
+        assert (await dana.request("floor.grant", participant_id=alex.participant_id))["type"] == "ack"
+        for client in clients:  # (the queue is announced first, then the floor)
+            frames = await client.receive_until(lambda f: f["type"] == "floor.changed" and f["holder"] is not None)
+            assert frames[-1]["holder"] == alex.participant_id, client.name
+            assert [f["queue"] for f in frames if f["type"] == "queue.updated"] == [[sam.participant_id]], frames
+        said = await alex.request("chat.send", text="Thank you for the floor.")
+        assert said["type"] == "ack", said
+        refused = await sam.request("chat.send", text="me too")
+        assert refused["type"] == "error" and refused["code"] == "no_floor", refused
+
+        # A short grant to Sam (worker A) expires: whichever worker claims the deadline,
+        # both workers' clients hear that nobody holds the floor.
+        assert (await dana.request("floor.grant", participant_id=sam.participant_id, seconds=2))["type"] == "ack"
+        for client in clients:
+            await client.receive_type("floor.changed", where=lambda f: f["holder"] == sam.participant_id)
+        for client in clients:
+            expired = await client.receive_type("floor.changed", where=lambda f: f["holder"] is None, timeout=15)
+            assert expired.get("reason") == "expired", expired
+        seen = await fence(dana, [alex, sam, jordan], "fence")
+        for name, frames in seen.items():  # the expiry is announced once, not once per worker
+            assert not [f for f in frames if f["type"] == "floor.changed"], (name, frames)
+
+        # A newcomer on either worker gets the same floor and queue.
+        for server in (a, b):
+            riley = await cluster.connect(server, "riley", session_id)
+            clients.append(riley)
+            assert riley.state["floor"]["holder"] is None
+            assert riley.state["queue"] == []
     finally:
         await e2e.close_all(clients)
     cluster.assert_clean_logs()

@@ -154,3 +154,19 @@ def do_sweep_stale_connections(now: datetime) -> int:
                 announce_departure_if_last(session, participant, now, offline_since=absent_before)
             release_absent_participants(session, absent_before, now)
     return removed
+
+
+def worker_connections(worker_id: str) -> dict[str, datetime]:
+    """The worker's connection rows: {connection id: opened_at} (a read, for the hub's reconciliation)."""
+    return dict(Connection.objects.filter(worker_id=worker_id).values_list("id", "opened_at"))
+
+
+def do_close_connections(connection_ids: list[str], now: datetime) -> None:
+    """Close rows that have no socket behind them any more, announcing whoever thereby left."""
+    for connection_id in connection_ids:
+        do_close_connection(connection_id, now)
+
+
+def do_close_worker_connections(worker_id: str, now: datetime) -> None:
+    """A worker shutting down hands its rows over: people who reconnected elsewhere stay online."""
+    do_close_connections(list(worker_connections(worker_id)), now)

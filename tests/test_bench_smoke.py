@@ -1,0 +1,64 @@
+"""The bench works: a tiny load through real servers, Circle and the reference, nothing lost.
+
+A smoke of `python -m bench run --load smoke` (2 rooms x 4 clients, 4 messages/s per
+room, 3 s). It checks that the tooling measures something real (connections made,
+every expected delivery received once) and never judges a timing: the figures belong
+in docs/performance.md, measured on a quiet machine.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from bench.clinic import clinic
+from bench.run import LOADS, Options, run_target
+from tests.services import require_services
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def assert_worked(report: dict, load) -> None:
+    connections = report["connections"]
+    wanted = load.rooms * load.clients
+    assert connections["made"] == wanted, connections
+    deliveries = report["deliveries"]
+    assert report["messages"]["sent"] > 0
+    assert report["messages"]["refused"] == 0, report["messages"]
+    assert deliveries["expected"] == report["messages"]["sent"] * load.clients
+    assert deliveries["received"] == deliveries["expected"], deliveries
+    assert deliveries["lost"] == 0, deliveries
+    assert deliveries["duplicates"] == 0, deliveries
+    assert report["closed_unexpectedly"] == {}, report["closed_unexpectedly"]
+    assert report["server"]["problems"] == [], report["server"]["problems"]
+    assert report["latency_ms"]["p50"] is not None  # measured, never judged
+    assert report["ok"], report["why_not"]
+
+
+@pytest.mark.timeout(240)
+def test_bench_smoke_embedded():
+    load = LOADS["smoke"]
+    with clinic("embedded") as made:
+        made.provision_people(1, load.clients - 1)
+        for target in ("circle", "reference"):
+            report = run_target(made, target, load, Options(config="embedded", server_cpus=None))
+            assert_worked(report, load)
+            if target == "circle":
+                # Every chat.send was acknowledged after its commit.
+                assert report["messages"]["acked"] == report["messages"]["sent"] + report["messages"]["sent_warmup"]
+                assert report["deliveries"]["out_of_order"] == 0
+
+
+@pytest.mark.services
+@pytest.mark.timeout(240)
+def test_bench_smoke_production_two_workers():
+    """PostgreSQL + Redis, two daphne workers: each room's clients are split across both."""
+    require_services()
+    load = dataclasses.replace(LOADS["smoke"], clients=4)
+    with clinic("production") as made:
+        made.provision_people(1, load.clients - 1)
+        for target in ("circle", "reference"):
+            report = run_target(made, target, load, Options(config="production", workers=2, server_cpus=None))
+            assert report["server"]["workers"] == 2
+            assert_worked(report, load)
