@@ -6,7 +6,7 @@ import asyncio
 import logging
 from typing import Any
 
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -127,7 +127,11 @@ async def channel_layer_answers() -> bool:
 async def healthz(request: HttpRequest) -> JsonResponse:
     checks: dict[str, Any] = {}
     try:
-        checks["database"] = await asyncio.wait_for(sync_to_async(database_answers, thread_sensitive=False)(), 3)
+        # database_sync_to_async hands the connection back to the pool afterwards;
+        # plain sync_to_async would leave it held by the executor thread.
+        checks["database"] = await asyncio.wait_for(
+            database_sync_to_async(database_answers, thread_sensitive=False)(), 3
+        )
     except Exception as error:  # an outage is one line; anything else keeps its traceback
         logger.warning("healthz: database check failed (%r)", error, exc_info=not isinstance(error, OUTAGE_ERRORS))
         checks["database"] = False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +13,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.db import connections
 from django.test import Client
 from django.utils import timezone
 
@@ -28,6 +29,17 @@ PASSWORD = "a-long-test-password-1"
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("services"):
         require_services()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def close_database_pools(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Close PostgreSQL connection pools before the test database is dropped."""
+    yield
+    with django_db_blocker.unblock():
+        for database in connections.all(initialized_only=True):
+            close_pool = getattr(database, "close_pool", None)
+            if close_pool is not None:
+                close_pool()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
