@@ -100,8 +100,13 @@ class RoomHub:
                 del self.rooms[receiver.session_id]
                 try:
                     await self.layer.group_discard(room_group(receiver.session_id), self.channel_name)
-                except Exception:  # the group lapses by itself (group_expiry) if the layer is down
-                    logger.warning("could not leave room group %s", receiver.session_id, exc_info=True)
+                except Exception as error:  # the group lapses by itself (group_expiry) if the layer is down
+                    logger.warning(
+                        "could not leave room group %s (%r)",
+                        receiver.session_id,
+                        error,
+                        exc_info=not isinstance(error, LAYER_ERRORS),
+                    )
 
     def local_receivers(self) -> list[Receiver]:
         return [receiver for local in self.rooms.values() for receiver in local]
@@ -194,7 +199,11 @@ class RoomHub:
                 return
             ring_size = getattr(self.layer, "ring_size", 0)  # channels-redis: one Redis per shard
             for index in range(ring_size):
-                await self.layer.connection(index).ping()
+                client = self.layer.connection(index)
+                # Connections pooled before the outage point at a Redis that is gone (or was
+                # restarted): drop them all, so no later publish or join fails on one of them.
+                await client.connection_pool.disconnect()
+                await client.ping()
             await self._rejoin_groups()
             self.layer_healthy = True
             receivers = self.local_receivers()

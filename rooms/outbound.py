@@ -50,12 +50,10 @@ except ImportError:  # daphne always brings autobahn; this keeps the module impo
 logger = logging.getLogger(__name__)
 
 
-def transport_of(send: Any) -> Any:
-    """The TCP transport behind daphne's send (a partial of Server.handle_reply bound to the protocol), or None."""
-    if isinstance(send, functools.partial) and send.args:
-        transport = getattr(send.args[0], "transport", None)
-        if transport is not None and hasattr(transport, "_tempDataLen"):
-            return transport
+def protocol_of(send: Any) -> Any:
+    """Daphne's WebSocket protocol behind its send (a partial of Server.handle_reply bound to it), or None."""
+    if isinstance(send, functools.partial) and send.args and hasattr(send.args[0], "sendCloseFrame"):
+        return send.args[0]
     return None
 
 
@@ -71,7 +69,10 @@ class OutboundLimit:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
         if scope["type"] != "websocket":
             return await self.app(scope, receive, send)
-        transport = transport_of(send)  # None under the test communicator or a TLS endpoint: no byte bound
+        protocol = protocol_of(send)  # None under the test communicator
+        transport = getattr(protocol, "transport", None)
+        if not hasattr(transport, "_tempDataLen"):
+            transport = None  # not a plain TCP transport (a TLS endpoint): no byte bound
         limit = int(settings.CIRCLE["OUTBOUND_BUFFER_KIB"]) * 1024
         largest = 0
         answered = closed = False
@@ -84,6 +85,14 @@ class OutboundLimit:
             answered = True
             if kind == "websocket.close":
                 closed = True
+                code = message.get("code")
+                if protocol is not None and code is not None and 1001 <= code <= 2999:
+                    # Autobahn's public sendClose accepts only 1000 and 3000-4999, yet 1012
+                    # (service restart) and 1013 (try again later) are registered codes a
+                    # server sends to say "reconnect": write the close frame through its
+                    # lower-level call, which daphne itself uses for 1011.
+                    protocol.sendCloseFrame(code=code, isReply=False)
+                    return
             elif kind == "websocket.send" and transport is not None:
                 unsent = unsent_bytes(transport)
                 if unsent > limit + largest:
@@ -112,6 +121,6 @@ class OutboundLimit:
             # The sign-in is read from the database before the consumer even starts
             # (Channels' AuthMiddleware): during an outage, say "try again later".
             logger.warning("database unavailable while a WebSocket connected (%s): closed with 1013", error)
-            await send({"type": "websocket.accept"})
-            await send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
+            await bounded_send({"type": "websocket.accept"})
+            await bounded_send({"type": "websocket.close", "code": TRY_AGAIN_LATER})
             return None

@@ -251,6 +251,16 @@ class StalledReader:
             self.sock.close()
 
 
+# Django logs every 5xx response at ERROR; /healthz answering 503 during an outage is the point.
+EXPECTED_ERROR_LINES = ("ERROR django.request Service Unavailable: /healthz",)
+
+
+def assert_clean_log(server: e2e.ServerProcess) -> None:
+    """No traceback and no ERROR line in the worker's log, besides /healthz's expected 503s."""
+    log = "\n".join(line for line in server.log_text().splitlines() if not line.endswith(EXPECTED_ERROR_LINES))
+    e2e.assert_no_traceback(log, name=server.name)
+
+
 def chat_texts(client: e2e.Client) -> list[str]:
     return [f["text"] for f in client.frames if f.get("type") == "chat.message"]
 

@@ -21,7 +21,7 @@ import asyncio
 import pytest
 
 from tests import e2e
-from tests.faults_support import notices, redis_server, seen_seqs, wait_healthz
+from tests.faults_support import assert_clean_log, notices, redis_server, seen_seqs, wait_healthz
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services, pytest.mark.slow]
 
@@ -110,7 +110,7 @@ async def test_redis_restart_mid_session_loses_nothing(database, redis):
         # The same worker processes throughout.
         assert (a.pid, b.pid) == pids and a.running() and b.running()
         for server in (a, b):
-            e2e.assert_no_traceback(server.log_text(), name=server.name)
+            assert_clean_log(server)
     finally:
         await e2e.close_all(c for clients in everyone.values() for c in clients)
         a.terminate()
