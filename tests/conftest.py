@@ -40,6 +40,14 @@ def close_database_pools(django_db_setup: None, django_db_blocker: Any) -> Itera
             close_pool = getattr(database, "close_pool", None)
             if close_pool is not None:
                 close_pool()
+            if database.vendor == "postgresql":
+                # Helper threads of finished event loops may still hold a connection;
+                # the test database cannot be dropped while they do.
+                with database.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
