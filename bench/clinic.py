@@ -11,6 +11,7 @@ rate limit and connection; a person simply has several rooms open at once.
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
 import os
 import re
@@ -24,8 +25,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import quote, urlencode, urlsplit, urlunsplit
-
-import http.client
 
 from bench.servers import run_checked
 
@@ -161,7 +160,10 @@ class Clinic:
 
 @contextlib.contextmanager
 def clinic(config: str, *, keep: bool = False) -> Iterator[Clinic]:
-    """A fresh, migrated database for one bench invocation: embedded (SQLite file) or production (PostgreSQL + Redis)."""
+    """A fresh, migrated database for one bench invocation.
+
+    embedded: a SQLite file (in-memory layer); production: a new PostgreSQL database (and Redis).
+    """
     if config == "embedded":
         directory = tempfile.mkdtemp(prefix="circle-bench-")
         made = Clinic(database_url=f"sqlite:///{directory}/circle.sqlite3", redis_url=None)
@@ -207,7 +209,9 @@ def _forget_redis_keys(made: Clinic) -> None:
 # ---------------------------------------------------------------- HTTP login
 
 
-def _http(base_url: str, method: str, path: str, *, body: bytes | None = None, headers: Mapping[str, str] | None = None):
+def _http(
+    base_url: str, method: str, path: str, *, body: bytes | None = None, headers: Mapping[str, str] | None = None
+):
     parts = urlsplit(base_url)
     conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
     try:

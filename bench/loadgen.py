@@ -16,6 +16,7 @@ Two dialects speak the same load: Circle's contract (cookie-authenticated
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import math
 import re
@@ -63,8 +64,13 @@ class CircleDialect:
     marker = '"type":"chat.message"'
     checks_seq = True
 
-    def __init__(self, base_urls: Sequence[str], session_ids: Sequence[int], rosters: Sequence[Sequence[str]],
-                 cookies: dict[str, str]) -> None:
+    def __init__(
+        self,
+        base_urls: Sequence[str],
+        session_ids: Sequence[int],
+        rosters: Sequence[Sequence[str]],
+        cookies: dict[str, str],
+    ) -> None:
         self.base_urls = list(base_urls)
         self.session_ids = list(session_ids)
         self.rosters = rosters
@@ -282,9 +288,13 @@ def percentiles(values: Sequence[float], scale: float = 1.0) -> dict[str, float 
 class Run:
     """One load against one server group. `on_window(True/False)` is called as the measured window opens/closes."""
 
-    def __init__(self, load: Load, dialect: CircleDialect | ReferenceDialect,
-                 on_window: Callable[[bool], None] | None = None,
-                 on_idle_sample: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        load: Load,
+        dialect: CircleDialect | ReferenceDialect,
+        on_window: Callable[[bool], None] | None = None,
+        on_idle_sample: Callable[[str], None] | None = None,
+    ) -> None:
         self.load = load
         self.dialect = dialect
         self.on_window = on_window or (lambda opened: None)
@@ -352,10 +362,8 @@ class Run:
 
         async def close_one(client: Client) -> None:
             async with semaphore:
-                try:
+                with contextlib.suppress(TimeoutError, OSError, ConnectionClosed):
                     await asyncio.wait_for(client.ws.close(), 10)  # type: ignore[union-attr]
-                except (TimeoutError, OSError, ConnectionClosed):
-                    pass
             if client.reader is not None:
                 client.reader.cancel()
 

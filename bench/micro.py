@@ -62,11 +62,22 @@ def provision(clients: int) -> tuple[int, list[str]]:
     people = ["mf0", *[f"mp{i}" for i in range(clients - 1)]]
     for index, name in enumerate(people):
         role = "facilitator" if index == 0 else "patient"
-        call_command("create_member", name, "--role", role, "--display-name", name, "--password", password,
-                     stdout=io.StringIO())
+        call_command(
+            "create_member", name, "--role", role, "--display-name", name, "--password", password, stdout=io.StringIO()
+        )
     out = io.StringIO()
-    call_command("schedule_session", "--title", "Micro", "--facilitator", people[0], "--patients",
-                 ",".join(people[1:]), "--duration", "600", stdout=out)
+    call_command(
+        "schedule_session",
+        "--title",
+        "Micro",
+        "--facilitator",
+        people[0],
+        "--patients",
+        ",".join(people[1:]),
+        "--duration",
+        "600",
+        stdout=out,
+    )
     return int(out.getvalue().strip().splitlines()[-1]), people
 
 
@@ -83,8 +94,9 @@ def cookies_for(people: list[str]) -> dict[str, str]:
     return out
 
 
-async def measure(session_id: int, people: list[str], cookies: dict[str, str], messages: int,
-                  warmup: int) -> dict[str, Any]:
+async def measure(
+    session_id: int, people: list[str], cookies: dict[str, str], messages: int, warmup: int
+) -> dict[str, Any]:
     from channels.testing import WebsocketCommunicator
 
     from config.asgi import application
@@ -160,8 +172,16 @@ def command_micro(args: argparse.Namespace) -> int:
             results.append(asyncio.run(measure(session_id, people, cookies, args.messages, args.warmup)))
             print(json.dumps(results[-1]), flush=True)
         per_message = [r["cpu_ms_per_message"] for r in results]
-        print(json.dumps({"config": args.config, "cpu_ms_per_message_median": statistics.median(per_message),
-                          "min": min(per_message), "max": max(per_message)}))
+        print(
+            json.dumps(
+                {
+                    "config": args.config,
+                    "cpu_ms_per_message_median": statistics.median(per_message),
+                    "min": min(per_message),
+                    "max": max(per_message),
+                }
+            )
+        )
     finally:
         if pg_name:
             from django.db import connections

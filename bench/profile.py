@@ -34,8 +34,22 @@ def start(pid: int, seconds: float, out: Path, rate: int = 250, gil: bool = Fals
         print("py-spy is not installed: .venv/bin/pip install py-spy", file=sys.stderr)
         return None
     return subprocess.Popen(
-        [binary, "record", "--pid", str(pid), "--duration", str(max(1, int(seconds))), "--rate", str(rate),
-         "--format", "raw", "--output", str(out), "--nonblocking", *(["--gil"] if gil else [])],
+        [
+            binary,
+            "record",
+            "--pid",
+            str(pid),
+            "--duration",
+            str(max(1, int(seconds))),
+            "--rate",
+            str(rate),
+            "--format",
+            "raw",
+            "--output",
+            str(out),
+            "--nonblocking",
+            *(["--gil"] if gil else []),
+        ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -71,14 +85,21 @@ def summarise(path: Path, top: int = 40, only_project: bool = True) -> str:
             continue
         total += count
         leaf = frames[-1]
-        if leaf.startswith(("select (", "epoll", "wait (threading", "_worker (concurrent", "poll (")) or "(idle)" in stack:
+        if (
+            leaf.startswith(("select (", "epoll", "wait (threading", "_worker (concurrent", "poll ("))
+            or "(idle)" in stack
+        ):
             idle += count
         self_counts[leaf] += count
         for name in set(frames):
             inclusive[name] += count
     if not total:
         return "no samples"
-    lines = [f"{total} samples ({idle / total:.0%} in waits: select/epoll/thread-pool idle)", "", "total% self%  function"]
+    lines = [
+        f"{total} samples ({idle / total:.0%} in waits: select/epoll/thread-pool idle)",
+        "",
+        "total% self%  function",
+    ]
     project = ("rooms/", "accounts/", "facilitator/", "moderation/", "config/", "bench/")
     shown = 0
     for name, count in inclusive.most_common():

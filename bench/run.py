@@ -91,7 +91,9 @@ def run_target(made: Clinic, target: str, load: Load, options: Options) -> dict[
             samples["cpu_open" if opened else "cpu_close"] = group.cpu_seconds()
             samples["t_open" if opened else "t_close"] = time.monotonic()
             if opened and target in options.profile:
-                out = options.profile_dir / f"{_stamp()}-profile-{target}-{load.name}-{options.config}-r{load.rate:g}.txt"
+                out = (
+                    options.profile_dir / f"{_stamp()}-profile-{target}-{load.name}-{options.config}-r{load.rate:g}.txt"
+                )
                 spy = profiling.start(group.pids()[0], load.duration, out, gil=options.profile_gil)
                 if spy is not None:
                     samples["profile"] = (spy, out)
@@ -203,8 +205,9 @@ def passes_l3(report: dict[str, Any]) -> bool:
     return bool(report["ok"]) and p99 is not None and p99 < L3_P99_MS
 
 
-def saturation(made: Clinic, target: str, load: Load, options: Options, *, start: float, ceiling: float,
-               log: Callable[[str], None]) -> dict[str, Any]:
+def saturation(
+    made: Clinic, target: str, load: Load, options: Options, *, start: float, ceiling: float, log: Callable[[str], None]
+) -> dict[str, Any]:
     """Double the rate per room until a step fails (loss or p99 >= 100 ms), then bisect to within 10 %."""
     steps: list[dict[str, Any]] = []
 
@@ -273,7 +276,8 @@ def one_line(report: dict[str, Any]) -> str:
         f"lost {deliveries['lost']}/{deliveries['expected']} dup {deliveries['duplicates']}, "
         f"{deliveries['per_second']} deliv/s, server cpu {server.get('cpu_percent')}% "
         f"({server.get('cpu_us_per_delivery')} us/deliv), rss {max(server.get('peak_rss_kib') or [0]) // 1024} MiB, "
-        f"gen cpu {report['generator_cpu_percent']}%{'' if report['ok'] else ' NOT OK: ' + '; '.join(report['why_not'])}"
+        f"gen cpu {report['generator_cpu_percent']}%"
+        + ("" if report["ok"] else " NOT OK: " + "; ".join(report["why_not"]))
     )
 
 
@@ -459,7 +463,11 @@ def command_run(args: argparse.Namespace) -> int:
         "runs": runs,
         "summary": summary,
     }
-    out = Path(args.out) if args.out else RESULTS / f"{_stamp()}-{load.name}-{args.config}-{args.server}-w{options.workers}.json"
+    out = (
+        Path(args.out)
+        if args.out
+        else RESULTS / f"{_stamp()}-{load.name}-{args.config}-{args.server}-w{options.workers}.json"
+    )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(document, indent=1))
     log(f"== {label} summary (median [min-max] of {len(runs)}): {summary_line(summary, load)}")
@@ -470,7 +478,9 @@ def command_run(args: argparse.Namespace) -> int:
 
 def describe(load: Load) -> str:
     if load.idle:
-        return f"{load.connections} idle connections (rooms of {load.clients}), settle {load.settle}s, hold {load.hold}s"
+        return (
+            f"{load.connections} idle connections (rooms of {load.clients}), settle {load.settle}s, hold {load.hold}s"
+        )
     if load.name == "L3":
         return f"{load.rooms} x {load.clients}, rate searched, {load.duration}s (+{load.warmup}s warm-up) per step"
     return f"{load.rooms} x {load.clients} at {load.rate}/s/room for {load.duration}s (+{load.warmup}s warm-up)"
@@ -485,8 +495,9 @@ def summary_line(summary: dict[str, Any], load: Load) -> str:
         shown = [
             f"{name} {v['median']} [{v['min']}-{v['max']}]"
             for name, v in figures.items()
-            if isinstance(v, dict) and name in {"p50_ms", "p99_ms", "lost", "cpu_us_per_delivery", "rate",
-                                                 "rss_per_connection_kib", "deliveries_per_s"}
+            if isinstance(v, dict)
+            and name
+            in {"p50_ms", "p99_ms", "lost", "cpu_us_per_delivery", "rate", "rss_per_connection_kib", "deliveries_per_s"}
         ]
         parts.append(f"{target}: " + ", ".join(shown) + ("" if figures.get("all_ok") else " (NOT all ok)"))
     if "ratio" in summary:
@@ -523,8 +534,12 @@ def _logger(quiet: bool) -> Callable[[str], None]:
 
 
 def add_run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", choices=["embedded", "production"], default="embedded",
-                        help="embedded: SQLite + in-memory layer; production: PostgreSQL + Redis")
+    parser.add_argument(
+        "--config",
+        choices=["embedded", "production"],
+        default="embedded",
+        help="embedded: SQLite + in-memory layer; production: PostgreSQL + Redis",
+    )
     parser.add_argument("--load", choices=sorted(LOADS), default="smoke")
     parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
     parser.add_argument("--workers", type=int, default=1, help="server processes per app (2+ needs production)")
@@ -536,7 +551,9 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument("--quiet", action="store_true")
     parser.add_argument("--no-fail", action="store_true", help="exit 0 even when a Circle run did not work")
-    parser.add_argument("--profile", help="attach py-spy to these targets' first worker for the window (circle,reference)")
+    parser.add_argument(
+        "--profile", help="attach py-spy to these targets' first worker for the window (circle,reference)"
+    )
     parser.add_argument("--profile-gil", action="store_true", help="py-spy --gil: only the thread running Python")
     parser.add_argument("--facilitators", type=int, default=4, help="people pool: facilitators")
     parser.add_argument("--patients", type=int, default=44, help="people pool: patients (>= clients - 1)")

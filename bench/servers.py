@@ -33,7 +33,7 @@ def free_port() -> int:
 
 
 def parse_cpus(spec: str | None) -> set[int] | None:
-    """"1" or "0-1" or "2,3" -> a set of CPU numbers; None or "" -> not pinned."""
+    """ "1" or "0-1" or "2,3" -> a set of CPU numbers; None or "" -> not pinned."""
     if not spec:
         return None
     cpus: set[int] = set()
@@ -155,7 +155,7 @@ class ServerProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
-                preexec_fn=prepare,  # noqa: PLW1509 - affinity and fd limit only
+                preexec_fn=prepare,
                 start_new_session=True,
             )
         deadline = time.monotonic() + timeout
@@ -290,6 +290,7 @@ def run_checked(args: Sequence[str], env: Mapping[str, str], *, stdin: str | Non
     )
     if result.returncode != 0:
         raise RuntimeError(
-            f"{' '.join(args[:4])} ... exited {result.returncode}\n--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
+            f"{' '.join(args[:4])} ... exited {result.returncode}\n"
+            f"--- stdout\n{result.stdout}\n--- stderr\n{result.stderr}"
         )
     return result.stdout

@@ -24,18 +24,26 @@ def rows(document: dict[str, Any]) -> list[str]:
     load = document["load"]["name"]
     out = []
     if load == "L3":
-        out.append(f"| {label} | saturation rate /room/s | {_fmt(circle.get('rate'))} | {_fmt(reference.get('rate'))} "
-                   f"| {_fmt(ratio.get('saturation_rate'), 'x')} |")
+        out.append(
+            f"| {label} | saturation rate /room/s | {_fmt(circle.get('rate'))} | {_fmt(reference.get('rate'))} "
+            f"| {_fmt(ratio.get('saturation_rate'), 'x')} |"
+        )
         return out
     if "rss_per_connection_kib" in circle or "rss_per_connection_kib" in reference:
         conns = document["load"]["connections"]
-        out.append(f"| {label} ({conns}) | RSS/connection KiB | {_fmt(circle.get('rss_per_connection_kib'))} "
-                   f"| {_fmt(reference.get('rss_per_connection_kib'))} "
-                   f"| {_fmt(ratio.get('rss_per_connection_kib_difference'), ' KiB')} more |")
-        out.append(f"| {label} ({conns}) | idle server CPU % | {_fmt(circle.get('idle_cpu_percent'))} "
-                   f"| {_fmt(reference.get('idle_cpu_percent'))} | |")
-        out.append(f"| {label} ({conns}) | ramp s | {_fmt(circle.get('ramp_seconds'))} "
-                   f"| {_fmt(reference.get('ramp_seconds'))} | |")
+        out.append(
+            f"| {label} ({conns}) | RSS/connection KiB | {_fmt(circle.get('rss_per_connection_kib'))} "
+            f"| {_fmt(reference.get('rss_per_connection_kib'))} "
+            f"| {_fmt(ratio.get('rss_per_connection_kib_difference'), ' KiB')} more |"
+        )
+        out.append(
+            f"| {label} ({conns}) | idle server CPU % | {_fmt(circle.get('idle_cpu_percent'))} "
+            f"| {_fmt(reference.get('idle_cpu_percent'))} | |"
+        )
+        out.append(
+            f"| {label} ({conns}) | ramp s | {_fmt(circle.get('ramp_seconds'))} "
+            f"| {_fmt(reference.get('ramp_seconds'))} | |"
+        )
         return out
     for name, title, ratio_key in (
         ("p50_ms", "p50 ms", "p50"),
@@ -45,8 +53,10 @@ def rows(document: dict[str, Any]) -> list[str]:
         ("cpu_us_per_delivery", "server CPU us/delivery", "cpu_per_delivery"),
         ("server_cpu_percent", "server CPU %", "server_cpu"),
     ):
-        out.append(f"| {label} | {title} | {_fmt(circle.get(name))} | {_fmt(reference.get(name))} "
-                   f"| {_fmt(ratio.get(ratio_key), 'x') if ratio_key else ''} |")
+        out.append(
+            f"| {label} | {title} | {_fmt(circle.get(name))} | {_fmt(reference.get(name))} "
+            f"| {_fmt(ratio.get(ratio_key), 'x') if ratio_key else ''} |"
+        )
     return out
 
 

@@ -10,6 +10,7 @@ event (a frame, a close, /healthz), with a generous deadline.
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -210,15 +211,15 @@ class StalledReader:
     taking data for it soon and the server's own buffer is what grows.
     """
 
-    def __init__(self, base_url: str, session_id: int, cookie: str) -> None:
+    def __init__(self, base_url: str, session_id: int, cookie: str, since: int | None = None) -> None:
         parts = urlsplit(base_url)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         self.sock.settimeout(10)
         self.sock.connect((parts.hostname, parts.port))
-        key = secrets.token_urlsafe(16)
+        key = base64.b64encode(secrets.token_bytes(16)).decode()
         request = (
-            f"GET /ws/sessions/{session_id}/ HTTP/1.1\r\n"
+            f"GET /ws/sessions/{session_id}/{'' if since is None else f'?since={since}'} HTTP/1.1\r\n"
             f"Host: {parts.hostname}:{parts.port}\r\n"
             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"

@@ -6,7 +6,7 @@ import os
 # process must never load Circle's settings.
 os.environ["DJANGO_SETTINGS_MODULE"] = "bench.reference.settings"
 
-from django.core.asgi import get_asgi_application  # noqa: E402
+from django.core.asgi import get_asgi_application
 
 django_asgi_app = get_asgi_application()
 

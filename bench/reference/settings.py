@@ -7,7 +7,7 @@ same REDIS_URL / CHANNEL_LAYER_PREFIX, so both apps run on an identical layer
 
 from config.env import channel_layers_from_url, env_list, env_str
 
-SECRET_KEY = env_str("SECRET_KEY") or "bench-reference-not-secret"  # noqa: S105 - stores nothing, signs nothing
+SECRET_KEY = env_str("SECRET_KEY") or "bench-reference-not-secret"
 DEBUG = False
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 INSTALLED_APPS = ["daphne", "channels"]
