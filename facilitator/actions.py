@@ -21,6 +21,7 @@ from facilitator.rules import (
     floor_deadline,
     next_agenda_item,
     next_in_round,
+    seats_for,
 )
 from moderation.audit import record
 from rooms.actions import (
@@ -183,16 +184,16 @@ def end_round(session: GroupSession, now: datetime, *, how: str, passed: Partici
     )
 
 
-def round_seats(session: GroupSession) -> list[RosterSeat]:
+def round_seats(session: GroupSession, now: datetime) -> list[RosterSeat]:
     patients = with_online(Participant.objects.filter(session=session, role="patient", removed_at__isnull=True))
-    return [RosterSeat(p.pk, p.roster_position, p.is_online) for p in patients]  # type: ignore[attr-defined]
+    return seats_for(patients, now)
 
 
 def advance_round(
     session: GroupSession, after: Participant | None, now: datetime, *, how: str, passed: Participant | None = None
 ) -> None:
     """Give the floor to the next online patient after `after`; after the last, back to moderated."""
-    seats = round_seats(session)
+    seats = round_seats(session, now)
     upcoming = next_in_round(seats, after.roster_position if after else None)
     if upcoming is None:
         set_floor(session, None, now, seconds=None, reason="round")

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,3 +151,12 @@ def attended_seconds(spans: Sequence[Span], until: datetime) -> int:
             total += (end - start).total_seconds()
         covered_to = end if covered_to is None else max(covered_to, end)
     return int(total)
+
+
+def seats_for(participants: Iterable[Any], now: datetime) -> list[RosterSeat]:
+    """The round's seats: rostered patients; only those online and not muted can take a turn."""
+    return [
+        RosterSeat(p.pk, p.roster_position, bool(p.is_online) and not p.is_muted(now))
+        for p in participants
+        if p.role == "patient" and p.removed_at is None
+    ]

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from django.conf import settings
 
-from facilitator.rules import RosterSeat, next_in_round
+from facilitator.rules import RosterSeat, next_in_round, seats_for
 from facilitator.stats import load_agenda, load_stats, read_room_version
 from rooms.broadcast import Viewer
 from rooms.errors import NOT_ON_ROSTER, RoomClosed
@@ -15,14 +15,6 @@ from rooms.models import GroupSession, GuestAdmission, Message, Participant
 from rooms.schemas import RoundOut, SessionState
 from rooms.serializers import floor_out, message_out, participant_out, prompt_out, session_out, with_online
 from rooms.visibility import recent_visible, visible_invites, visible_participants
-
-
-def round_seats(participants: list[Participant], online: dict[int, bool]) -> list[RosterSeat]:
-    return [
-        RosterSeat(p.pk, p.roster_position, online[p.pk])
-        for p in participants
-        if p.role == "patient" and p.removed_at is None
-    ]
 
 
 def round_view(session: GroupSession, seats: list[RosterSeat]) -> RoundOut | None:
@@ -40,7 +32,6 @@ def build_session_state(viewer: Participant, *, since: int | None, now: datetime
     everyone = list(
         with_online(Participant.objects.filter(session=session, removed_at__isnull=True)).select_related("guest_of")
     )
-    online = {p.pk: p.is_online for p in everyone}  # type: ignore[attr-defined]
     is_facilitator = viewer.role == "facilitator"
     # People in the lobby are not in the room yet: only facilitators see them.
     shown = visible_participants(viewer, everyone)
@@ -58,7 +49,7 @@ def build_session_state(viewer: Participant, *, since: int | None, now: datetime
         queue=[p.pk for p in queue],
         prompt=prompt_out(session.current_prompt) if session.current_prompt else None,
         messages=[message_out(m) for m in messages],
-        round=round_view(session, round_seats(everyone, online)),
+        round=round_view(session, seats_for(everyone, now)),
         crisis_resources=circle["CRISIS_RESOURCES"] if is_facilitator else None,
         version=version,
         agenda=load_agenda(session.pk) if is_facilitator else None,

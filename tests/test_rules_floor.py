@@ -18,6 +18,7 @@ from facilitator.rules import (
     next_in_round,
     queue_after_raise,
     queue_without,
+    seats_for,
 )
 
 NOW = datetime(2025, 3, 4, 18, 0, 0, tzinfo=UTC)
@@ -203,3 +204,29 @@ def test_round_walk_is_exactly_the_online_seats_in_order(onlines):
     roster = [RosterSeat(participant_id=100 + i, position=i + 1, online=online) for i, online in enumerate(onlines)]
     expected = [seat.participant_id for seat in roster if seat.online]
     assert ids_in_round(list(reversed(roster))) == expected
+
+
+class _Person:
+    """The attributes seats_for reads, without a database."""
+
+    def __init__(self, pk, role="patient", position=1, online=True, muted=False, removed=False):
+        self.pk, self.role, self.roster_position, self.is_online = pk, role, position, online
+        self.removed_at = "removed" if removed else None
+        self._muted = muted
+
+    def is_muted(self, now):
+        return self._muted
+
+
+def test_seats_for_keeps_rostered_patients_and_seats_only_the_online_unmuted():
+    people = [
+        _Person(1, role="facilitator", position=0),
+        _Person(2, position=1),
+        _Person(3, position=2, online=False),
+        _Person(4, position=3, muted=True),
+        _Person(5, position=4, removed=True),
+        _Person(6, role="guest", position=10_000),
+    ]
+    seats = seats_for(people, NOW)
+    assert [(s.participant_id, s.online) for s in seats] == [(2, True), (3, False), (4, False)]
+    assert next_in_round(seats, after_position=1) is None, "offline and muted patients are skipped"
