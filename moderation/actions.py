@@ -9,9 +9,10 @@ from django.db import transaction
 from facilitator.actions import broadcast_participant, broadcast_queue, lower_hand, release_floor, skip_locked
 from moderation.audit import record
 from rooms.actions import check_facilitator, check_not_ended, load_actor, load_target, lock_room
+from rooms.actions.presence import drop_connections
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import NOT_ON_ROSTER, ActionError
-from rooms.models import Connection, GroupSession, Message, Participant
+from rooms.models import GroupSession, Message, Participant
 from rooms.schemas import MessageRemoved, ParticipantRemoved, SlowmodeChanged
 
 
@@ -64,7 +65,7 @@ def do_remove_participant(
         release_floor(session, target, now, reason="removed")
         target.removed_at = now
         target.save(update_fields=["removed_at"])
-        Connection.objects.filter(participant=target).delete()
+        drop_connections(target, now)
         record(session, actor, "participant.remove", now, target=target, reason=reason or "")
         send_event_on_commit(
             session.pk,

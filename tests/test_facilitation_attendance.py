@@ -11,6 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from facilitator.models import Attendance
+from moderation.actions import do_remove_participant
 from rooms.actions.lifecycle import do_end_session
 from rooms.actions.presence import Identity, do_close_connection, do_open_connection
 from rooms.models import GroupSession
@@ -38,6 +39,14 @@ def attended(live_group, dana, alex, sam):
     do_close_connection("a3", t0 + timedelta(minutes=30))
     open_at(live_group, sam, "s1", t0 + timedelta(minutes=2))
     return t0
+
+
+@pytest.mark.django_db
+def test_a_removed_participants_visit_ends_when_they_are_removed(live_group, dana, sam, attended):
+    removed_at = attended + timedelta(minutes=5)
+    do_remove_participant(live_group.pk, participant(live_group, dana).pk, participant(live_group, sam).pk, "", removed_at)
+    span = Attendance.objects.get(participant=participant(live_group, sam))
+    assert span.left_at == removed_at
 
 
 @pytest.mark.django_db

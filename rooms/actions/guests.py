@@ -25,6 +25,7 @@ from django.db import transaction
 from facilitator.actions import broadcast_queue, lower_hand, release_floor
 from moderation.audit import record
 from rooms.actions import check_facilitator, check_not_ended, load_actor, load_target, lock_room, refuse
+from rooms.actions.presence import drop_connections
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import NOT_ON_ROSTER, ActionError
 from rooms.models import Connection, GroupSession, GuestAdmission, GuestPass, Participant
@@ -281,7 +282,7 @@ def expel_guest(session: GroupSession, guest: Participant, now: datetime) -> Non
     GuestAdmission.objects.filter(participant=guest, until_seq__isnull=True).update(
         until_seq=session.last_seq, returned_at=now
     )
-    Connection.objects.filter(participant=guest).delete()
+    drop_connections(guest, now)
     send_event_on_commit(
         session.pk,
         ParticipantRemoved(participant_id=guest.pk),

@@ -111,6 +111,17 @@ def announce_departure_if_last(
     return True
 
 
+def drop_connections(participant: Participant, now: datetime) -> None:
+    """Someone removed or turned away: their sockets no longer count and their visit ends now.
+
+    The sockets themselves are closed by the event the caller broadcasts.
+    """
+    from facilitator.actions import close_attendance
+
+    Connection.objects.filter(participant=participant).delete()
+    close_attendance(participant, now)
+
+
 def do_refresh_worker_connections(worker_id: str, now: datetime) -> int:
     """The worker's heartbeat: one UPDATE marks all of its connections alive."""
     return Connection.objects.filter(worker_id=worker_id).update(seen_at=now)
