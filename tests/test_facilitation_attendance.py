@@ -44,7 +44,8 @@ def attended(live_group, dana, alex, sam):
 @pytest.mark.django_db
 def test_a_removed_participants_visit_ends_when_they_are_removed(live_group, dana, sam, attended):
     removed_at = attended + timedelta(minutes=5)
-    do_remove_participant(live_group.pk, participant(live_group, dana).pk, participant(live_group, sam).pk, "", removed_at)
+    facilitator, target = participant(live_group, dana).pk, participant(live_group, sam).pk
+    do_remove_participant(live_group.pk, facilitator, target, "", removed_at)
     span = Attendance.objects.get(participant=participant(live_group, sam))
     assert span.left_at == removed_at
 
