@@ -25,12 +25,10 @@ from facilitator.rules import (
 )
 from moderation.audit import record
 from rooms.actions import (
-    check_facilitator,
-    check_not_ended,
-    load_actor,
     load_target,
-    lock_room,
     refuse,
+    room_as_facilitator,
+    room_as_participant,
     room_view,
     speaker_view,
 )
@@ -102,9 +100,7 @@ def broadcast_queue(session: GroupSession) -> None:
 
 
 def do_raise_hand(session_id: int, participant_id: int, now: datetime) -> None:
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, participant_id)
+    with room_as_participant(session_id, participant_id) as (session, actor):
         refuse(hand_refusal(room_view(session), speaker_view(actor, now)))
         if actor.hand_raised_at is not None:
             return  # raising twice changes nothing
@@ -115,18 +111,13 @@ def do_raise_hand(session_id: int, participant_id: int, now: datetime) -> None:
 
 
 def do_lower_hand(session_id: int, participant_id: int, now: datetime) -> None:
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, participant_id)
+    with room_as_participant(session_id, participant_id) as (session, actor):
         if lower_hand(session, actor, now):
             broadcast_queue(session)
 
 
 def do_clear_hands(session_id: int, facilitator_id: int, now: datetime) -> int:
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
+    with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         raised = list(Participant.objects.filter(session=session, hand_raised_at__isnull=False))
         for participant in raised:
             lower_hand(session, participant, now)
@@ -227,11 +218,7 @@ def release_floor(session: GroupSession, participant: Participant, now: datetime
 
 
 def do_grant_floor(session_id: int, facilitator_id: int, target_id: int, seconds: int | None, now: datetime) -> None:
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
-        check_not_ended(session)
+    with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, actor):
         target = load_target(session, target_id)
         if target.role == "guest" and not target.admitted:
             raise ActionError("not_admitted", f"{target.display_name} is still in the lobby.")
@@ -248,10 +235,7 @@ def do_grant_floor(session_id: int, facilitator_id: int, target_id: int, seconds
 
 def do_revoke_floor(session_id: int, facilitator_id: int, now: datetime) -> None:
     """Take the floor back; during a round this ends the round."""
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
+    with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         if session.mode == Mode.ROUND:
             end_round(session, now, how="revoked", passed=session.floor_holder)
         if session.floor_holder_id is not None:
@@ -261,19 +245,14 @@ def do_revoke_floor(session_id: int, facilitator_id: int, now: datetime) -> None
 
 
 def do_yield_floor(session_id: int, participant_id: int, now: datetime) -> None:
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, participant_id)
+    with room_as_participant(session_id, participant_id) as (session, actor):
         if session.floor_holder_id != actor.pk:
             raise ActionError("no_floor", "You do not hold the floor.")
         release_floor(session, actor, now, reason="yield")
 
 
 def do_next_round(session_id: int, facilitator_id: int, now: datetime) -> None:
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
+    with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         if session.mode != Mode.ROUND:
             raise ActionError("invalid", "No round is running; start one with mode.set round.")
         current = session.floor_holder
@@ -282,11 +261,7 @@ def do_next_round(session_id: int, facilitator_id: int, now: datetime) -> None:
 
 
 def do_set_mode(session_id: int, facilitator_id: int, mode: str, seconds: int | None, now: datetime) -> None:
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
-        check_not_ended(session)
+    with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, actor):
         if mode == Mode.ROUND:
             if session.status != "live":
                 raise ActionError("not_live", "Start the session before starting a round.")
@@ -385,11 +360,7 @@ def do_post_prompt(
     category: str | None = None,
     text: str | None = None,
 ) -> Prompt:
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
-        check_not_ended(session)
+    with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, actor):
         prompt = choose_prompt(session, prompt_id=prompt_id, category=category, text=text)
         post_prompt(session, actor, prompt, now)
         return prompt
@@ -433,11 +404,7 @@ def do_add_agenda_item(
     position: int | None = None,
 ) -> AgendaItem:
     """Plan a prompt (before or during the session); `position` is 0-based, default last."""
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
-        check_not_ended(session)
+    with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, actor):
         if AgendaItem.objects.filter(session=session).count() >= AGENDA_MAX_ITEMS:
             raise ActionError("invalid", f"An agenda can hold at most {AGENDA_MAX_ITEMS} prompts.")
         prompt = choose_prompt(session, prompt_id=prompt_id, category=category, text=text)
@@ -452,11 +419,7 @@ def do_add_agenda_item(
 
 
 def do_remove_agenda_item(session_id: int, facilitator_id: int, item_id: int, now: datetime) -> None:
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
-        check_not_ended(session)
+    with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, actor):
         item = load_agenda_item(session, item_id)
         item.delete()
         renumber_agenda([other.pk for other in agenda_items(session)])
@@ -465,11 +428,7 @@ def do_remove_agenda_item(session_id: int, facilitator_id: int, item_id: int, no
 
 
 def do_move_agenda_item(session_id: int, facilitator_id: int, item_id: int, position: int, now: datetime) -> None:
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
-        check_not_ended(session)
+    with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, actor):
         load_agenda_item(session, item_id)
         renumber_agenda(agenda_order_after_move([item.pk for item in agenda_items(session)], item_id, position))
         record(session, actor, "agenda.move", now, item_id=item_id, position=position)
@@ -478,11 +437,7 @@ def do_move_agenda_item(session_id: int, facilitator_id: int, item_id: int, posi
 
 def do_next_agenda(session_id: int, facilitator_id: int, now: datetime) -> tuple[AgendaItem, Prompt]:
     """Post the first planned prompt not posted yet; `not_found` once the agenda is done."""
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
-        check_not_ended(session)
+    with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, actor):
         items = agenda_items(session)
         upcoming = next_agenda_item([AgendaEntry(i.pk, i.position, i.posted_at is not None) for i in items])
         if upcoming is None:

@@ -8,7 +8,12 @@ from django.db import transaction
 
 from facilitator.actions import broadcast_participant, broadcast_queue, lower_hand, release_floor, skip_locked
 from moderation.audit import record
-from rooms.actions import check_facilitator, check_not_ended, load_actor, load_target, lock_room
+from rooms.actions import (
+    check_facilitator,
+    load_actor,
+    load_target,
+    room_as_facilitator,
+)
 from rooms.actions.presence import drop_connections
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import NOT_ON_ROSTER, ActionError
@@ -18,10 +23,7 @@ from rooms.schemas import MessageRemoved, ParticipantRemoved, SlowmodeChanged
 
 def do_mute(session_id: int, facilitator_id: int, target_id: int, minutes: int | None, now: datetime) -> None:
     """Mute: no chat, no hand; out of the queue and off the floor. `minutes` makes it lapse by itself."""
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
+    with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         target = load_target(session, target_id)
         if target.role == "facilitator":
             raise ActionError("not_allowed", "Facilitators cannot be muted.")
@@ -37,10 +39,7 @@ def do_mute(session_id: int, facilitator_id: int, target_id: int, minutes: int |
 
 
 def do_unmute(session_id: int, facilitator_id: int, target_id: int, now: datetime) -> None:
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
+    with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         target = load_target(session, target_id)
         target.muted = False
         target.muted_until = None
@@ -53,10 +52,7 @@ def do_remove_participant(
     session_id: int, facilitator_id: int, target_id: int, reason: str | None, now: datetime
 ) -> None:
     """Remove from this session for good: everyone is told, the person is closed with 4403."""
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
+    with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         target = load_target(session, target_id)
         if target.pk == actor.pk:
             raise ActionError("invalid", "You cannot remove yourself.")
@@ -79,10 +75,7 @@ def do_remove_message(
     session_id: int, facilitator_id: int, message_id: int, reason: str | None, now: datetime
 ) -> None:
     """A tombstone for everyone; the audit log keeps the text until the retention period ends."""
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
+    with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         message = Message.objects.select_related("participant").filter(pk=message_id, session=session).first()
         if message is None:
             raise ActionError("not_found", "No such message in this session.")
@@ -135,11 +128,7 @@ def do_expire_due_mutes(now: datetime) -> int:
 
 def do_set_slowmode(session_id: int, facilitator_id: int, seconds: int, now: datetime) -> None:
     """slow mode: patients and guests wait `seconds` between messages (facilitators are exempt); 0 = off."""
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
-        check_not_ended(session)
+    with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, actor):
         if seconds < 0:
             raise ActionError("invalid", "seconds: 0 or more.")
         if session.slowmode_seconds == seconds:

@@ -8,8 +8,11 @@ row the room's mutex across threads and worker processes.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
+from django.db import transaction
 from django.db.models import F
 
 from rooms.errors import ActionError
@@ -38,6 +41,26 @@ def load_target(session: GroupSession, participant_id: int) -> Participant:
         )
     except Participant.DoesNotExist:
         raise ActionError("not_found", "No such participant in this session.") from None
+
+
+@contextmanager
+def room_as_participant(session_id: int, participant_id: int) -> Iterator[tuple[GroupSession, Participant]]:
+    """How every room action opens: one transaction, the room locked, the actor loaded."""
+    with transaction.atomic():
+        session = lock_room(session_id)
+        yield session, load_actor(session, participant_id)
+
+
+@contextmanager
+def room_as_facilitator(
+    session_id: int, facilitator_id: int, *, open_only: bool = False
+) -> Iterator[tuple[GroupSession, Participant]]:
+    """As room_as_participant, for facilitator-only actions; `open_only` refuses an ended session."""
+    with room_as_participant(session_id, facilitator_id) as (session, actor):
+        check_facilitator(actor)
+        if open_only:
+            check_not_ended(session)
+        yield session, actor
 
 
 def room_view(session: GroupSession) -> RoomView:

@@ -24,7 +24,14 @@ from django.db import transaction
 
 from facilitator.actions import broadcast_queue, lower_hand, release_floor
 from moderation.audit import record
-from rooms.actions import check_facilitator, check_not_ended, load_actor, load_target, lock_room, refuse
+from rooms.actions import (
+    check_not_ended,
+    load_target,
+    lock_room,
+    refuse,
+    room_as_facilitator,
+    room_as_participant,
+)
 from rooms.actions.presence import drop_connections
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import NOT_ON_ROSTER, ActionError
@@ -102,10 +109,7 @@ def do_create_invite(
 ) -> tuple[GuestPass, str]:
     if not name.strip():
         raise ActionError("invalid", "Give the guest's name.")
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
+    with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         patient = load_target(session, for_participant_id)
         check_invite(session, patient)
         return create_pass(session, patient, name, now, actor)
@@ -130,10 +134,7 @@ def withdraw_pass(session: GroupSession, guest_pass: GuestPass, now: datetime, *
 
 def do_revoke_invite(session_id: int, facilitator_id: int, invite_id: int, now: datetime) -> None:
     """invite.revoke: the link stops working (410) and a guest who used it is closed with 4403."""
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
+    with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         guest_pass = load_pass(session, invite_id)
         if guest_pass.revoked_at is not None:
             return
@@ -145,9 +146,7 @@ def do_revoke_invite(session_id: int, facilitator_id: int, invite_id: int, now: 
 
 def do_decline_invite(session_id: int, patient_id: int, invite_id: int, now: datetime) -> None:
     """invite.decline: the patient does not consent; the pass is revoked and the facilitators are told."""
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, patient_id)
+    with room_as_participant(session_id, patient_id) as (session, actor):
         guest_pass = load_pass(session, invite_id)
         if guest_pass.for_participant_id != actor.pk or actor.removed_at is not None:
             raise ActionError("not_allowed", "Only the person this invitation is for can decline it.")
@@ -249,11 +248,7 @@ def load_lobby_guest(session: GroupSession, participant_id: int) -> Participant:
 
 def do_admit_guest(session_id: int, facilitator_id: int, guest_id: int, now: datetime) -> None:
     """Let a guest in: they see only what is said from now on, in a fresh session.state."""
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
-        check_not_ended(session)
+    with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, actor):
         guest = load_lobby_guest(session, guest_id)
         if guest.admitted:
             return
@@ -293,10 +288,7 @@ def expel_guest(session: GroupSession, guest: Participant, now: datetime) -> Non
 
 
 def do_deny_guest(session_id: int, facilitator_id: int, guest_id: int, now: datetime) -> None:
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
+    with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         guest = load_lobby_guest(session, guest_id)
         expel_guest(session, guest, now)
         record(session, actor, "lobby.deny", now, target=guest)
@@ -311,11 +303,7 @@ def do_return_to_lobby(session_id: int, facilitator_id: int, guest_id: int, now:
     ?since=); they get a fresh session.state without messages, and the
     facilitators see them waiting again.
     """
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
-        check_not_ended(session)
+    with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, actor):
         guest = load_lobby_guest(session, guest_id)
         if not guest.admitted:
             return
@@ -341,11 +329,7 @@ def do_return_to_lobby(session_id: int, facilitator_id: int, guest_id: int, now:
 def do_lobby_say(session_id: int, facilitator_id: int, text: str, now: datetime) -> int:
     """lobby.say: a short note to the guests waiting; returns how many are waiting (online) now."""
     refuse(text_refusal(text, LOBBY_SAY_MAX_CHARS))
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, facilitator_id)
-        check_facilitator(actor)
-        check_not_ended(session)
+    with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, actor):
         facilitators = list(
             Participant.objects.filter(session=session, role="facilitator", removed_at__isnull=True).values_list(
                 "pk", flat=True

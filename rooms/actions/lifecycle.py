@@ -8,7 +8,9 @@ from django.db import transaction
 
 from accounts.models import Member, Role
 from moderation.audit import record
-from rooms.actions import check_facilitator, load_actor, lock_room
+from rooms.actions import (
+    room_as_facilitator,
+)
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import SESSION_ENDED, ActionError, ProvisioningError
 from rooms.models import Connection, GroupSession, Kind, Participant, Status
@@ -79,10 +81,7 @@ def do_schedule_session(
 
 
 def do_start_session(session_id: int, actor_id: int, now: datetime) -> None:
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, actor_id)
-        check_facilitator(actor)
+    with room_as_facilitator(session_id, actor_id) as (session, actor):
         if session.status == Status.ENDED:
             raise ActionError("not_live", "This session has ended.")
         if session.status == Status.LIVE:
@@ -96,10 +95,7 @@ def do_start_session(session_id: int, actor_id: int, now: datetime) -> None:
 
 def do_end_session(session_id: int, actor_id: int, now: datetime) -> None:
     """End for everyone: status goes out, every connection is closed with 4410, passes lapse."""
-    with transaction.atomic():
-        session = lock_room(session_id)
-        actor = load_actor(session, actor_id)
-        check_facilitator(actor)
+    with room_as_facilitator(session_id, actor_id) as (session, actor):
         if session.status == Status.ENDED:
             raise ActionError("not_live", "This session has already ended.")
         session.status = Status.ENDED
