@@ -146,7 +146,7 @@ class InviteCreate(ClientFrame):
     name: Annotated[str, Field(min_length=1, max_length=60)]
 
 
-# Family guests (docs/protocol-guests.md).
+# Family guests (docs/protocol.md, Guests and the lobby).
 
 
 class InviteRevoke(ClientFrame):
@@ -496,7 +496,7 @@ class FloorChanged(Out):
     type: Literal["floor.changed"] = "floor.changed"
     holder: int | None
     expires_at: datetime | None
-    # Extension: why it changed (granted, yielded, revoked, expired, muted, removed, left, round).
+    # Extension: why it changed (granted, yield, revoked, expired, muted, removed, left, round).
     reason: str | None = None
     # Extension: the room's floor/queue version; a client ignores one lower than the last it applied.
     version: int | None = None

@@ -115,3 +115,15 @@ async def test_private_send_cannot_reach_someone_in_another_session(connect, liv
     dana_peer, _ = await connect(dana, live_group.pk)
     casey_id = await pid(other, outsider)
     assert (await dana_peer.request("private.send", participant_id=casey_id, text="hi"))["code"] == "not_found"
+
+
+async def test_private_send_to_a_guest_in_the_lobby_is_refused(connect, live_group, dana, alex):
+    from tests.facilitation_support import make_guest as make_lobby_guest
+
+    guest_id, cookie = await sync_to_async(make_lobby_guest)(live_group, admitted=False)
+    guest_peer, closed = await connect(cookie, live_group.pk)
+    assert closed is None
+    dana_peer, _ = await connect(dana, live_group.pk)
+    reply = await dana_peer.request("private.send", participant_id=guest_id, text="Are you comfortable joining?")
+    assert reply["type"] == "error" and reply["code"] == "not_admitted"
+    assert await guest_peer.nothing_more(0.5), "the lobby hears nothing of the room"

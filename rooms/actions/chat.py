@@ -10,12 +10,12 @@ from django.db import transaction
 from moderation.audit import record
 from moderation.lexicon import scan
 from rooms.actions import (
-    check_facilitator,
     load_actor,
     load_target,
     lock_room,
     next_seq,
     refuse,
+    room_as_facilitator,
     room_view,
     speaker_view,
 )
@@ -67,15 +67,13 @@ def do_send_chat(session_id: int, participant_id: int, text: str, now: datetime,
 def do_send_private(session_id: int, facilitator_id: int, recipient_id: int, text: str, now: datetime) -> Message:
     """private.send: a facilitator writes to one participant; nobody else receives it."""
     refuse(text_refusal(text, settings.CIRCLE["MAX_MESSAGE_CHARS"]))
-    with transaction.atomic():
-        session = lock_room(session_id)
-        sender = load_actor(session, facilitator_id)
-        check_facilitator(sender)
+    with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, sender):
         recipient = load_target(session, recipient_id)
         if recipient.pk == sender.pk:
             raise ActionError("invalid", "Write to someone other than yourself.")
-        if session.status == "ended":
-            raise ActionError("not_live", "This session has ended.")
+        if recipient.role == "guest" and not recipient.admitted:
+            # The lobby sees nothing of the room; lobby.say is how to reach it.
+            raise ActionError("not_admitted", f"{recipient.display_name} is in the lobby; use a lobby message.")
         check_send_rate(session, sender, now)
         return store_and_broadcast(session, sender, text, now, audience=Audience.PRIVATE, recipient=recipient)
 
