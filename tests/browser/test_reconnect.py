@@ -44,6 +44,9 @@ def test_reconnect_shows_the_banner_and_misses_nothing(own_circle, open_page):
     for page in (alex, dana):
         expect(page.locator("#messages .msg-body")).to_have_text(["Before the drop"])
         expect(page.locator("#banner")).to_be_hidden()
+    # The broadcast can overtake the sender's ack: wait for the ack (the composer
+    # clears) so the drop below interrupts nothing in flight.
+    expect(alex.locator("#composer-text")).to_have_value("")
 
     circle.server.kill()
     for page in (alex, dana):
