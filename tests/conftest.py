@@ -147,15 +147,48 @@ class Peer:
 
     async def request(self, frame_type: str, **fields: Any) -> dict[str, Any]:
         """Send with a ref and return its ack or error (other frames on the way are skipped)."""
+        reply, _ = await self.request_with_events(frame_type, **fields)
+        return reply
+
+    async def request_with_events(
+        self, frame_type: str, **fields: Any
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Like request, but also returns the frames that arrived before the reply, oldest first
+        (an action's own broadcasts may reach its sender before the ack does)."""
         ref = f"r{id(fields)}-{frame_type}"
         await self.send(type=frame_type, ref=ref, **fields)
+        events = []
         while True:
             frame = await self.receive()
             if frame["type"] in {"ack", "error"} and frame.get("ref") == ref:
-                return frame
+                return frame, events
+            events.append(frame)
+
+    async def event(self, frame_type: str, events: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The first `frame_type` among `events` (taken out of the list), else the next one to arrive."""
+        for index, frame in enumerate(events or []):
+            if frame["type"] == frame_type:
+                return events.pop(index)  # type: ignore[union-attr]
+        return await self.receive_type(frame_type)
 
     async def nothing_more(self, timeout: float = 0.3) -> bool:
         return await self.communicator.receive_nothing(timeout=timeout)
+
+    async def drain(self, quiet: float = 0.3) -> list[dict[str, Any]]:
+        """Everything already on its way: the frames read until none arrives for `quiet` seconds."""
+        frames = []
+        while not await self.nothing_more(quiet):
+            frames.append(await self.receive())
+        return frames
+
+    async def until_close(self, timeout: float = 3) -> tuple[list[dict[str, Any]], int | None]:
+        """Every frame the server sends until it closes the socket, and the close code."""
+        frames = []
+        while True:
+            output = await self.communicator.receive_output(timeout=timeout)
+            if output["type"] == "websocket.close":
+                return frames, output.get("code")
+            frames.append(json.loads(output["text"]))
 
     async def close(self) -> None:
         await self.communicator.disconnect()
@@ -204,6 +237,21 @@ async def connect(transactional_db: None) -> AsyncIterator[ConnectFn]:
     # Each test runs on its own event loop and channels-redis keeps loop-bound locks:
     # the next test builds a fresh layer.
     channel_layers.backends.clear()
+
+
+async def connect_all(connect: ConnectFn, session: GroupSession, *who: Member | str) -> list[Peer]:
+    """connect() each member (or Cookie header) in turn; every one must be let in."""
+    peers = []
+    for member in who:
+        peer, closed = await connect(member, session.pk)
+        assert closed is None, f"{member} was refused with {closed}"
+        peers.append(peer)
+    return peers
+
+
+async def set_room(session: GroupSession, **fields: Any) -> None:
+    """Change the session's row (mode, status, floor...) behind the server's back."""
+    await GroupSession.objects.filter(pk=session.pk).aupdate(**fields)
 
 
 def minutes_ago(minutes: float) -> Any:

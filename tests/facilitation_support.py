@@ -53,15 +53,6 @@ def of_type(frames: list[dict], frame_type: str) -> list[dict]:
     return [f for f in frames if f["type"] == frame_type]
 
 
-async def room(connect, session, *members):
-    peers = []
-    for member in members:
-        peer, closed = await connect(member, session.pk)
-        assert closed is None
-        peers.append(peer)
-    return peers
-
-
 def parse(iso: str) -> datetime:
     return datetime.fromisoformat(iso.replace("Z", "+00:00"))
 

@@ -70,34 +70,3 @@ async def collect(peer: Peer, seconds: float = 0.6) -> list[dict[str, Any]]:
             frames.append({"type": output["type"], "code": output.get("code")})
             break
     return frames
-
-
-async def closed_with(peer: Peer, timeout: float = 3) -> int | None:
-    """Skip frames until the server closes the socket; its close code."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        output = await peer.communicator.receive_output(timeout=max(deadline - loop.time(), 0.01))
-        if output["type"] == "websocket.close":
-            return output.get("code")
-
-
-async def act(peer: Peer, frame_type: str, **fields: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Like Peer.request, but keeps the frames that arrived before the reply (an action's own
-    broadcast may reach its sender before the ack does)."""
-    ref = f"m{id(fields)}-{frame_type}"
-    await peer.send(type=frame_type, ref=ref, **fields)
-    skipped: list[dict[str, Any]] = []
-    while True:
-        frame = await peer.receive()
-        if frame["type"] in {"ack", "error"} and frame.get("ref") == ref:
-            return frame, skipped
-        skipped.append(frame)
-
-
-async def event(peer: Peer, frame_type: str, seen: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The first `frame_type` among frames already seen (popped), else the next one to arrive."""
-    for index, frame in enumerate(seen or []):
-        if frame["type"] == frame_type:
-            return seen.pop(index)  # type: ignore[union-attr]
-    return await peer.receive_type(frame_type)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from importlib import import_module
 from typing import Any
@@ -62,13 +61,3 @@ async def reply(peer: Peer, timeout: float = 3) -> dict[str, Any]:
         frame = await peer.receive(timeout)
         if frame["type"] in {"ack", "error"}:
             return frame
-
-
-async def frames_until_close(peer: Peer, timeout: float = 3) -> tuple[list[dict[str, Any]], int | None]:
-    """Every frame the server sends until it closes the socket, and the close code."""
-    frames = []
-    while True:
-        output = await peer.communicator.receive_output(timeout=timeout)
-        if output["type"] == "websocket.close":
-            return frames, output.get("code")
-        frames.append(json.loads(output["text"]))

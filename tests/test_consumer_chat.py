@@ -2,17 +2,14 @@
 
 import pytest
 
-from rooms.models import GroupSession
-from tests.conftest import pid
+from tests.conftest import connect_all, pid, set_room
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def test_open_mode_chat_reaches_everyone_with_ack(connect, live_group, dana, alex, sam):
-    await GroupSession.objects.filter(pk=live_group.pk).aupdate(mode="open")
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
+    await set_room(live_group, mode="open")
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
     reply = await alex_peer.request("chat.send", text="I went for a walk instead <b>today</b>")
     assert reply["type"] == "ack"
     assert reply["seq"] == 1
@@ -32,8 +29,7 @@ async def test_moderated_mode_patient_without_floor_gets_no_floor(connect, live_
 
 
 async def test_before_live_only_facilitators_chat(connect, group, dana, alex):
-    alex_peer, _ = await connect(alex, group.pk)
-    dana_peer, _ = await connect(dana, group.pk)
+    alex_peer, dana_peer = await connect_all(connect, group, alex, dana)
     assert (await alex_peer.request("chat.send", text="hi"))["code"] == "not_live"
     assert (await dana_peer.request("chat.send", text="Welcome, we start soon"))["type"] == "ack"
 

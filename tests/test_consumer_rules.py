@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from datetime import timedelta
 from typing import Any
 
@@ -11,26 +10,13 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from facilitator.models import Prompt
 from moderation.models import AuditEntry
 from rooms.actions.lifecycle import do_schedule_session
 from rooms.models import GroupSession, Message, Participant
-from tests.conftest import Peer, pid
+from tests.conftest import Peer, connect_all, pid, set_room
+from tests.frames import EXAMPLES, FACILITATOR_ONLY, aim, example_id, room_snapshot
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def set_room(session: GroupSession, **fields: Any) -> None:
-    await GroupSession.objects.filter(pk=session.pk).aupdate(**fields)
-
-
-async def frames_until_close(peer: Peer, timeout: float = 3) -> tuple[list[dict[str, Any]], int | None]:
-    frames = []
-    while True:
-        output = await peer.communicator.receive_output(timeout=timeout)
-        if output["type"] == "websocket.close":
-            return frames, output.get("code")
-        frames.append(json.loads(output["text"]))
 
 
 @sync_to_async
@@ -52,32 +38,10 @@ def seed_messages(session: GroupSession, sender: Participant, count: int) -> Non
     GroupSession.objects.filter(pk=session.pk).update(last_seq=start + count)
 
 
-async def ask(peer: Peer, frame_type: str, **fields: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Like Peer.request, but keeps the events that arrived before the reply (the sender's own broadcasts)."""
-    ref = f"ask-{frame_type}-{id(fields)}"
-    await peer.send(type=frame_type, ref=ref, **fields)
-    events = []
-    while True:
-        frame = await peer.receive()
-        if frame["type"] in {"ack", "error"} and frame.get("ref") == ref:
-            return frame, events
-        events.append(frame)
-
-
-async def event(peer: Peer, frame_type: str, already: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The first `frame_type` event among `already` (taken out), else the next one to arrive."""
-    for frame in already or []:
-        if frame["type"] == frame_type:
-            already.remove(frame)  # type: ignore[union-attr]
-            return frame
-    return await peer.receive_type(frame_type)
-
-
 async def quiet(*peers: Peer) -> None:
     """Read whatever is still on its way (arrivals, own presence) until each peer is silent."""
     for peer in peers:
-        while not await peer.nothing_more(0.2):
-            await peer.receive()
+        await peer.drain(0.2)
 
 
 async def seed(session: GroupSession, member: Any, count: int) -> None:
@@ -102,8 +66,7 @@ async def test_patient_chat_before_start_is_not_live(connect, group, alex, room)
 
 
 async def test_patient_cannot_start_the_session(connect, group, dana, alex):
-    dana_peer, _ = await connect(dana, group.pk)
-    alex_peer, _ = await connect(alex, group.pk)
+    dana_peer, alex_peer = await connect_all(connect, group, dana, alex)
     await dana_peer.receive_type("participant.joined")
     await quiet(dana_peer, alex_peer)
     reply = await alex_peer.request("session.start")
@@ -115,15 +78,12 @@ async def test_patient_cannot_start_the_session(connect, group, dana, alex):
 
 
 async def test_start_goes_live_for_everyone_including_a_second_tab(connect, group, dana, alex, sam):
-    dana_peer, _ = await connect(dana, group.pk)
-    alex_tab1, _ = await connect(alex, group.pk)
-    alex_tab2, _ = await connect(alex, group.pk)
-    sam_peer, _ = await connect(sam, group.pk)
-    reply, own = await ask(dana_peer, "session.start")
+    dana_peer, alex_tab1, alex_tab2, sam_peer = await connect_all(connect, group, dana, alex, alex, sam)
+    reply, own = await dana_peer.request_with_events("session.start")
     assert reply["type"] == "ack"
-    assert (await event(dana_peer, "session.status", own))["status"] == "live"
+    assert (await dana_peer.event("session.status", own))["status"] == "live"
     for peer in (alex_tab1, alex_tab2, sam_peer):
-        assert (await event(peer, "session.status"))["status"] == "live"
+        assert (await peer.receive_type("session.status"))["status"] == "live"
     assert (await GroupSession.objects.aget(pk=group.pk)).status == "live"
     late, _ = await connect(sam, group.pk)
     assert late.state["session"]["status"] == "live"
@@ -132,13 +92,10 @@ async def test_start_goes_live_for_everyone_including_a_second_tab(connect, grou
 
 
 async def test_end_reaches_everyone_then_closes_4410_and_nobody_gets_back_in(connect, live_group, dana, alex, sam):
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_tab1, _ = await connect(alex, live_group.pk)
-    alex_tab2, _ = await connect(alex, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
+    dana_peer, alex_tab1, alex_tab2, sam_peer = await connect_all(connect, live_group, dana, alex, alex, sam)
     await dana_peer.send(type="session.end")
     for peer in (dana_peer, alex_tab1, alex_tab2, sam_peer):
-        frames, code = await frames_until_close(peer)
+        frames, code = await peer.until_close()
         assert {"type": "session.status", "status": "ended"} in frames
         assert code == 4410
         assert not [f for f in frames if f["type"] == "error"]
@@ -152,25 +109,23 @@ async def test_end_reaches_everyone_then_closes_4410_and_nobody_gets_back_in(con
 
 
 async def test_mode_set_broadcasts_and_changes_who_may_chat(connect, live_group, dana, alex, sam):
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
     assert alex_peer.state["session"]["mode"] == "moderated"
     assert (await alex_peer.request("chat.send", text="may I?"))["code"] == "no_floor"
 
-    reply, own = await ask(dana_peer, "mode.set", mode="open")
-    assert reply["type"] == "ack"
-    assert (await event(dana_peer, "mode.changed", own))["mode"] == "open"
-    for peer in (alex_peer, sam_peer):
-        assert (await event(peer, "mode.changed"))["mode"] == "open"
+    async def set_mode(mode: str) -> None:
+        """Dana sets it: acked, and everyone (Dana too) hears the change."""
+        reply, own = await dana_peer.request_with_events("mode.set", mode=mode)
+        assert reply["type"] == "ack"
+        assert (await dana_peer.event("mode.changed", own))["mode"] == mode
+        for peer in (alex_peer, sam_peer):
+            assert (await peer.receive_type("mode.changed"))["mode"] == mode
+
+    await set_mode("open")
     assert (await alex_peer.request("chat.send", text="now I can"))["type"] == "ack"
     assert (await sam_peer.receive_type("chat.message"))["text"] == "now I can"
 
-    reply, own = await ask(dana_peer, "mode.set", mode="moderated")
-    assert reply["type"] == "ack"
-    assert (await event(dana_peer, "mode.changed", own))["mode"] == "moderated"
-    for peer in (alex_peer, sam_peer):
-        assert (await event(peer, "mode.changed"))["mode"] == "moderated"
+    await set_mode("moderated")
     assert (await alex_peer.request("chat.send", text="and now?"))["code"] == "no_floor"
     assert (await sam_peer.request("chat.send", text="me?"))["code"] == "no_floor"
     assert (await dana_peer.request("chat.send", text="Facilitators always can"))["type"] == "ack"
@@ -180,9 +135,7 @@ async def test_mode_set_broadcasts_and_changes_who_may_chat(connect, live_group,
 
 
 async def test_moderated_floor_holder_may_chat_and_others_not(connect, live_group, dana, alex, sam):
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
     assert (await dana_peer.request("floor.grant", participant_id=await pid(live_group, alex)))["type"] == "ack"
     await alex_peer.receive_type("floor.changed")
     assert (await alex_peer.request("chat.send", text="my turn"))["type"] == "ack"
@@ -216,9 +169,7 @@ async def test_group_sessions_default_to_moderated(connect, group, alex):
 
 async def test_text_limits_and_refused_messages_reach_nobody(connect, live_group, dana, alex, sam):
     await set_room(live_group, mode="open")
-    alex_peer, _ = await connect(alex, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
-    dana_peer, _ = await connect(dana, live_group.pk)
+    alex_peer, sam_peer, dana_peer = await connect_all(connect, live_group, alex, sam, dana)
     await quiet(alex_peer, sam_peer, dana_peer)
     for text, code in [("x" * 2001, "too_long"), (" \n\t  ", "invalid"), ("", "invalid"), ("é" * 2001, "too_long")]:
         reply = await alex_peer.request("chat.send", text=text)
@@ -239,9 +190,7 @@ async def test_sixth_chat_in_10_s_is_rate_limited_across_tabs_and_reaches_nobody
     connect, live_group, dana, alex, sam
 ):
     await set_room(live_group, mode="open")
-    sam_peer, _ = await connect(sam, live_group.pk)
-    alex_tab1, _ = await connect(alex, live_group.pk)
-    alex_tab2, _ = await connect(alex, live_group.pk)
+    sam_peer, alex_tab1, alex_tab2 = await connect_all(connect, live_group, sam, alex, alex)
     await quiet(sam_peer, alex_tab1, alex_tab2)
     for n, tab in enumerate([alex_tab1, alex_tab2, alex_tab1, alex_tab2, alex_tab1], start=1):
         assert (await tab.request("chat.send", text=f"m{n}"))["type"] == "ack", n
@@ -271,8 +220,7 @@ async def test_rate_limit_applies_to_facilitators_too(connect, live_group, dana)
 
 async def test_seq_increases_per_session_and_is_never_reused(connect, live_group, dana, alex, sam, jordan, riley):
     await set_room(live_group, mode="open")
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
+    dana_peer, alex_peer = await connect_all(connect, live_group, dana, alex)
     seqs = [(await dana_peer.request("chat.send", text=f"d{n}"))["seq"] for n in range(3)]
     seqs.append((await alex_peer.request("chat.send", text="a1"))["seq"])
     assert seqs == [1, 2, 3, 4]
@@ -356,73 +304,21 @@ async def test_session_state_with_few_messages_holds_them_all(connect, live_grou
 
 # ---------------------------------------------------------------- facilitator-only frames
 
-FACILITATOR_ONLY = [
-    "session.start",
-    "session.end",
-    "mode.set",
-    "floor.grant",
-    "floor.revoke",
-    "round.next",
-    "prompt.post",
-    "prompt.post.custom",
-    "participant.mute",
-    "participant.unmute",
-    "participant.remove",
-    "message.remove",
-    "lobby.admit",
-    "lobby.deny",
-    "invite.create",
-    "hand.clear",
-    "private.send",
-]
 
-
-@sync_to_async
-def make_guest(session: GroupSession, patient: Participant) -> Participant:
-    return Participant.objects.create(
-        session=session, role="guest", display_name="Pat", guest_of=patient, admitted=False, roster_position=10_000
-    )
-
-
-@pytest.mark.parametrize("frame_type", FACILITATOR_ONLY)
-async def test_facilitator_only_frames_from_a_patient_are_not_allowed(connect, live_group, dana, alex, sam, frame_type):
-    alex_id, sam_id = await pid(live_group, alex), await pid(live_group, sam)
-    dana_participant = await Participant.objects.aget(session=live_group, member=dana)
-    await seed_messages(live_group, dana_participant, 1)
-    message = await Message.objects.aget(session=live_group, seq=1)
-    prompt = await Prompt.objects.acreate(category="coping", text="What helped you this week?")
-    guest = await make_guest(live_group, await Participant.objects.aget(pk=alex_id))
+@pytest.mark.parametrize("example", EXAMPLES, ids=example_id)
+async def test_facilitator_only_frames_from_a_patient_are_not_allowed(connect, live_group, dana, alex, sam, example):
+    targets = await sync_to_async(aim)(live_group, dana, sam, alex)
+    sam_id = targets.participant_id
     await set_room(live_group, floor_holder_id=sam_id, floor_expires_at=timezone.now() + timedelta(minutes=3))
-    fields: dict[str, dict[str, Any]] = {
-        "session.start": {},
-        "session.end": {},
-        "mode.set": {"mode": "open"},
-        "floor.grant": {"participant_id": alex_id, "seconds": 60},
-        "floor.revoke": {},
-        "round.next": {},
-        "prompt.post": {"prompt_id": prompt.pk},
-        "prompt.post.custom": {"category": "stress", "text": "What stresses you?"},
-        "participant.mute": {"participant_id": sam_id},
-        "participant.unmute": {"participant_id": sam_id},
-        "participant.remove": {"participant_id": sam_id, "reason": "testing"},
-        "message.remove": {"message_id": message.pk, "reason": "testing"},
-        "lobby.admit": {"participant_id": guest.pk},
-        "lobby.deny": {"participant_id": guest.pk},
-        "invite.create": {"for_participant_id": alex_id, "name": "Pat"},
-        "hand.clear": {},
-        "private.send": {"participant_id": sam_id, "text": "just between us"},
-    }[frame_type]
-    wire_type = frame_type.removesuffix(".custom")
 
-    dana_peer, _ = await connect(dana, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
+    dana_peer, sam_peer, alex_peer = await connect_all(connect, live_group, dana, sam, alex)
     for peer in (dana_peer, sam_peer):
         await peer.receive_type("participant.joined")
     await quiet(dana_peer, sam_peer, alex_peer)
     audit_before = await AuditEntry.objects.filter(session=live_group).acount()
+    before = await sync_to_async(room_snapshot)(live_group)
 
-    reply = await alex_peer.request(wire_type, **fields)
+    reply = await alex_peer.request(example.type, **example.fields(targets))
     assert reply["type"] == "error" and reply["code"] == "not_allowed", reply
 
     assert await dana_peer.nothing_more(), "nothing happened, so nobody hears of anything"
@@ -431,11 +327,12 @@ async def test_facilitator_only_frames_from_a_patient_are_not_allowed(connect, l
     assert (room.status, room.mode, room.floor_holder_id, room.current_prompt_id) == ("live", "moderated", sam_id, None)
     sam_now = await Participant.objects.aget(pk=sam_id)
     assert not sam_now.muted and sam_now.removed_at is None
-    guest_now = await Participant.objects.aget(pk=guest.pk)
+    guest_now = await Participant.objects.aget(pk=targets.waiting_guest_id)
     assert not guest_now.admitted and guest_now.removed_at is None
-    assert (await Message.objects.aget(pk=message.pk)).removed_at is None
+    assert (await Message.objects.aget(pk=targets.message_id)).removed_at is None
     assert await Message.objects.filter(session=live_group).acount() == 1
     assert await AuditEntry.objects.filter(session=live_group).acount() == audit_before
+    assert await sync_to_async(room_snapshot)(live_group) == before
     assert (await alex_peer.request("hand.lower"))["type"] == "ack", "and Alex is still connected"
 
 
@@ -447,5 +344,5 @@ def test_every_facilitator_only_type_of_the_contract_is_covered():
         "participant.mute", "participant.unmute", "participant.remove", "message.remove", "lobby.admit",
         "lobby.deny", "invite.create", "hand.clear", "private.send",
     }
-    assert contract <= {t.removesuffix(".custom") for t in FACILITATOR_ONLY}
+    assert contract <= FACILITATOR_ONLY
     assert contract <= CLIENT_FRAME_TYPES

@@ -8,18 +8,17 @@ another) and checks both workers' logs at its end.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterator
 
 import pytest
 
 from tests import e2e
+from tests.workers_support import EVERYONE, Visit, create_clinic, schedule, visit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services]
 
 database = e2e.postgres_db
-
-FACILITATOR = "dana"
-PATIENTS = ["alex", "sam", "jordan", "riley"]
 
 
 class Cluster:
@@ -27,38 +26,20 @@ class Cluster:
         self.env = env
         self.a = a
         self.b = b
-        self.cookies: dict[str, dict[str, str]] = {}  # server name -> username -> cookie
+        self.cookies: dict[str, str] = {}  # username -> cookie, good on both workers
         self.sessions = 0
 
-    def schedule(self) -> int:
+    def session(self) -> contextlib.AbstractAsyncContextManager[Visit]:
+        """A new session of its own; the clients joined in it are closed, then both workers' logs checked."""
         self.sessions += 1
-        return e2e.schedule_session(
-            self.env, title=f"Workers group {self.sessions}", facilitator=FACILITATOR, patients=PATIENTS
-        )
-
-    async def connect(self, server: e2e.ServerProcess, who: str, session_id: int, **options) -> e2e.Client:
-        client = await e2e.ws_connect(
-            server.base_url, session_id, self.cookies[server.name][who], name=f"{who}@{server.name}", **options
-        )
-        assert client.close_code is None, f"{who} on {server.name} was refused with {client.close_code}"
-        return client
-
-    def assert_clean_logs(self) -> None:
-        for server in (self.a, self.b):
-            assert server.running(), f"{server.name} exited"
-            e2e.assert_no_traceback(server.log_text(), name=server.name)
+        session_id = schedule(self.env, f"Workers group {self.sessions}")
+        return visit(session_id, self.cookies, clean=(self.a, self.b))
 
 
 @pytest.fixture(scope="module")
 def cluster(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     env = e2e.server_env(database, redis_url=e2e.redis_url())
-    e2e.create_members(
-        env,
-        [
-            e2e.Person(FACILITATOR, "facilitator", "Dana"),
-            *(e2e.Person(name, "patient", name.capitalize()) for name in PATIENTS),
-        ],
-    )
+    create_clinic(env)
     logs = tmp_path_factory.mktemp("e2e-workers")
     a = e2e.ServerProcess(env, name="worker-a", log_dir=logs)
     b = e2e.ServerProcess(env, name="worker-b", log_dir=logs)
@@ -67,8 +48,7 @@ def cluster(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         b.start()
         cluster = Cluster(env, a, b)
         # A login is a session row in the shared database: a cookie from one worker works on the other.
-        cookies = e2e.login_all(a.base_url, [FACILITATOR, *PATIENTS])
-        cluster.cookies = {a.name: cookies, b.name: cookies}
+        cluster.cookies = e2e.login_all(a.base_url, EVERYONE)
         yield cluster
     finally:
         a.terminate()
@@ -78,6 +58,11 @@ def cluster(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
 async def start_open(dana: e2e.Client) -> None:
     assert (await dana.request("session.start"))["type"] == "ack"
     assert (await dana.request("mode.set", mode="open"))["type"] == "ack"
+
+
+async def split_across(room: Visit, cluster: Cluster) -> list[e2e.Client]:
+    """Dana, Alex, Sam and Jordan, on worker A and worker B in turn."""
+    return await room.join_all((cluster.a, "dana"), (cluster.b, "alex"), (cluster.a, "sam"), (cluster.b, "jordan"))
 
 
 async def fence(dana: e2e.Client, others: list[e2e.Client], text: str) -> dict[str, list[dict]]:
@@ -96,14 +81,9 @@ async def fence(dana: e2e.Client, others: list[e2e.Client], text: str) -> dict[s
 
 
 async def test_chat_fans_out_to_clients_on_both_workers(cluster: Cluster):
-    session_id = cluster.schedule()
-    a, b = cluster.a, cluster.b
-    dana = await cluster.connect(a, "dana", session_id)
-    alex = await cluster.connect(b, "alex", session_id)
-    sam = await cluster.connect(a, "sam", session_id)
-    jordan = await cluster.connect(b, "jordan", session_id)
-    clients = [dana, alex, sam, jordan]
-    try:
+    async with cluster.session() as room:
+        clients = await split_across(room, cluster)
+        dana, alex, sam, jordan = clients
         await start_open(dana)
         for client in clients:
             assert (await client.receive_type("session.status"))["status"] == "live"
@@ -122,38 +102,28 @@ async def test_chat_fans_out_to_clients_on_both_workers(cluster: Cluster):
 
         # Catch-up works whichever worker the client comes back to.
         since = sent[1][0]
-        riley = await cluster.connect(a, "riley", session_id, since=since)
-        clients.append(riley)
+        riley = await room.join(cluster.a, "riley", since=since)
         assert [m["seq"] for m in riley.state["messages"]] == [seq for seq, _, _ in sent[2:]]
-    finally:
-        await e2e.close_all(clients)
-    cluster.assert_clean_logs()
 
 
 async def test_presence_is_shared_by_both_workers(cluster: Cluster):
-    session_id = cluster.schedule()
     a, b = cluster.a, cluster.b
-    dana = await cluster.connect(a, "dana", session_id)
-    clients = [dana]
-    try:
+    async with cluster.session() as room:
+        dana = await room.join(a, "dana")
         # Someone arriving on the other worker is announced to Dana.
-        sam = await cluster.connect(b, "sam", session_id)
-        clients.append(sam)
+        sam = await room.join(b, "sam")
         joined = await dana.receive_type("participant.joined")
         assert joined["participant"]["participant_id"] == sam.participant_id
         assert joined["participant"]["online"] is True
 
         # ...and someone arriving on Dana's worker is announced to Sam on the other one.
-        jordan = await cluster.connect(a, "jordan", session_id)
-        clients.append(jordan)
+        jordan = await room.join(a, "jordan")
         joined = await sam.receive_type("participant.joined")
         assert joined["participant"]["participant_id"] == jordan.participant_id
 
         # Alex opens a tab on each worker: one arrival, announced once.
-        alex_b = await cluster.connect(b, "alex", session_id)
-        clients.append(alex_b)
-        alex_a = await cluster.connect(a, "alex", session_id)
-        clients.append(alex_a)
+        alex_b = await room.join(b, "alex")
+        alex_a = await room.join(a, "alex")
         assert alex_a.participant_id == alex_b.participant_id
         alex_id = alex_a.participant_id
         seen = await fence(dana, [sam, jordan], "fence 1")
@@ -171,8 +141,7 @@ async def test_presence_is_shared_by_both_workers(cluster: Cluster):
         seen = await fence(dana, [sam, alex_b], "fence 2")
         for frames in seen.values():
             assert not [f for f in frames if f["type"] == "participant.left" and f["participant_id"] == alex_id], frames
-        riley = await cluster.connect(b, "riley", session_id)
-        clients.append(riley)
+        riley = await room.join(b, "riley")
         online = {p["participant_id"]: p["online"] for p in riley.state["participants"]}
         assert online[alex_id] is True
         assert online[jordan.participant_id] is False
@@ -186,24 +155,16 @@ async def test_presence_is_shared_by_both_workers(cluster: Cluster):
         seen = await fence(dana, [sam, riley], "fence 3")
         for frames in seen.values():  # announced once, not once per tab
             assert not [f for f in frames if f["type"] == "participant.left"], frames
-        again = await cluster.connect(a, "jordan", session_id)
-        clients.append(again)
+        again = await room.join(a, "jordan")
         online = {p["participant_id"]: p["online"] for p in again.state["participants"]}
         assert online[alex_id] is False
-    finally:
-        await e2e.close_all(clients)
-    cluster.assert_clean_logs()
 
 
 async def test_rate_limit_holds_across_workers(cluster: Cluster):
-    session_id = cluster.schedule()
     a, b = cluster.a, cluster.b
-    dana = await cluster.connect(a, "dana", session_id)
-    alex_a = await cluster.connect(a, "alex", session_id)
-    alex_b = await cluster.connect(b, "alex", session_id)
-    sam = await cluster.connect(b, "sam", session_id)
-    clients = [dana, alex_a, alex_b, sam]
-    try:
+    async with cluster.session() as room:
+        dana, alex_a = await room.join(a, "dana"), await room.join(a, "alex")
+        alex_b, sam = await room.join(b, "alex"), await room.join(b, "sam")
         await start_open(dana)
         tabs = [alex_a, alex_b]
         replies = []
@@ -220,20 +181,13 @@ async def test_rate_limit_holds_across_workers(cluster: Cluster):
             assert from_alex == accepted, name
         # Someone else is not limited by Alex's messages.
         assert (await sam.request("chat.send", text="my turn"))["type"] == "ack"
-    finally:
-        await e2e.close_all(clients)
-    cluster.assert_clean_logs()
 
 
 async def test_floor_and_queue_agree_across_workers(cluster: Cluster):
-    session_id = cluster.schedule()
     a, b = cluster.a, cluster.b
-    dana = await cluster.connect(a, "dana", session_id)
-    alex = await cluster.connect(b, "alex", session_id)
-    sam = await cluster.connect(a, "sam", session_id)
-    jordan = await cluster.connect(b, "jordan", session_id)
-    clients = [dana, alex, sam, jordan]
-    try:
+    async with cluster.session() as room:
+        clients = await split_across(room, cluster)
+        dana, alex, sam, jordan = clients
         assert (await dana.request("session.start"))["type"] == "ack"  # a group: moderated, nobody holds the floor
 
         # Hands raised on both workers make one queue, in order, seen the same way everywhere.
@@ -272,10 +226,6 @@ async def test_floor_and_queue_agree_across_workers(cluster: Cluster):
 
         # A newcomer on either worker gets the same floor and queue.
         for server in (a, b):
-            riley = await cluster.connect(server, "riley", session_id)
-            clients.append(riley)
+            riley = await room.join(server, "riley")
             assert riley.state["floor"]["holder"] is None
             assert riley.state["queue"] == []
-    finally:
-        await e2e.close_all(clients)
-    cluster.assert_clean_logs()

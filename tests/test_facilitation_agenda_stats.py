@@ -12,8 +12,8 @@ from facilitator.models import AgendaItem, Prompt
 from rooms.hub import RoomHub
 from rooms.models import GroupSession
 from tests import facilitation_support
-from tests.conftest import pid
-from tests.facilitation_support import ask, frames_for, make_guest, of_type, room
+from tests.conftest import connect_all, pid, set_room
+from tests.facilitation_support import ask, frames_for, make_guest, of_type
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("in_process_layer")]
 in_process_layer = facilitation_support.in_process_layer
@@ -22,7 +22,7 @@ in_process_layer = facilitation_support.in_process_layer
 async def test_agenda_is_planned_before_the_session_and_posted_in_order(connect, group, dana, alex):
     first = await Prompt.objects.acreate(category="stress", text="What is weighing on you today?")
     second = await Prompt.objects.acreate(category="goals", text="One small goal for this week?")
-    dana_peer, alex_peer = await room(connect, group, dana, alex)
+    dana_peer, alex_peer = await connect_all(connect, group, dana, alex)
 
     # Planned while the session is still scheduled.
     a = await ask(dana_peer, "agenda.add", prompt_id=first.pk)
@@ -68,7 +68,7 @@ async def test_agenda_is_planned_before_the_session_and_posted_in_order(connect,
 
 
 async def test_agenda_refusals(connect, group, dana):
-    (dana_peer,) = await room(connect, group, dana)
+    (dana_peer,) = await connect_all(connect, group, dana)
     assert (await ask(dana_peer, "agenda.add", prompt_id=987_654))["code"] == "not_found"
     assert (await ask(dana_peer, "agenda.add", category="coping"))["code"] == "invalid"
     assert (await ask(dana_peer, "agenda.remove", item_id=987_654))["code"] == "not_found"
@@ -86,9 +86,9 @@ async def test_agenda_refusals(connect, group, dana):
 
 async def test_stats_reach_facilitators_only(connect, live_group, dana, alex, sam, settings):
     settings.CIRCLE = {**settings.CIRCLE, "STATS_SECONDS": 0.3}
-    await GroupSession.objects.filter(pk=live_group.pk).aupdate(mode="open")
+    await set_room(live_group, mode="open")
     guest_id, guest_cookie = await database_sync_to_async(make_guest)(live_group, admitted=True)
-    dana_peer, alex_peer, sam_peer = await room(connect, live_group, dana, alex, sam)
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
     guest_peer, closed = await connect(guest_cookie, live_group.pk)
     assert closed is None
     dana_id, alex_id, sam_id = [await pid(live_group, m) for m in (dana, alex, sam)]

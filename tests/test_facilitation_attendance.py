@@ -16,8 +16,8 @@ from rooms.actions.lifecycle import do_end_session
 from rooms.actions.presence import Identity, do_close_connection, do_open_connection
 from rooms.models import GroupSession
 from tests import facilitation_support
-from tests.conftest import make_member, participant
-from tests.facilitation_support import guest_cookie, make_guest, room
+from tests.conftest import connect_all, make_member, participant
+from tests.facilitation_support import guest_cookie, make_guest
 
 in_process_layer = facilitation_support.in_process_layer
 
@@ -72,7 +72,7 @@ def test_spans_are_recorded_per_visit_and_closed_at_session_end(live_group, dana
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("in_process_layer")
 async def test_real_connections_open_and_close_spans(connect, live_group, alex):
-    (peer,) = await room(connect, live_group, alex)
+    (peer,) = await connect_all(connect, live_group, alex)
     span = await Attendance.objects.select_related("participant").aget(session=live_group)
     assert span.participant.display_name == "Alex" and span.left_at is None
     await peer.close()

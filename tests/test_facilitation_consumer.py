@@ -14,11 +14,10 @@ from django.utils import timezone
 
 from facilitator.actions import do_expire_due_floors
 from facilitator.models import Prompt
-from moderation.models import AuditEntry
 from rooms.models import GroupSession, Participant
 from tests import facilitation_support
-from tests.conftest import pid
-from tests.facilitation_support import ask, frames_for, make_guest, next_of, of_type, parse, room
+from tests.conftest import connect_all, pid, set_room
+from tests.facilitation_support import ask, frames_for, make_guest, next_of, of_type, parse
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("in_process_layer")]
 in_process_layer = facilitation_support.in_process_layer
@@ -28,7 +27,7 @@ in_process_layer = facilitation_support.in_process_layer
 
 
 async def test_raise_appends_to_the_queue_twice_changes_nothing_and_lower_leaves(connect, live_group, dana, alex, sam):
-    dana_peer, alex_peer, sam_peer = await room(connect, live_group, dana, alex, sam)
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
     alex_id, sam_id = await pid(live_group, alex), await pid(live_group, sam)
 
     assert (await ask(alex_peer, "hand.raise"))["type"] == "ack"
@@ -52,13 +51,13 @@ async def test_raise_appends_to_the_queue_twice_changes_nothing_and_lower_leaves
 
 
 async def test_muted_participant_cannot_raise_a_hand(connect, live_group, dana, alex):
-    dana_peer, alex_peer = await room(connect, live_group, dana, alex)
+    dana_peer, alex_peer = await connect_all(connect, live_group, dana, alex)
     assert (await ask(dana_peer, "participant.mute", participant_id=await pid(live_group, alex)))["type"] == "ack"
     assert (await ask(alex_peer, "hand.raise"))["code"] == "muted"
 
 
 async def test_hand_clear_lowers_every_hand_at_once(connect, live_group, dana, alex, sam, jordan):
-    dana_peer, *patients = await room(connect, live_group, dana, alex, sam, jordan)
+    dana_peer, *patients = await connect_all(connect, live_group, dana, alex, sam, jordan)
     for peer in patients:
         assert (await ask(peer, "hand.raise"))["type"] == "ack"
     reply = await ask(dana_peer, "hand.clear")
@@ -73,7 +72,7 @@ async def test_hand_clear_lowers_every_hand_at_once(connect, live_group, dana, a
 
 
 async def test_grant_takes_them_out_of_the_queue_and_lets_them_speak_in_moderated(connect, live_group, dana, alex, sam):
-    dana_peer, alex_peer, sam_peer = await room(connect, live_group, dana, alex, sam)
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
     alex_id, sam_id = await pid(live_group, alex), await pid(live_group, sam)
     await ask(alex_peer, "hand.raise")
     await ask(sam_peer, "hand.raise")
@@ -103,7 +102,7 @@ async def test_grant_takes_them_out_of_the_queue_and_lets_them_speak_in_moderate
 
 
 async def test_grant_seconds_at_most_900(connect, live_group, dana, alex):
-    dana_peer, _ = await room(connect, live_group, dana, alex)
+    dana_peer, _ = await connect_all(connect, live_group, dana, alex)
     alex_id = await pid(live_group, alex)
     assert (await ask(dana_peer, "floor.grant", participant_id=alex_id, seconds=901))["code"] == "invalid"
     before = timezone.now()
@@ -113,7 +112,7 @@ async def test_grant_seconds_at_most_900(connect, live_group, dana, alex):
 
 
 async def test_yield_by_holder_revoke_by_facilitator_and_yield_without_floor(connect, live_group, dana, alex, sam):
-    dana_peer, alex_peer, sam_peer = await room(connect, live_group, dana, alex, sam)
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
     alex_id, sam_id = await pid(live_group, alex), await pid(live_group, sam)
     assert (await ask(sam_peer, "floor.yield"))["code"] == "no_floor"
 
@@ -131,7 +130,7 @@ async def test_yield_by_holder_revoke_by_facilitator_and_yield_without_floor(con
 
 
 async def test_floor_expiry_is_broadcast_once_within_a_second(connect, live_group, dana, alex, sam):
-    dana_peer, alex_peer, sam_peer = await room(connect, live_group, dana, alex, sam)
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
     alex_id = await pid(live_group, alex)
     assert (await ask(dana_peer, "floor.grant", participant_id=alex_id, seconds=1))["type"] == "ack"
     granted = await next_of(sam_peer, "floor.changed")
@@ -148,7 +147,7 @@ async def test_floor_expiry_is_broadcast_once_within_a_second(connect, live_grou
 
 
 async def test_versions_order_floor_and_queue_changes(connect, live_group, dana, alex, sam):
-    dana_peer, alex_peer, sam_peer = await room(connect, live_group, dana, alex, sam)
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
     start = dana_peer.state["version"]
     await ask(alex_peer, "hand.raise")
     await ask(sam_peer, "hand.raise")
@@ -169,7 +168,7 @@ async def test_versions_order_floor_and_queue_changes(connect, live_group, dana,
 
 
 async def test_mode_set_open_and_moderated(connect, live_group, dana, alex, sam):
-    dana_peer, alex_peer, sam_peer = await room(connect, live_group, dana, alex, sam)
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
     assert (await ask(alex_peer, "chat.send", text="hi"))["code"] == "no_floor"
     assert (await ask(dana_peer, "mode.set", mode="open"))["type"] == "ack"
     for peer in (dana_peer, alex_peer, sam_peer):
@@ -187,7 +186,7 @@ async def test_individual_session_defaults_to_open(connect, dana, alex):
     session = await database_sync_to_async(do_schedule_session)(
         title="One to one", facilitator="dana", patients=["alex"], kind="individual", starts_at=timezone.now()
     )
-    await GroupSession.objects.filter(pk=session.pk).aupdate(status="live")
+    await set_room(session, status="live")
     alex_peer, _ = await connect(alex, session.pk)
     assert alex_peer.state["session"]["mode"] == "open"
     assert (await ask(alex_peer, "chat.send", text="hello"))["type"] == "ack"
@@ -198,7 +197,7 @@ async def test_individual_session_defaults_to_open(connect, dana, alex):
 
 async def test_round_over_four_patients_one_offline_one_passing(connect, live_group, dana, alex, sam, jordan, riley):
     """Jordan is offline; Alex passes with floor.yield; Dana skips Sam with round.next; Riley's time runs out."""
-    dana_peer, alex_peer, sam_peer, riley_peer = await room(connect, live_group, dana, alex, sam, riley)
+    dana_peer, alex_peer, sam_peer, riley_peer = await connect_all(connect, live_group, dana, alex, sam, riley)
     alex_id, sam_id, riley_id = [await pid(live_group, member) for member in (alex, sam, riley)]
 
     assert (await ask(alex_peer, "chat.send", text="before"))["code"] == "no_floor"
@@ -244,7 +243,7 @@ async def test_round_over_four_patients_one_offline_one_passing(connect, live_gr
 
 
 async def test_round_with_nobody_online_ends_at_once_and_round_next_needs_a_round(connect, live_group, dana):
-    (dana_peer,) = await room(connect, live_group, dana)
+    (dana_peer,) = await connect_all(connect, live_group, dana)
     assert (await ask(dana_peer, "round.next"))["code"] == "invalid"
     assert (await ask(dana_peer, "mode.set", mode="round"))["type"] == "ack"
     frames = await frames_for(dana_peer)
@@ -253,12 +252,12 @@ async def test_round_with_nobody_online_ends_at_once_and_round_next_needs_a_roun
 
 
 async def test_round_needs_a_live_session(connect, group, dana):
-    (dana_peer,) = await room(connect, group, dana)
+    (dana_peer,) = await connect_all(connect, group, dana)
     assert (await ask(dana_peer, "mode.set", mode="round"))["code"] == "not_live"
 
 
 async def test_revoke_or_grant_during_a_round_ends_it(connect, live_group, dana, alex, sam):
-    dana_peer, alex_peer, _ = await room(connect, live_group, dana, alex, sam)
+    dana_peer, alex_peer, _ = await connect_all(connect, live_group, dana, alex, sam)
     sam_id = await pid(live_group, sam)
     await ask(dana_peer, "mode.set", mode="round", seconds=60)
     assert (await ask(dana_peer, "floor.grant", participant_id=sam_id))["type"] == "ack"
@@ -276,7 +275,7 @@ async def test_revoke_or_grant_during_a_round_ends_it(connect, live_group, dana,
 
 
 async def test_muting_the_round_holder_passes_the_turn(connect, live_group, dana, alex, sam):
-    dana_peer, alex_peer, _ = await room(connect, live_group, dana, alex, sam)
+    dana_peer, alex_peer, _ = await connect_all(connect, live_group, dana, alex, sam)
     alex_id, sam_id = await pid(live_group, alex), await pid(live_group, sam)
     await ask(dana_peer, "mode.set", mode="round", seconds=60)
     assert (await ask(dana_peer, "participant.mute", participant_id=alex_id))["type"] == "ack"
@@ -289,7 +288,7 @@ async def test_muting_the_round_holder_passes_the_turn(connect, live_group, dana
 
 async def test_prompt_post_by_id_and_custom_pins_it_and_messages_carry_it(connect, live_group, dana, alex):
     library = await Prompt.objects.acreate(category="coping", text="What helped you this week?")
-    dana_peer, alex_peer = await room(connect, live_group, dana, alex)
+    dana_peer, alex_peer = await connect_all(connect, live_group, dana, alex)
     reply = await ask(dana_peer, "prompt.post", prompt_id=library.pk)
     assert reply["type"] == "ack" and reply["prompt_id"] == library.pk
     posted = await next_of(alex_peer, "prompt.posted")
@@ -316,7 +315,7 @@ async def test_prompt_post_by_id_and_custom_pins_it_and_messages_carry_it(connec
 
 
 async def test_session_start_and_end(connect, group, dana, alex):
-    dana_peer, alex_peer = await room(connect, group, dana, alex)
+    dana_peer, alex_peer = await connect_all(connect, group, dana, alex)
     assert (await ask(alex_peer, "chat.send", text="hello?"))["code"] == "not_live"
     assert (await ask(dana_peer, "session.start"))["type"] == "ack"
     assert (await next_of(alex_peer, "session.status"))["status"] == "live"
@@ -328,103 +327,13 @@ async def test_session_start_and_end(connect, group, dana, alex):
     assert code == 4410
 
 
-# ---------------------------------------------------------------- facilitators only
-
-
-FACILITATOR_ONLY = [
-    "session.start",
-    "session.end",
-    "mode.set",
-    "floor.grant",
-    "floor.revoke",
-    "round.next",
-    "prompt.post",
-    "participant.mute",
-    "participant.unmute",
-    "participant.remove",
-    "message.remove",
-    "lobby.admit",
-    "lobby.deny",
-    "invite.create",
-    "hand.clear",
-    "agenda.add",
-    "agenda.remove",
-    "agenda.move",
-    "agenda.next",
-]
-
-
-def payloads(session: GroupSession) -> dict[str, dict]:
-    from facilitator.models import AgendaItem
-    from rooms.models import Message
-
-    sam = Participant.objects.get(session=session, display_name="Sam")
-    alex = Participant.objects.get(session=session, display_name="Alex")
-    lead = Participant.objects.get(session=session, role="facilitator")
-    prompt = Prompt.objects.create(category="goals", text="One small goal for this week?")
-    item = AgendaItem.objects.create(session=session, prompt=prompt, position=0)
-    message = Message.objects.create(
-        session=session, participant=lead, seq=1, text="Welcome", html="Welcome", sent_at=timezone.now()
-    )
-    GroupSession.objects.filter(pk=session.pk).update(last_seq=1)
-    return {
-        "session.start": {},
-        "session.end": {},
-        "mode.set": {"mode": "open"},
-        "floor.grant": {"participant_id": sam.pk},
-        "floor.revoke": {},
-        "round.next": {},
-        "prompt.post": {"prompt_id": prompt.pk},
-        "participant.mute": {"participant_id": sam.pk},
-        "participant.unmute": {"participant_id": sam.pk},
-        "participant.remove": {"participant_id": sam.pk, "reason": "x"},
-        "message.remove": {"message_id": message.pk, "reason": "x"},
-        "lobby.admit": {"participant_id": sam.pk},
-        "lobby.deny": {"participant_id": sam.pk},
-        "invite.create": {"for_participant_id": alex.pk, "name": "Kim"},
-        "hand.clear": {},
-        "agenda.add": {"prompt_id": prompt.pk},
-        "agenda.remove": {"item_id": item.pk},
-        "agenda.move": {"item_id": item.pk, "position": 0},
-        "agenda.next": {},
-    }
-
-
-def room_snapshot(session: GroupSession) -> tuple:
-    from facilitator.models import AgendaItem
-
-    s = GroupSession.objects.get(pk=session.pk)
-    people = list(
-        Participant.objects.filter(session=session).values_list(
-            "pk", "muted", "removed_at", "admitted", "hand_raised_at"
-        )
-    )
-    agenda = list(AgendaItem.objects.filter(session=session).values_list("pk", "position", "posted_at"))
-    return (s.status, s.mode, s.floor_holder_id, s.current_prompt_id, people, agenda)
-
-
-@pytest.mark.parametrize("who", ["patient", "admitted guest", "lobby guest"])
-async def test_every_facilitator_only_type_is_not_allowed_for_patients_and_guests(connect, live_group, alex, who):
-    frames = await database_sync_to_async(payloads)(live_group)
-    if who == "patient":
-        peer, closed = await connect(alex, live_group.pk)
-    else:
-        _, cookie = await database_sync_to_async(make_guest)(live_group, admitted=who == "admitted guest")
-        peer, closed = await connect(cookie, live_group.pk)
-    assert closed is None
-    before = await database_sync_to_async(room_snapshot)(live_group)
-    audits = await AuditEntry.objects.filter(session=live_group).acount()
-    assert sorted(frames) == sorted(FACILITATOR_ONLY)
-    for frame_type in FACILITATOR_ONLY:
-        reply = await ask(peer, frame_type, **frames[frame_type])
-        assert reply["type"] == "error" and reply["code"] == "not_allowed", (who, frame_type, reply)
-    assert await database_sync_to_async(room_snapshot)(live_group) == before
-    assert await AuditEntry.objects.filter(session=live_group).acount() == audits
+# ---------------------------------------------------------------- guests
+# (Every facilitator-only frame from a patient or a guest: tests/test_security_ws.py.)
 
 
 async def test_guest_may_chat_only_while_holding_the_floor(connect, live_group, dana):
     guest_id, cookie = await database_sync_to_async(make_guest)(live_group, admitted=True)
-    (dana_peer,) = await room(connect, live_group, dana)
+    (dana_peer,) = await connect_all(connect, live_group, dana)
     guest_peer, _ = await connect(cookie, live_group.pk)
     await ask(dana_peer, "mode.set", mode="open")
     assert (await ask(guest_peer, "chat.send", text="hello all"))["code"] == "no_floor"
@@ -434,7 +343,7 @@ async def test_guest_may_chat_only_while_holding_the_floor(connect, live_group, 
 
 async def test_lobby_guest_cannot_be_granted_the_floor(connect, live_group, dana):
     guest_id, _ = await database_sync_to_async(make_guest)(live_group, admitted=False)
-    (dana_peer,) = await room(connect, live_group, dana)
+    (dana_peer,) = await connect_all(connect, live_group, dana)
     assert (await ask(dana_peer, "floor.grant", participant_id=guest_id))["code"] == "not_admitted"
 
 

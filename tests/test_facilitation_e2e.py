@@ -10,38 +10,44 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 
 import pytest
 
 from tests import e2e
+from tests.workers_support import EVERYONE, Visit, create_clinic, schedule, visit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services, pytest.mark.slow]
 
 database = e2e.postgres_db
 daphne = e2e.daphne
 
-FACILITATOR = "dana"
-PATIENTS = ["alex", "sam", "jordan", "riley"]
-
 
 @pytest.fixture(scope="module")
 def env(database: str) -> Iterator[dict[str, str]]:
     env = e2e.server_env(database, redis_url=e2e.redis_url())
-    e2e.create_members(
-        env,
-        [
-            e2e.Person(FACILITATOR, "facilitator", "Dana"),
-            *(e2e.Person(name, "patient", name.capitalize()) for name in PATIENTS),
-        ],
-    )
+    create_clinic(env)
     yield env
 
 
-def schedule(env: dict[str, str], title: str) -> int:
-    return e2e.schedule_session(env, title=title, facilitator=FACILITATOR, patients=PATIENTS)
+@contextlib.asynccontextmanager
+async def two_workers(
+    env, daphne, title: str, first: str, second: str, *, first_survives: bool = True
+) -> AsyncIterator[tuple[Visit, e2e.ServerProcess, e2e.ServerProcess]]:
+    """A new session and two workers named `first` and `second`; the logs of those that survive are checked."""
+    session_id = schedule(env, title)
+    one, two = daphne(env, name=first), daphne(env, name=second)
+    cookies = await asyncio.to_thread(e2e.login_all, one.base_url, EVERYONE)
+    async with visit(session_id, cookies, clean=(one, two) if first_survives else (two,)) as room:
+        yield room, one, two
+
+
+def granting_and_surviving(env, daphne, title: str):
+    """Two workers: one that grants and is then killed, one that survives it (only its log is checked)."""
+    return two_workers(env, daphne, title, "worker-granting", "worker-surviving", first_survives=False)
 
 
 def epoch(iso: str) -> float:
@@ -61,15 +67,9 @@ def view(client: e2e.Client) -> tuple[int | None, list[int]]:
 
 
 async def test_floor_expiry_is_broadcast_once_after_the_granting_worker_is_killed(env, daphne):
-    session_id = schedule(env, "Expiry after SIGKILL")
-    granting = daphne(env, name="worker-granting")
-    surviving = daphne(env, name="worker-surviving")
-    cookies = await asyncio.to_thread(e2e.login_all, granting.base_url, [FACILITATOR, *PATIENTS])
-
-    dana = await e2e.ws_connect(granting.base_url, session_id, cookies["dana"], name="dana@granting")
-    alex = await e2e.ws_connect(surviving.base_url, session_id, cookies["alex"], name="alex@surviving")
-    sam = await e2e.ws_connect(surviving.base_url, session_id, cookies["sam"], name="sam@surviving")
-    try:
+    async with granting_and_surviving(env, daphne, "Expiry after SIGKILL") as (room, granting, surviving):
+        dana = await room.join(granting, "dana")
+        alex, sam = await room.join(surviving, "alex"), await room.join(surviving, "sam")
         assert (await dana.request("session.start"))["type"] == "ack"
         grant = await dana.request("floor.grant", participant_id=alex.participant_id, seconds=3)
         assert grant["type"] == "ack", grant
@@ -97,24 +97,15 @@ async def test_floor_expiry_is_broadcast_once_after_the_granting_worker_is_kille
         for client in (alex, sam):
             changes = [f for f in client.frames if f["type"] == "floor.changed"]
             assert [f["holder"] for f in changes] == [alex.participant_id, None], client.name
-        fresh = await e2e.ws_connect(surviving.base_url, session_id, cookies["jordan"], name="jordan@surviving")
+        fresh = await room.join(surviving, "jordan")
         assert fresh.state["floor"] == {"holder": None, "expires_at": None}
-        await fresh.close()
-        e2e.assert_no_traceback(surviving.log_text(), name=surviving.name)
-    finally:
-        await e2e.close_all([dana, alex, sam])
 
 
 async def test_round_turn_expires_on_the_surviving_worker(env, daphne):
     """A timed round turn is a floor deadline too: after the granting worker dies the round moves on."""
-    session_id = schedule(env, "Round after SIGKILL")
-    granting = daphne(env, name="worker-granting")
-    surviving = daphne(env, name="worker-surviving")
-    cookies = await asyncio.to_thread(e2e.login_all, granting.base_url, [FACILITATOR, *PATIENTS])
-    dana = await e2e.ws_connect(granting.base_url, session_id, cookies["dana"], name="dana@granting")
-    alex = await e2e.ws_connect(surviving.base_url, session_id, cookies["alex"], name="alex@surviving")
-    sam = await e2e.ws_connect(surviving.base_url, session_id, cookies["sam"], name="sam@surviving")
-    try:
+    async with granting_and_surviving(env, daphne, "Round after SIGKILL") as (room, granting, surviving):
+        dana = await room.join(granting, "dana")
+        alex, sam = await room.join(surviving, "alex"), await room.join(surviving, "sam")
         assert (await dana.request("session.start"))["type"] == "ack"
         assert (await dana.request("mode.set", mode="round", seconds=10))["type"] == "ack"
         turn = await sam.receive_type("round.turn")
@@ -123,32 +114,19 @@ async def test_round_turn_expires_on_the_surviving_worker(env, daphne):
         # Dana's connection died with its worker; her row goes stale, but the round goes on.
         turn = await sam.receive_type("round.turn", timeout=epoch(turn["expires_at"]) - time.time() + 3)
         assert (turn["holder"], turn["passed"], turn["how"]) == (sam.participant_id, alex.participant_id, "expired")
-        e2e.assert_no_traceback(surviving.log_text(), name=surviving.name)
-    finally:
-        await e2e.close_all([dana, alex, sam])
 
 
 PAIRS = 24
 
 
 async def test_concurrent_pairs_through_two_workers_leave_one_holder_and_one_queue(env, daphne):
-    session_id = schedule(env, "Race through two workers")
-    a = daphne(env, name="worker-a")
-    b = daphne(env, name="worker-b")
-    cookies = await asyncio.to_thread(e2e.login_all, a.base_url, [FACILITATOR, *PATIENTS])
-
-    async def join(server: e2e.ServerProcess, who: str) -> e2e.Client:
-        client = await e2e.ws_connect(server.base_url, session_id, cookies[who], name=f"{who}@{server.name}")
-        assert client.close_code is None
-        return client
-
-    # The facilitator has a tab on each worker; the patients are split between them.
-    dana_a, dana_b = await join(a, "dana"), await join(b, "dana")
-    alex, jordan = await join(a, "alex"), await join(a, "jordan")
-    sam, riley = await join(b, "sam"), await join(b, "riley")
-    clients = [dana_a, dana_b, alex, jordan, sam, riley]
-    on_a, on_b = [alex, jordan], [sam, riley]
-    try:
+    async with two_workers(env, daphne, "Race through two workers", "worker-a", "worker-b") as (room, a, b):
+        # The facilitator has a tab on each worker; the patients are split between them.
+        dana_a, dana_b = await room.join(a, "dana"), await room.join(b, "dana")
+        alex, jordan = await room.join(a, "alex"), await room.join(a, "jordan")
+        sam, riley = await room.join(b, "sam"), await room.join(b, "riley")
+        clients = [dana_a, dana_b, alex, jordan, sam, riley]
+        on_a, on_b = [alex, jordan], [sam, riley]
         assert (await dana_a.request("session.start"))["type"] == "ack"
         for n in range(PAIRS):
             x, y = on_a[n % 2], on_b[(n // 2) % 2]
@@ -180,17 +158,12 @@ async def test_concurrent_pairs_through_two_workers_leave_one_holder_and_one_que
             await drain(client)  # anything still in flight lands in client.frames
 
         # A fresh session.state on each worker is the database's answer.
-        truth_a, truth_b = await join(a, "riley"), await join(b, "alex")
+        truth_a, truth_b = await room.join(a, "riley"), await room.join(b, "alex")
         truth = (truth_a.state["floor"]["holder"], truth_a.state["queue"])
         assert (truth_b.state["floor"]["holder"], truth_b.state["queue"]) == truth
         assert truth[0] is not None and len(truth[1]) == len(set(truth[1]))
         views = {client.name: view(client) for client in clients}
         assert all(seen == truth for seen in views.values()), f"clients disagree: {views} (database: {truth})"
-        await e2e.close_all([truth_a, truth_b])
-        for server in (a, b):
-            e2e.assert_no_traceback(server.log_text(), name=server.name)
-    finally:
-        await e2e.close_all(clients)
 
 
 async def current_holder(client: e2e.Client) -> int | None:

@@ -10,15 +10,8 @@ from django.test import Client
 
 from moderation.models import AuditEntry
 from rooms.models import GuestPass, Participant
-from tests.conftest import Peer, pid
+from tests.conftest import connect_all, pid
 from tests.guests_support import ainvite, ainvite_and_redeem, aredeem, invite, invite_and_redeem, redeem
-
-
-async def drain(peer: Peer) -> list[dict[str, Any]]:
-    frames = []
-    while not await peer.nothing_more(0.3):
-        frames.append(await peer.receive())
-    return frames
 
 
 def signed_in(member: Any) -> Client:
@@ -34,9 +27,7 @@ def signed_in(member: Any) -> Client:
 async def test_the_patient_sees_their_invitations_and_only_theirs(connect, group, dana, alex, sam):
     for_alex, _ = await ainvite(group, alex, "Maria")
     await ainvite(group, sam, "Lee")
-    alex_peer, _ = await connect(alex, group.pk)
-    sam_peer, _ = await connect(sam, group.pk)
-    dana_peer, _ = await connect(dana, group.pk)
+    alex_peer, sam_peer, dana_peer = await connect_all(connect, group, alex, sam, dana)
     mine = alex_peer.state["invites"]
     assert [(i["invite_id"], i["name"], i["state"], i["for_display_name"]) for i in mine] == [
         (for_alex.pk, "Maria", "sent", "Alex")
@@ -47,11 +38,9 @@ async def test_the_patient_sees_their_invitations_and_only_theirs(connect, group
 
 @pytest.mark.django_db(transaction=True)
 async def test_the_patient_hears_of_a_new_invitation_in_the_room(connect, group, dana, alex, sam):
-    dana_peer, _ = await connect(dana, group.pk)
-    alex_peer, _ = await connect(alex, group.pk)
-    sam_peer, _ = await connect(sam, group.pk)
-    await drain(alex_peer)
-    await drain(sam_peer)
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, group, dana, alex, sam)
+    await alex_peer.drain()
+    await sam_peer.drain()
     await dana_peer.request("invite.create", for_participant_id=await pid(group, alex), name="Maria")
     event = await alex_peer.receive_type("invite.updated")
     assert event["invite"]["name"] == "Maria" and event["invite"]["state"] == "sent"
@@ -70,11 +59,9 @@ def test_the_patient_sees_the_invitation_on_the_dashboard(group, alex, sam):
 @pytest.mark.django_db(transaction=True)
 async def test_declining_in_the_room_revokes_the_pass_and_tells_the_facilitators(connect, group, dana, alex, sam):
     guest_pass, token = await ainvite(group, alex, "Maria")
-    dana_peer, _ = await connect(dana, group.pk)
-    alex_peer, _ = await connect(alex, group.pk)
-    sam_peer, _ = await connect(sam, group.pk)
-    await drain(dana_peer)
-    await drain(sam_peer)
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, group, dana, alex, sam)
+    await dana_peer.drain()
+    await sam_peer.drain()
 
     assert (await alex_peer.request("invite.decline", invite_id=guest_pass.pk))["type"] == "ack"
     told = (await dana_peer.receive_type("invite.updated"))["invite"]
@@ -91,8 +78,7 @@ async def test_declining_in_the_room_revokes_the_pass_and_tells_the_facilitators
 @pytest.mark.django_db(transaction=True)
 async def test_only_the_patient_it_is_for_may_decline(connect, group, dana, alex, sam):
     guest_pass, _ = await ainvite(group, alex, "Maria")
-    sam_peer, _ = await connect(sam, group.pk)
-    dana_peer, _ = await connect(dana, group.pk)
+    sam_peer, dana_peer = await connect_all(connect, group, sam, dana)
     assert (await sam_peer.request("invite.decline", invite_id=guest_pass.pk))["code"] == "not_allowed"
     assert (await dana_peer.request("invite.decline", invite_id=guest_pass.pk))["code"] == "not_allowed"
     assert (await sam_peer.request("invite.decline", invite_id=999_999))["code"] == "not_found"
@@ -104,16 +90,15 @@ async def test_only_the_patient_it_is_for_may_decline(connect, group, dana, alex
 @pytest.mark.django_db(transaction=True)
 async def test_declining_a_guest_waiting_in_the_lobby_closes_them(connect, live_group, dana, alex):
     guest_pass, redeemed, guest = await ainvite_and_redeem(live_group, alex)
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
+    dana_peer, alex_peer = await connect_all(connect, live_group, dana, alex)
     guest_peer, closed = await connect(redeemed.cookie, live_group.pk)
     assert closed is None
-    await drain(dana_peer)
+    await dana_peer.drain()
 
     await alex_peer.request("invite.decline", invite_id=guest_pass.pk)
     assert (await guest_peer.receive_type("participant.removed"))["participant_id"] == guest.pk
     assert await guest_peer.communicator.receive_output(timeout=3) == {"type": "websocket.close", "code": 4403}
-    seen = await drain(dana_peer)
+    seen = await dana_peer.drain()
     assert {"type": "participant.removed", "participant_id": guest.pk} in seen
     assert [f["invite"]["declined"] for f in seen if f["type"] == "invite.updated"] == [True]
     _, closed = await connect(redeemed.cookie, live_group.pk)
@@ -123,10 +108,9 @@ async def test_declining_a_guest_waiting_in_the_lobby_closes_them(connect, live_
 @pytest.mark.django_db(transaction=True)
 async def test_declining_an_admitted_guest_takes_them_out_of_the_room(connect, live_group, dana, alex, sam):
     guest_pass, redeemed, guest = await ainvite_and_redeem(live_group, alex)
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
-    guest_peer, _ = await connect(redeemed.cookie, live_group.pk)
+    dana_peer, alex_peer, sam_peer, guest_peer = await connect_all(
+        connect, live_group, dana, alex, sam, redeemed.cookie
+    )
     await dana_peer.request("lobby.admit", participant_id=guest.pk)
     await guest_peer.receive_type("session.state")
 
@@ -169,7 +153,7 @@ def test_declining_on_the_dashboard_after_redemption_closes_the_guest_out(group,
 async def test_a_dashboard_decline_reaches_the_facilitators_in_the_room(connect, group, dana, alex):
     guest_pass, _ = await ainvite(group, alex, "Maria")
     dana_peer, _ = await connect(dana, group.pk)
-    await drain(dana_peer)
+    await dana_peer.drain()
     client = await sync_to_async(signed_in)(alex)
     response = await sync_to_async(client.post)(f"/invitations/{guest_pass.pk}/decline/")
     assert response.status_code == 302

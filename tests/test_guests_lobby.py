@@ -2,35 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from rooms.models import GroupSession, GuestAdmission, Participant
-from tests.conftest import Peer, pid
+from tests.conftest import connect_all, pid, set_room
 from tests.guests_support import ainvite_and_redeem
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-async def ask(peer: Peer, frame_type: str, **fields: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Send with a ref; return its reply and every other frame that arrived before it."""
-    ref = f"g-{frame_type}-{id(fields)}"
-    await peer.send(type=frame_type, ref=ref, **fields)
-    seen = []
-    while True:
-        frame = await peer.receive()
-        if frame["type"] in {"ack", "error"} and frame.get("ref") == ref:
-            return frame, seen
-        seen.append(frame)
-
-
-async def drain(peer: Peer) -> list[dict[str, Any]]:
-    """Everything already on its way to this peer."""
-    frames = []
-    while not await peer.nothing_more(0.3):
-        frames.append(await peer.receive())
-    return frames
 
 
 async def guest_in_lobby(connect, session, patient, name="Maria", relationship="spouse"):
@@ -43,8 +21,7 @@ async def guest_in_lobby(connect, session, patient, name="Maria", relationship="
 async def test_waiting_guest_gets_a_lobby_state_and_facilitators_get_lobby_waiting(
     connect, live_group, dana, alex, sam
 ):
-    dana_peer, _ = await connect(dana, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
+    dana_peer, sam_peer = await connect_all(connect, live_group, dana, sam)
     await dana_peer.request("chat.send", text="Said before any guest came")
     await sam_peer.receive_type("chat.message")
     guest_peer, guest, _ = await guest_in_lobby(connect, live_group, alex)
@@ -70,7 +47,7 @@ async def test_waiting_guest_gets_a_lobby_state_and_facilitators_get_lobby_waiti
 
 
 async def test_a_lobby_guest_may_not_raise_a_hand_or_chat(connect, live_group, dana, alex):
-    await GroupSession.objects.filter(pk=live_group.pk).aupdate(mode="open")
+    await set_room(live_group, mode="open")
     guest_peer, _, _ = await guest_in_lobby(connect, live_group, alex)
     assert (await guest_peer.request("hand.raise"))["code"] == "not_admitted"
     assert (await guest_peer.request("chat.send", text="hello?"))["code"] == "not_admitted"
@@ -80,8 +57,7 @@ async def test_a_lobby_guest_may_not_raise_a_hand_or_chat(connect, live_group, d
 
 
 async def test_admission_sends_a_fresh_state_without_anything_said_before(connect, live_group, dana, alex, sam):
-    dana_peer, _ = await connect(dana, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
+    dana_peer, sam_peer = await connect_all(connect, live_group, dana, sam)
     guest_peer, guest, _ = await guest_in_lobby(connect, live_group, alex)
     await dana_peer.request("chat.send", text="Said while Maria waits")
 
@@ -110,9 +86,9 @@ async def test_admission_sends_a_fresh_state_without_anything_said_before(connec
 async def test_deny_closes_the_guest_with_4403_for_good(connect, live_group, dana, alex):
     dana_peer, _ = await connect(dana, live_group.pk)
     guest_peer, guest, redeemed = await guest_in_lobby(connect, live_group, alex)
-    assert "lobby.waiting" in [f["type"] for f in await drain(dana_peer)]
+    assert "lobby.waiting" in [f["type"] for f in await dana_peer.drain()]
 
-    reply, seen_by_dana = await ask(dana_peer, "lobby.deny", participant_id=guest.pk)
+    reply, seen_by_dana = await dana_peer.request_with_events("lobby.deny", participant_id=guest.pk)
     assert reply["type"] == "ack"
     removed = await guest_peer.receive_type("participant.removed")
     assert removed["participant_id"] == guest.pk
@@ -120,14 +96,13 @@ async def test_deny_closes_the_guest_with_4403_for_good(connect, live_group, dan
     assert closing == {"type": "websocket.close", "code": 4403}
     _, closed = await connect(redeemed.cookie, live_group.pk)
     assert closed == 4403
-    seen_by_dana += await drain(dana_peer)
+    seen_by_dana += await dana_peer.drain()
     assert {"type": "participant.removed", "participant_id": guest.pk} in seen_by_dana
     assert [f["invite"]["state"] for f in seen_by_dana if f["type"] == "invite.updated"] == ["revoked"]
 
 
 async def test_lobby_return_closes_the_span_and_sends_a_lobby_state(connect, live_group, dana, alex, sam):
-    dana_peer, _ = await connect(dana, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
+    dana_peer, sam_peer = await connect_all(connect, live_group, dana, sam)
     guest_peer, guest, _ = await guest_in_lobby(connect, live_group, alex)
     await dana_peer.request("lobby.admit", participant_id=guest.pk)
     await guest_peer.receive_type("session.state")
@@ -135,7 +110,7 @@ async def test_lobby_return_closes_the_span_and_sends_a_lobby_state(connect, liv
     await guest_peer.receive_type("chat.message")
     await sam_peer.receive_type("chat.message")
 
-    reply, seen_by_dana = await ask(dana_peer, "lobby.return", participant_id=guest.pk)
+    reply, seen_by_dana = await dana_peer.request_with_events("lobby.return", participant_id=guest.pk)
     assert reply["type"] == "ack"
     # The guest: told, then a fresh state with no messages, back in the lobby.
     updated = await guest_peer.receive_type("participant.updated")
@@ -147,7 +122,7 @@ async def test_lobby_return_closes_the_span_and_sends_a_lobby_state(connect, liv
     seen_by_sam = await sam_peer.receive_type("participant.updated")
     assert seen_by_sam["participant"]["participant_id"] == guest.pk
     assert seen_by_sam["participant"]["admitted"] is False
-    seen_by_dana += await drain(dana_peer)
+    seen_by_dana += await dana_peer.drain()
     waiting = [f["participant"]["participant_id"] for f in seen_by_dana if f["type"] == "lobby.waiting"]
     assert waiting == [guest.pk]
     # The admission span is closed at the room's seq, with the time.
@@ -176,14 +151,13 @@ async def test_lobby_return_takes_the_guest_off_the_floor_and_out_of_the_queue(c
 
 
 async def test_lobby_say_reaches_only_the_lobby_and_the_facilitators(connect, live_group, dana, alex, sam, jordan):
-    dana_peer, _ = await connect(dana, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
+    dana_peer, sam_peer = await connect_all(connect, live_group, dana, sam)
     waiting_peer, _, _ = await guest_in_lobby(connect, live_group, alex, "Maria")
     inside_peer, inside, _ = await guest_in_lobby(connect, live_group, jordan, "Lee", "parent")
     await dana_peer.request("lobby.admit", participant_id=inside.pk)
     await inside_peer.receive_type("session.state")
 
-    reply, seen = await ask(dana_peer, "lobby.say", text="  We'll let you in in five minutes. ")
+    reply, seen = await dana_peer.request_with_events("lobby.say", text="  We'll let you in in five minutes. ")
     assert reply["type"] == "ack" and reply["waiting"] == 1
     note = await waiting_peer.receive_type("lobby.message")
     assert note["text"] == "We'll let you in in five minutes."
@@ -199,8 +173,7 @@ async def test_lobby_say_reaches_only_the_lobby_and_the_facilitators(connect, li
 
 
 async def test_lobby_say_is_for_facilitators_and_checks_its_text(connect, live_group, dana, alex):
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
+    dana_peer, alex_peer = await connect_all(connect, live_group, dana, alex)
     assert (await alex_peer.request("lobby.say", text="let me in"))["code"] == "not_allowed"
     assert (await dana_peer.request("lobby.say", text="   "))["code"] == "invalid"
     assert (await dana_peer.request("lobby.say", text="x" * 501))["code"] == "too_long"
@@ -220,9 +193,8 @@ async def test_lobby_frames_from_non_facilitators_are_refused(connect, live_grou
 
 @pytest.mark.parametrize("mode", ["open", "moderated"])
 async def test_guests_chat_only_with_the_floor_in_every_mode(connect, live_group, dana, alex, mode):
-    await GroupSession.objects.filter(pk=live_group.pk).aupdate(mode=mode)
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
+    await set_room(live_group, mode=mode)
+    dana_peer, alex_peer = await connect_all(connect, live_group, dana, alex)
     guest_peer, guest, _ = await guest_in_lobby(connect, live_group, alex)
     await dana_peer.request("lobby.admit", participant_id=guest.pk)
     await guest_peer.receive_type("session.state")

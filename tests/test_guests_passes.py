@@ -18,7 +18,7 @@ from moderation.models import AuditEntry
 from rooms.actions import guests
 from rooms.actions.lifecycle import do_schedule_session
 from rooms.models import GroupSession, GuestPass, Participant
-from tests.conftest import Peer, participant, pid
+from tests.conftest import connect_all, participant, pid, set_room
 from tests.guests_support import ainvite, ainvite_and_redeem, aredeem, invite, invite_and_redeem, redeem
 
 # ------------------------------------------------------------------ the pass itself
@@ -109,20 +109,11 @@ def test_invite_guest_refuses_and_creates_nothing(dana, alex, sam, outsider, cas
 pytestmark_ws = pytest.mark.django_db(transaction=True)
 
 
-async def drain(peer: Peer) -> list[dict[str, Any]]:
-    frames = []
-    while not await peer.nothing_more(0.3):
-        frames.append(await peer.receive())
-    return frames
-
-
 @pytestmark_ws
 async def test_invite_create_over_the_socket(connect, group, dana, alex, sam):
-    dana_peer, _ = await connect(dana, group.pk)
-    alex_peer, _ = await connect(alex, group.pk)
-    sam_peer, _ = await connect(sam, group.pk)
-    await drain(dana_peer)
-    await drain(alex_peer)
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, group, dana, alex, sam)
+    await dana_peer.drain()
+    await alex_peer.drain()
     alex_id = await pid(group, alex)
     reply = await dana_peer.request("invite.create", for_participant_id=alex_id, name="Maria")
     assert reply["type"] == "ack" and re.fullmatch(r"/join/[A-Za-z0-9_-]{22,}/", reply["join_path"])
@@ -136,14 +127,13 @@ async def test_invite_create_over_the_socket(connect, group, dana, alex, sam):
 
 @pytestmark_ws
 async def test_invite_create_rules(connect, group, dana, alex, sam):
-    dana_peer, _ = await connect(dana, group.pk)
-    alex_peer, _ = await connect(alex, group.pk)
+    dana_peer, alex_peer = await connect_all(connect, group, dana, alex)
     sam_id, dana_id = await pid(group, sam), await pid(group, dana)
     assert (await alex_peer.request("invite.create", for_participant_id=sam_id, name="X"))["code"] == "not_allowed"
     assert (await dana_peer.request("invite.create", for_participant_id=dana_id, name="X"))["code"] == "not_found"
     assert (await dana_peer.request("invite.create", for_participant_id=sam_id, name=""))["code"] == "invalid"
     assert (await dana_peer.request("invite.create", for_participant_id=sam_id, name="  "))["code"] == "invalid"
-    await GroupSession.objects.filter(pk=group.pk).aupdate(allow_guests=False)
+    await set_room(group, allow_guests=False)
     assert (await dana_peer.request("invite.create", for_participant_id=sam_id, name="X"))["code"] == "not_allowed"
     assert not await GuestPass.objects.aexists()
 
@@ -153,14 +143,13 @@ async def test_invite_create_rules(connect, group, dana, alex, sam):
 
 @pytestmark_ws
 async def test_revoke_closes_a_waiting_guest_and_kills_the_link(connect, live_group, dana, alex, sam):
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
+    dana_peer, alex_peer = await connect_all(connect, live_group, dana, alex)
     guest_pass, redeemed, guest = await ainvite_and_redeem(live_group, alex)
     unused_pass, unused_token = await ainvite(live_group, sam, "Lee")
     guest_peer, closed = await connect(redeemed.cookie, live_group.pk)
     assert closed is None
-    await drain(dana_peer)
-    await drain(alex_peer)
+    await dana_peer.drain()
+    await alex_peer.drain()
 
     assert (await dana_peer.request("invite.revoke", invite_id=guest_pass.pk))["type"] == "ack"
     assert (await guest_peer.receive_type("participant.removed"))["participant_id"] == guest.pk
@@ -205,7 +194,7 @@ async def test_facilitators_see_every_pass_with_its_state(connect, live_group, d
     await dana_peer.request("invite.revoke", invite_id=revoked_pass.pk)
     assert await states() == {"Sent": "sent", "Revoked": "revoked", "Robin": "redeemed"}
 
-    await GroupSession.objects.filter(pk=live_group.pk).aupdate(status="ended", ended_at=timezone.now())
+    await set_room(live_group, status="ended", ended_at=timezone.now())
     ended = await sync_to_async(guests_for_page)(live_group, dana)
     assert ended == {"Sent": "lapsed", "Revoked": "revoked", "Robin": "redeemed"}
 
@@ -220,13 +209,13 @@ def guests_for_page(session: GroupSession, facilitator: Any) -> dict[str, str]:
 @pytestmark_ws
 async def test_invites_are_announced_as_they_change(connect, live_group, dana, alex):
     dana_peer, _ = await connect(dana, live_group.pk)
-    await drain(dana_peer)
+    await dana_peer.drain()
     _, redeemed, guest = await ainvite_and_redeem(live_group, alex)
-    frames = await drain(dana_peer)
+    frames = await dana_peer.drain()
     await connect(redeemed.cookie, live_group.pk)
-    frames += await drain(dana_peer)
+    frames += await dana_peer.drain()
     await dana_peer.send(type="lobby.admit", participant_id=guest.pk)
-    frames += await drain(dana_peer)
+    frames += await dana_peer.drain()
     announced = [f["invite"]["state"] for f in frames if f["type"] == "invite.updated"]
     assert announced == ["sent", "redeemed", "in_lobby", "admitted"]
 

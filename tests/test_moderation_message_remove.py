@@ -8,28 +8,26 @@ from moderation.models import AuditEntry
 from rooms.actions.chat import do_send_chat
 from rooms.errors import ActionError
 from rooms.models import GroupSession, Message
-from tests.conftest import participant
-from tests.moderation_support import act, event, guest_cookie, make_guest
+from tests.conftest import connect_all, participant, set_room
+from tests.moderation_support import guest_cookie, make_guest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def test_removed_message_is_a_tombstone_for_everyone(connect, live_group, dana, alex, sam):
-    await GroupSession.objects.filter(pk=live_group.pk).aupdate(mode="open")
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
+    await set_room(live_group, mode="open")
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
     first = await alex_peer.request("chat.send", text="my neighbour Chris Smith at 12 Elm St relapsed")
     await alex_peer.request("chat.send", text="sorry, I should not have said that")
     for peer in (dana_peer, sam_peer):
         await peer.receive_type("chat.message")
         await peer.receive_type("chat.message")
 
-    reply, seen = await act(
-        dana_peer, "message.remove", message_id=first["message_id"], reason="identifies a third party"
+    reply, seen = await dana_peer.request_with_events(
+        "message.remove", message_id=first["message_id"], reason="identifies a third party"
     )
     assert reply["type"] == "ack"
-    assert (await event(dana_peer, "message.removed", seen))["message_id"] == first["message_id"]
+    assert (await dana_peer.event("message.removed", seen))["message_id"] == first["message_id"]
     for peer in (alex_peer, sam_peer):
         tombstone = await peer.receive_type("message.removed")
         assert tombstone == {"type": "message.removed", "message_id": first["message_id"]}
@@ -51,15 +49,14 @@ async def test_removed_message_is_a_tombstone_for_everyone(connect, live_group, 
 
 
 async def test_admitted_guest_gets_the_tombstone_too(connect, live_group, dana, alex):
-    await GroupSession.objects.filter(pk=live_group.pk).aupdate(mode="open")
+    await set_room(live_group, mode="open")
     from asgiref.sync import sync_to_async
 
     guest = await sync_to_async(make_guest)(live_group, alex)
     cookie = await sync_to_async(guest_cookie)(guest)
     guest_peer, code = await connect(cookie, live_group.pk)
     assert code is None
-    alex_peer, _ = await connect(alex, live_group.pk)
-    dana_peer, _ = await connect(dana, live_group.pk)
+    alex_peer, dana_peer = await connect_all(connect, live_group, alex, dana)
     sent = await alex_peer.request("chat.send", text="something to take back")
     assert (await guest_peer.receive_type("chat.message"))["message_id"] == sent["message_id"]
     await dana_peer.request("message.remove", message_id=sent["message_id"])
@@ -69,8 +66,7 @@ async def test_admitted_guest_gets_the_tombstone_too(connect, live_group, dana, 
 
 
 async def test_only_facilitators_remove_messages(connect, live_group, dana, alex, sam):
-    dana_peer, _ = await connect(dana, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
+    dana_peer, sam_peer = await connect_all(connect, live_group, dana, sam)
     sent = await dana_peer.request("chat.send", text="Welcome, everyone")
     assert (await sam_peer.request("message.remove", message_id=sent["message_id"]))["code"] == "not_allowed"
     assert (await dana_peer.request("message.remove", message_id=999_999))["code"] == "not_found"

@@ -8,27 +8,21 @@ from django.utils import timezone
 from moderation.actions import do_expire_due_mutes, do_mute
 from moderation.models import AuditEntry
 from rooms.models import GroupSession, Participant
-from tests.conftest import participant, pid
-from tests.moderation_support import act, collect, event
+from tests.conftest import connect_all, participant, pid, set_room
+from tests.moderation_support import collect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def open_room(session):
-    await GroupSession.objects.filter(pk=session.pk).aupdate(mode="open")
-
-
 async def test_mute_is_heard_by_everyone_and_refuses_chat_and_hand(connect, live_group, dana, alex, sam):
-    await open_room(live_group)
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
+    await set_room(live_group, mode="open")
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
     alex_id = await pid(live_group, alex)
 
-    reply, seen = await act(dana_peer, "participant.mute", participant_id=alex_id)
+    reply, seen = await dana_peer.request_with_events("participant.mute", participant_id=alex_id)
     assert reply["type"] == "ack"
     for peer in (dana_peer, alex_peer, sam_peer):
-        update = await event(peer, "participant.updated", seen if peer is dana_peer else None)
+        update = await peer.event("participant.updated", seen if peer is dana_peer else None)
         assert update["participant"]["participant_id"] == alex_id
         assert update["participant"]["muted"] is True
 
@@ -47,9 +41,7 @@ async def test_mute_is_heard_by_everyone_and_refuses_chat_and_hand(connect, live
 
 
 async def test_muting_takes_them_out_of_the_queue(connect, live_group, dana, alex, sam):
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
     alex_id, sam_id = await pid(live_group, alex), await pid(live_group, sam)
     await alex_peer.request("hand.raise")
     await sam_peer.request("hand.raise")
@@ -57,17 +49,15 @@ async def test_muting_takes_them_out_of_the_queue(connect, live_group, dana, ale
     assert (await dana_peer.receive_type("queue.updated"))["queue"] == [alex_id, sam_id]
     await collect(sam_peer, 0.3)  # whatever of the raises Sam has not read yet
 
-    _, seen = await act(dana_peer, "participant.mute", participant_id=alex_id)
-    assert (await event(dana_peer, "queue.updated", seen))["queue"] == [sam_id]
+    _, seen = await dana_peer.request_with_events("participant.mute", participant_id=alex_id)
+    assert (await dana_peer.event("queue.updated", seen))["queue"] == [sam_id]
     assert (await sam_peer.receive_type("queue.updated"))["queue"] == [sam_id]
     refreshed = await Participant.objects.aget(pk=alex_id)
     assert refreshed.hand_raised_at is None
 
 
 async def test_muting_the_floor_holder_takes_the_floor(connect, live_group, dana, alex, sam):
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
     alex_id = await pid(live_group, alex)
     await dana_peer.request("floor.grant", participant_id=alex_id)
     assert (await sam_peer.receive_type("floor.changed"))["holder"] == alex_id
@@ -84,8 +74,7 @@ async def test_muting_the_floor_holder_takes_the_floor(connect, live_group, dana
 
 
 async def test_only_facilitators_mute_and_facilitators_cannot_be_muted(connect, live_group, dana, alex, sam):
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
+    dana_peer, alex_peer = await connect_all(connect, live_group, dana, alex)
     sam_id, dana_id = await pid(live_group, sam), await pid(live_group, dana)
     assert (await alex_peer.request("participant.mute", participant_id=sam_id))["code"] == "not_allowed"
     assert (await alex_peer.request("participant.unmute", participant_id=sam_id))["code"] == "not_allowed"
@@ -97,10 +86,8 @@ async def test_only_facilitators_mute_and_facilitators_cannot_be_muted(connect, 
 
 
 async def test_a_timed_mute_lapses_by_itself_and_everyone_hears_it(connect, live_group, dana, alex, sam):
-    await open_room(live_group)
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
+    await set_room(live_group, mode="open")
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
     alex_id = await pid(live_group, alex)
     before = timezone.now()
     await dana_peer.request("participant.mute", participant_id=alex_id, minutes=1)

@@ -5,28 +5,25 @@ from django.test import Client
 
 from moderation.models import AuditEntry
 from rooms.models import Connection, GroupSession, Participant
-from tests.conftest import pid
-from tests.moderation_support import act, closed_with, collect, event
+from tests.conftest import connect_all, pid
+from tests.moderation_support import collect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def test_removed_participant_is_closed_4403_and_everyone_is_told(connect, live_group, dana, alex, sam):
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
-    alex_tab2, _ = await connect(alex, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
+    dana_peer, alex_peer, alex_tab2, sam_peer = await connect_all(connect, live_group, dana, alex, alex, sam)
     alex_id = await pid(live_group, alex)
 
-    reply, seen = await act(
-        dana_peer, "participant.remove", participant_id=alex_id, reason="shared another member's name"
+    reply, seen = await dana_peer.request_with_events(
+        "participant.remove", participant_id=alex_id, reason="shared another member's name"
     )
     assert reply["type"] == "ack"
-    assert (await event(dana_peer, "participant.removed", seen))["participant_id"] == alex_id
+    assert (await dana_peer.event("participant.removed", seen))["participant_id"] == alex_id
     assert (await sam_peer.receive_type("participant.removed"))["participant_id"] == alex_id
     for tab in (alex_peer, alex_tab2):  # every one of their connections
         assert (await tab.receive_type("participant.removed"))["participant_id"] == alex_id
-        assert await closed_with(tab) == 4403
+        assert (await tab.until_close())[1] == 4403
 
     # They cannot come back, by WebSocket or by the page.
     _, code = await connect(alex, live_group.pk)
@@ -48,9 +45,7 @@ def test_removed_participant_gets_403_on_the_room_page(live_group, alex):
 
 
 async def test_removing_the_floor_holder_and_a_raised_hand_releases_both(connect, live_group, dana, alex, sam):
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
     alex_id, sam_id = await pid(live_group, alex), await pid(live_group, sam)
     await sam_peer.request("hand.raise")
     await alex_peer.request("hand.raise")
@@ -69,8 +64,7 @@ async def test_removing_the_floor_holder_and_a_raised_hand_releases_both(connect
 
 
 async def test_only_facilitators_remove_and_not_themselves(connect, live_group, dana, alex, sam):
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
+    dana_peer, alex_peer = await connect_all(connect, live_group, dana, alex)
     sam_id, dana_id = await pid(live_group, sam), await pid(live_group, dana)
     assert (await alex_peer.request("participant.remove", participant_id=sam_id))["code"] == "not_allowed"
     assert (await dana_peer.request("participant.remove", participant_id=dana_id))["code"] == "invalid"

@@ -1,6 +1,6 @@
 """slowmode.set: each patient waits between messages (retry_after), facilitators are exempt; announced and audited."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -10,21 +10,18 @@ from moderation.models import AuditEntry
 from rooms.actions.chat import do_send_chat
 from rooms.errors import ActionError
 from rooms.models import GroupSession
-from tests.conftest import participant
-from tests.moderation_support import act, event
+from tests.conftest import connect_all, participant, set_room
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
 async def test_slow_mode_paces_patients_not_facilitators(connect, live_group, dana, alex, sam):
-    await GroupSession.objects.filter(pk=live_group.pk).aupdate(mode="open")
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
-    sam_peer, _ = await connect(sam, live_group.pk)
+    await set_room(live_group, mode="open")
+    dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
 
-    reply, seen = await act(dana_peer, "slowmode.set", seconds=30)
+    reply, seen = await dana_peer.request_with_events("slowmode.set", seconds=30)
     assert reply["type"] == "ack"
-    assert (await event(dana_peer, "slowmode.changed", seen)) == {"type": "slowmode.changed", "seconds": 30}
+    assert (await dana_peer.event("slowmode.changed", seen)) == {"type": "slowmode.changed", "seconds": 30}
     for peer in (alex_peer, sam_peer):
         assert (await peer.receive_type("slowmode.changed"))["seconds"] == 30
 
@@ -49,8 +46,7 @@ async def test_slow_mode_paces_patients_not_facilitators(connect, live_group, da
 
 
 async def test_only_facilitators_set_slow_mode_and_the_value_is_checked(connect, live_group, dana, alex):
-    dana_peer, _ = await connect(dana, live_group.pk)
-    alex_peer, _ = await connect(alex, live_group.pk)
+    dana_peer, alex_peer = await connect_all(connect, live_group, dana, alex)
     assert (await alex_peer.request("slowmode.set", seconds=60))["code"] == "not_allowed"
     for bad in (-1, 601, "10", None, 2.5):
         assert (await dana_peer.request("slowmode.set", seconds=bad))["code"] == "invalid"
@@ -58,12 +54,18 @@ async def test_only_facilitators_set_slow_mode_and_the_value_is_checked(connect,
     assert not await AuditEntry.objects.filter(action="slowmode.set").aexists()
 
 
-def test_the_wait_is_measured_from_the_last_message_with_an_explicit_now(live_group, dana, alex):
-    GroupSession.objects.filter(pk=live_group.pk).update(mode="open")
+def slowed_after_a_first_message(session, dana, alex, seconds: int, text: str) -> tuple[int, datetime]:
+    """An open room that Dana slows to one message per `seconds` just as Alex says `text`: (Alex's id, that moment)."""
+    GroupSession.objects.filter(pk=session.pk).update(mode="open")
     now = timezone.now()
-    dana_id, alex_id = participant(live_group, dana).pk, participant(live_group, alex).pk
-    do_set_slowmode(live_group.pk, dana_id, 20, now)
-    do_send_chat(live_group.pk, alex_id, "one", now)
+    dana_id, alex_id = participant(session, dana).pk, participant(session, alex).pk
+    do_set_slowmode(session.pk, dana_id, seconds, now)
+    do_send_chat(session.pk, alex_id, text, now)
+    return alex_id, now
+
+
+def test_the_wait_is_measured_from_the_last_message_with_an_explicit_now(live_group, dana, alex):
+    alex_id, now = slowed_after_a_first_message(live_group, dana, alex, 20, "one")
     with pytest.raises(ActionError) as refused:
         do_send_chat(live_group.pk, alex_id, "two", now + timedelta(seconds=19))
     assert refused.value.code == "rate_limited"
@@ -73,11 +75,7 @@ def test_the_wait_is_measured_from_the_last_message_with_an_explicit_now(live_gr
 
 def test_the_private_line_to_the_facilitators_is_not_slowed(live_group, dana, alex):
     """A patient can always reach the facilitators; the ordinary rate limit still applies."""
-    GroupSession.objects.filter(pk=live_group.pk).update(mode="open")
-    now = timezone.now()
-    dana_id, alex_id = participant(live_group, dana).pk, participant(live_group, alex).pk
-    do_set_slowmode(live_group.pk, dana_id, 60, now)
-    do_send_chat(live_group.pk, alex_id, "to the room", now)
+    alex_id, now = slowed_after_a_first_message(live_group, dana, alex, 60, "to the room")
     message = do_send_chat(live_group.pk, alex_id, "I need help", now + timedelta(seconds=1), to="facilitators")
     assert message.audience == "facilitators"
 

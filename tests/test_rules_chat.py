@@ -54,132 +54,85 @@ def code(refusal) -> str | None:
     return None if refusal is None else refusal.code
 
 
-# ---------------------------------------------------------------- chat_refusal: explicit table
+# ---------------------------------------------------------------- chat_refusal
 
-# (role, status, mode, floor, muted, admitted, removed, private) -> expected error code or None
-CHAT_TABLE = [
+# A row: (role, status, mode, floor, muted, admitted, removed, private, expected error code or None).
+HOLDING = {"mine", "mine_no_deadline"}
+
+
+def floor_needed(floor: str) -> str | None:
+    return None if floor in HOLDING else "no_floor"
+
+
+def rows(
+    expected,
+    *,
+    roles=("patient",),
+    statuses=("live",),
+    modes=MODES,
+    floors=FLOORS,
+    muted=(False,),
+    admitted=(True,),
+    removed=(False,),
+    private=(False,),
+):
+    """Every combination of the values given, each expecting `expected` (a function of the floor, or a code)."""
+    for row in itertools.product(roles, statuses, modes, floors, muted, admitted, removed, private):
+        yield (*row, expected(row[3]) if callable(expected) else expected)
+
+
+# Whole cross-products, one rule each.
+CHAT_RULES = {
     # facilitators: may chat before and during the session, in every mode, without the floor
-    ("facilitator", "scheduled", "moderated", "none", False, True, False, False, None),
-    ("facilitator", "scheduled", "open", "none", False, True, False, False, None),
-    ("facilitator", "live", "moderated", "none", False, True, False, False, None),
-    ("facilitator", "live", "moderated", "other", False, True, False, False, None),
-    ("facilitator", "live", "round", "other", False, True, False, False, None),
-    ("facilitator", "live", "open", "none", False, True, False, False, None),
-    ("facilitator", "ended", "open", "none", False, True, False, False, "not_live"),
-    ("facilitator", "live", "open", "none", False, True, True, False, "not_allowed"),
-    # patients before the session starts: not_live whatever the mode or floor
-    ("patient", "scheduled", "open", "none", False, True, False, False, "not_live"),
-    ("patient", "scheduled", "moderated", "mine", False, True, False, False, "not_live"),
-    ("patient", "scheduled", "round", "mine", False, True, False, False, "not_live"),
-    ("patient", "scheduled", "moderated", "none", False, True, False, True, "not_live"),
-    ("patient", "ended", "open", "none", False, True, False, False, "not_live"),
-    ("patient", "ended", "moderated", "mine", False, True, False, False, "not_live"),
-    # open: admitted, unmuted patients chat
-    ("patient", "live", "open", "none", False, True, False, False, None),
-    ("patient", "live", "open", "other", False, True, False, False, None),
-    ("patient", "live", "open", "mine", False, True, False, False, None),
-    ("patient", "live", "open", "none", True, True, False, False, "muted"),
-    # moderated: only the floor holder
-    ("patient", "live", "moderated", "none", False, True, False, False, "no_floor"),
-    ("patient", "live", "moderated", "other", False, True, False, False, "no_floor"),
-    ("patient", "live", "moderated", "mine", False, True, False, False, None),
-    ("patient", "live", "moderated", "mine_no_deadline", False, True, False, False, None),
-    ("patient", "live", "moderated", "mine_expired", False, True, False, False, "no_floor"),
-    ("patient", "live", "moderated", "mine", True, True, False, False, "muted"),
-    # round: the holder of the turn only
-    ("patient", "live", "round", "mine", False, True, False, False, None),
-    ("patient", "live", "round", "other", False, True, False, False, "no_floor"),
-    ("patient", "live", "round", "none", False, True, False, False, "no_floor"),
-    ("patient", "live", "round", "mine_expired", False, True, False, False, "no_floor"),
-    ("patient", "live", "round", "mine", True, True, False, False, "muted"),
-    # the private line to the facilitators needs no floor, but mute and status still apply
-    ("patient", "live", "moderated", "none", False, True, False, True, None),
-    ("patient", "live", "round", "other", False, True, False, True, None),
-    ("patient", "live", "moderated", "none", True, True, False, True, "muted"),
+    "facilitator before and during": rows(None, roles=("facilitator",), statuses=("scheduled", "live")),
+    # nobody chats after the end, muted or not
+    "after the end": rows("not_live", roles=ROLES, statuses=("ended",), muted=(False, True)),
     # removed beats everything
-    ("patient", "live", "open", "mine", False, True, True, False, "not_allowed"),
-    ("patient", "live", "open", "none", False, True, True, True, "not_allowed"),
+    "removed": rows("not_allowed", roles=ROLES, statuses=STATUSES, removed=(True,), private=(False, True)),
+    # patients before the session starts: not_live whatever the mode or floor
+    "patient before the start": rows("not_live", statuses=("scheduled",)),
+    # a muted patient is refused as muted in every mode, even with the floor
+    "muted patient": rows("muted", muted=(True,)),
+    # open: admitted, unmuted patients chat, whoever holds the floor
+    "patient in open": rows(None, modes=("open",)),
+    # moderated and round: only the holder of a current floor (or turn)
+    "patient in moderated or round": rows(floor_needed, modes=("moderated", "round")),
+    # guests: only while holding a current floor, in every mode
+    "admitted guest": rows(floor_needed, roles=("guest",)),
+    # the private line to the facilitators needs no floor, but mute and status still apply
+    "private line": rows(None, private=(True,)),
+    "muted private line": rows("muted", muted=(True,), private=(True,)),
+}
+
+# Single cases beside those rules.
+CHAT_TABLE = [
+    ("patient", "scheduled", "moderated", "none", False, True, False, True, "not_live"),
     ("patient", "ended", "open", "none", True, True, True, False, "not_allowed"),
-    # guests: only while holding the floor, in every mode
-    ("guest", "live", "open", "none", False, True, False, False, "no_floor"),
-    ("guest", "live", "open", "other", False, True, False, False, "no_floor"),
-    ("guest", "live", "open", "mine", False, True, False, False, None),
-    ("guest", "live", "moderated", "mine", False, True, False, False, None),
-    ("guest", "live", "moderated", "none", False, True, False, False, "no_floor"),
-    ("guest", "live", "round", "mine", False, True, False, False, None),
-    ("guest", "live", "round", "other", False, True, False, False, "no_floor"),
-    ("guest", "live", "open", "mine_expired", False, True, False, False, "no_floor"),
     ("guest", "live", "open", "mine", True, True, False, False, "muted"),
     ("guest", "scheduled", "open", "mine", False, True, False, False, "not_live"),
-    ("guest", "ended", "open", "mine", False, True, False, False, "not_live"),
     # guests in the lobby: not_admitted, even holding a (stale) floor
     ("guest", "live", "open", "mine", False, False, False, False, "not_admitted"),
     ("guest", "live", "moderated", "none", False, False, False, False, "not_admitted"),
     ("guest", "scheduled", "open", "none", False, False, False, False, "not_admitted"),
     ("guest", "live", "open", "none", False, False, True, False, "not_allowed"),
 ]
+CHAT_CASES = [
+    pytest.param(*row, id=f"{rule}: " + "-".join(map(str, row)))
+    for rule, cases in [*CHAT_RULES.items(), ("table", CHAT_TABLE)]
+    for row in cases
+]
 
 
 @pytest.mark.parametrize(
-    ("role", "status", "mode", "floor", "muted", "admitted", "removed", "private", "expected"), CHAT_TABLE
+    ("role", "status", "mode", "floor", "muted", "admitted", "removed", "private", "expected"), CHAT_CASES
 )
-def test_chat_refusal_table(role, status, mode, floor, muted, admitted, removed, private, expected):
+def test_chat_refusal(role, status, mode, floor, muted, admitted, removed, private, expected):
     refusal = chat_refusal(
         room(status, mode, floor), speaker(role, admitted=admitted, muted=muted, removed=removed), NOW, private=private
     )
     assert code(refusal) == expected
     if refusal is not None:
         assert refusal.message, "every refusal explains itself to the person"
-
-
-# ---------------------------------------------------------------- chat_refusal: whole cross-products
-
-
-@pytest.mark.parametrize(("status", "mode", "floor"), list(itertools.product(("scheduled", "live"), MODES, FLOORS)))
-def test_facilitator_may_chat_before_and_during_in_every_mode_and_floor(status, mode, floor):
-    assert chat_refusal(room(status, mode, floor), speaker("facilitator"), NOW) is None
-
-
-@pytest.mark.parametrize(
-    ("role", "mode", "floor", "muted"), list(itertools.product(ROLES, MODES, FLOORS, (False, True)))
-)
-def test_nobody_chats_after_the_end(role, mode, floor, muted):
-    refusal = chat_refusal(room("ended", mode, floor), speaker(role, muted=muted), NOW)
-    assert code(refusal) == "not_live"
-
-
-@pytest.mark.parametrize(
-    ("role", "status", "mode", "floor", "private"),
-    list(itertools.product(ROLES, STATUSES, MODES, FLOORS, (False, True))),
-)
-def test_removed_participants_are_refused_everywhere(role, status, mode, floor, private):
-    refusal = chat_refusal(room(status, mode, floor), speaker(role, removed=True), NOW, private=private)
-    assert code(refusal) == "not_allowed"
-
-
-@pytest.mark.parametrize(("mode", "floor"), list(itertools.product(MODES, FLOORS)))
-def test_muted_patient_is_refused_as_muted_in_every_mode_even_with_the_floor(mode, floor):
-    assert code(chat_refusal(room("live", mode, floor), speaker("patient", muted=True), NOW)) == "muted"
-
-
-@pytest.mark.parametrize(("mode", "floor"), list(itertools.product(MODES, FLOORS)))
-def test_patient_before_start_is_not_live_whatever_the_floor(mode, floor):
-    assert code(chat_refusal(room("scheduled", mode, floor), speaker("patient"), NOW)) == "not_live"
-
-
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("floor", FLOORS)
-def test_guest_needs_a_current_floor_in_every_mode(mode, floor):
-    refusal = chat_refusal(room("live", mode, floor), speaker("guest"), NOW)
-    holds = floor in {"mine", "mine_no_deadline"}
-    assert code(refusal) == (None if holds else "no_floor")
-
-
-@pytest.mark.parametrize("floor", FLOORS)
-def test_patient_in_moderated_or_round_needs_a_current_floor(floor):
-    holds = floor in {"mine", "mine_no_deadline"}
-    for mode in ("moderated", "round"):
-        assert code(chat_refusal(room("live", mode, floor), speaker("patient"), NOW)) == (None if holds else "no_floor")
 
 
 def test_floor_expiring_this_very_moment_no_longer_counts():

@@ -23,7 +23,7 @@ from accounts.models import SecurityEvent
 from rooms.actions.lifecycle import do_schedule_session
 from rooms.errors import ProvisioningError
 from tests.conftest import PASSWORD, pid
-from tests.security_support import frames_until_close, logged_in_client, make_guest, session_store
+from tests.security_support import logged_in_client, make_guest, session_store
 
 LOCKED_TEXT = "Too many failed sign-in attempts"
 
@@ -249,7 +249,7 @@ async def test_logout_closes_that_persons_sockets_at_once(connect, live_group, d
     response = await sync_to_async(client.post)("/accounts/logout/")
     assert response.status_code == 302
     for peer in (tab, second_tab, elsewhere):
-        frames, code = await frames_until_close(peer, timeout=3)
+        frames, code = await peer.until_close(timeout=3)
         assert code == 4401
         assert frames[-1] == {"type": "auth.signed_out", "reason": "logout"}
         await peer.close()  # the browser's side of the close handshake (daphne reports it to the consumer)
@@ -272,7 +272,7 @@ async def test_a_guest_signing_out_closes_the_guests_socket(connect, live_group,
     client = Client()
     client.cookies["sessionid"] = guest.cookie.split("=", 1)[1]
     await sync_to_async(client.post)("/accounts/logout/")
-    _, code = await frames_until_close(peer)
+    _, code = await peer.until_close()
     assert code == 4401
     assert (await alex_peer.request("hand.lower"))["type"] == "ack"
 
@@ -327,7 +327,7 @@ async def test_a_socket_closes_when_its_sign_in_is_too_old(connect, live_group, 
     peer, _ = await connect(cookie, live_group.pk)
     assert (await peer.request("ping"))["type"] == "ack"
     settings.SESSION_COOKIE_AGE = 1
-    _, code = await frames_until_close(peer, timeout=4)
+    _, code = await peer.until_close(timeout=4)
     assert code == 4401
     assert await SecurityEvent.objects.filter(kind="session.expired", username="alex").aexists()
 
@@ -357,7 +357,7 @@ async def test_an_http_idle_timeout_closes_the_persons_open_sockets(connect, liv
     await sync_to_async(age_session)(cookie, settings.IDLE_TIMEOUT_SECONDS + 1)
     response = await sync_to_async(client.get)("/")
     assert response.status_code == 302
-    frames, code = await frames_until_close(peer)
+    frames, code = await peer.until_close()
     assert code == 4401 and frames[-1] == {"type": "auth.signed_out", "reason": "idle"}
 
 
@@ -368,7 +368,7 @@ async def test_an_idle_socket_ends_the_session(connect, live_group, alex, settin
     client, cookie = await sync_to_async(logged_in_client)(alex)
     peer, _ = await connect(cookie, live_group.pk)
     started = time.monotonic()
-    _, code = await frames_until_close(peer, timeout=4)
+    _, code = await peer.until_close(timeout=4)
     assert code == 4401 and time.monotonic() - started < 3
     # The session itself ended: the cookie opens neither a socket nor a page.
     _, closed = await connect(cookie, live_group.pk)
@@ -395,7 +395,7 @@ async def test_frames_from_the_client_are_activity(connect, live_group, alex, se
     assert stored > began + 2
     assert (await sync_to_async(client.get)("/")).status_code == 200
     # Then nothing: it times out.
-    _, code = await frames_until_close(peer, timeout=4)
+    _, code = await peer.until_close(timeout=4)
     assert code == 4401
 
 
@@ -407,7 +407,7 @@ async def test_a_socket_whose_session_was_deleted_elsewhere_is_closed(connect, l
     peer, _ = await connect(cookie, live_group.pk)
     key = cookie.split("=", 1)[1]
     await sync_to_async(session_store(key).delete)()
-    _, code = await frames_until_close(peer)
+    _, code = await peer.until_close()
     assert code == 4401
 
 
@@ -417,7 +417,7 @@ async def test_deactivating_an_account_closes_its_sockets(connect, live_group, a
     peer, _ = await connect(alex, live_group.pk)
     alex.is_active = False
     await alex.asave(update_fields=["is_active"])
-    _, code = await frames_until_close(peer)
+    _, code = await peer.until_close()
     assert code == 4401
 
 

@@ -25,7 +25,6 @@ from config.security import RedactingFormatter
 from rooms.actions.guests import do_create_invite
 from tests import e2e
 from tests.conftest import PASSWORD, participant
-from tests.security_support import frames_until_close
 
 database = e2e.sqlite_db
 daphne = e2e.daphne
@@ -269,7 +268,7 @@ async def test_in_process_debug_logs_hold_no_secrets(debug_capture, connect, liv
     await alex_peer.communicator.send_to(text_data='{"type": "chat.send", "text": "' + said["private line"] + '"')
     # Alex signs out: the socket closes.
     await sync_to_async(browser.post)("/accounts/logout/")
-    _, code = await frames_until_close(alex_peer)
+    _, code = await alex_peer.until_close()
     assert code == 4401
     log = debug_capture.getvalue()
     assert "/join/[redacted]" in log, f"the capture saw no join warning:\n{log}"

@@ -9,8 +9,7 @@ closes or refreshes the stale socket on its own.
 
 from __future__ import annotations
 
-import typing
-from typing import Any
+import json
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -18,13 +17,13 @@ from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
 from moderation.models import AuditEntry
-from rooms.actions.chat import do_send_chat
 from rooms.consumers import HANDLERS
 from rooms.models import GroupSession, Participant
 from rooms.origin import origin_allowed
-from rooms.schemas import ClientFrame
-from tests.conftest import cookie_for, participant, pid
-from tests.security_support import frames_until_close, make_guest, reply, send_raw
+from rooms.schemas import parse_client_frame
+from tests.conftest import cookie_for, pid, set_room
+from tests.frames import ANYONE, EXAMPLES, FACILITATOR_ONLY, Targets, aim, room_snapshot
+from tests.security_support import reply, send_raw
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -120,7 +119,7 @@ async def test_a_second_origin_header_cannot_smuggle_a_foreign_origin(group, ale
 
 
 async def test_frame_over_16_kib_is_refused_and_reaches_nobody(connect, live_group, dana, alex):
-    await GroupSession.objects.filter(pk=live_group.pk).aupdate(mode="open")
+    await set_room(live_group, mode="open")
     alex_peer, _ = await connect(alex, live_group.pk)
     dana_peer, _ = await connect(dana, live_group.pk)
     await alex_peer.receive_type("participant.joined")
@@ -135,102 +134,43 @@ async def test_frame_over_16_kib_is_refused_and_reaches_nobody(connect, live_gro
 
 # ---------------------------------------------------------------- facilitator-only frames
 
-# Frames anyone in the room may send (the contract's "Anyone in the room", plus the
-# patient's own invitation answer and the keep-alive).
-ANYONE = {"chat.send", "hand.raise", "hand.lower", "floor.yield", "ping", "invite.decline"}
-FACILITATOR_ONLY = sorted(set(HANDLERS) - ANYONE)
 
-
-def sample_frame(frame_type: str, ids: dict[str, int]) -> dict[str, Any]:
-    """A schema-valid frame of `frame_type` (built from its pydantic model), aimed at real rows."""
-    model = next(m for m in ClientFrame.__subclasses__() if m.model_fields["type"].annotation.__args__[0] == frame_type)
-    frame: dict[str, Any] = {"type": frame_type}
-    for name, field in model.model_fields.items():
-        if name in {"type", "ref"} or not field.is_required():
-            continue
-        annotation = field.annotation
-        if typing.get_origin(annotation) is typing.Literal:
-            frame[name] = typing.get_args(annotation)[0]
-        elif annotation is int:
-            frame[name] = ids.get(name, 1)
-        elif annotation is str:
-            frame[name] = "A note"
-        else:
-            raise AssertionError(f"sample_frame cannot fill {frame_type}.{name}: {annotation}")
-    model.model_validate(frame)  # the frame passes the edge; only authorization can refuse it
-    return frame
+def test_the_facilitator_only_table_is_every_other_handled_frame_and_each_example_passes_the_edge():
+    assert set(HANDLERS) - ANYONE == FACILITATOR_ONLY
+    targets = Targets(
+        participant_id=1, admitted_guest_id=2, waiting_guest_id=3, message_id=4, prompt_id=5, item_id=6, invite_id=7
+    )
+    for example in EXAMPLES:
+        # the frame passes the edge: only authorization can refuse it
+        assert parse_client_frame(json.dumps(example.frame(targets))).type == example.type, example.id
 
 
 @pytest.fixture
-def sealed_room(live_group, dana, alex, sam):
-    """A live group with one message, one pending invitation, and an admitted and a waiting guest."""
-    from rooms.actions.guests import do_create_invite
-
-    alex_pid = participant(live_group, alex).pk
-    lead_pid = participant(live_group, dana).pk
-    message = do_send_chat(live_group.pk, lead_pid, "Welcome", timezone.now())
-    admitted = make_guest(live_group, alex, "Pat", admitted=True)
-    waiting = make_guest(live_group, sam, "Robin")
-    invite, _ = do_create_invite(live_group.pk, lead_pid, alex_pid, "Kim", timezone.now())
-    ids = {
-        "participant_id": alex_pid,
-        "for_participant_id": alex_pid,
-        "message_id": message.pk,
-        "invite_id": invite.pk,
-    }
-    return live_group, admitted, waiting, ids
+def sealed_room(live_group, dana, alex, sam) -> tuple[GroupSession, Targets]:
+    """A live group with one message, an agenda item, one pending invitation, and an admitted and a waiting guest."""
+    return live_group, aim(live_group, dana, alex, sam)
 
 
 @pytest.mark.parametrize("sender", ["patient", "admitted guest", "lobby guest"])
 async def test_every_facilitator_only_frame_from_a_patient_or_guest_is_refused(connect, sealed_room, dana, sam, sender):
-    room, admitted, waiting, ids = sealed_room
+    room, targets = sealed_room
     dana_peer, _ = await connect(dana, room.pk)
-    who = {"patient": sam, "admitted guest": admitted.cookie, "lobby guest": waiting.cookie}[sender]
-    peer, closed = await connect(who, room.pk)
+    peer, closed = await connect({"patient": sam, **targets.cookies}[sender], room.pk)
     assert closed is None
     await dana_peer.receive_type("participant.joined")
-    while not await dana_peer.nothing_more(0.2):  # the arrival's other events (lobby.waiting...)
-        await dana_peer.receive()
+    await dana_peer.drain(0.2)  # the arrival's other events (lobby.waiting...)
     audit_before = await AuditEntry.objects.acount()
-    before = await GroupSession.objects.aget(pk=room.pk)
+    before = await sync_to_async(room_snapshot)(room)
     refused = {}
-    for frame_type in FACILITATOR_ONLY:
-        frame = sample_frame(frame_type, ids)
-        answer = await peer.request(frame_type, **{k: v for k, v in frame.items() if k != "type"})
-        refused[frame_type] = answer.get("code") if answer["type"] == "error" else "ACCEPTED"
-    assert refused == dict.fromkeys(FACILITATOR_ONLY, "not_allowed")
+    for example in EXAMPLES:
+        answer = await peer.request(example.type, **example.fields(targets))
+        refused[example.id] = answer.get("code") if answer["type"] == "error" else "ACCEPTED"
+    assert refused == {example.id: "not_allowed" for example in EXAMPLES}
     # Nothing changed and nobody heard of it.
-    after = await GroupSession.objects.aget(pk=room.pk)
-    assert (after.status, after.mode, after.floor_holder_id, after.current_prompt_id, after.slowmode_seconds) == (
-        before.status,
-        before.mode,
-        before.floor_holder_id,
-        before.current_prompt_id,
-        before.slowmode_seconds,
-    )
+    assert await sync_to_async(room_snapshot)(room) == before
     assert await AuditEntry.objects.acount() == audit_before
     assert not await Participant.objects.filter(session=room, removed_at__isnull=False).aexists()
     assert await dana_peer.nothing_more()
-
-
-def test_the_facilitator_only_list_covers_the_contract():
-    contract = {
-        "session.start",
-        "session.end",
-        "mode.set",
-        "floor.grant",
-        "floor.revoke",
-        "round.next",
-        "prompt.post",
-        "participant.mute",
-        "participant.unmute",
-        "participant.remove",
-        "message.remove",
-        "lobby.admit",
-        "lobby.deny",
-        "invite.create",
-    }
-    assert contract <= set(FACILITATOR_ONLY)
 
 
 # ---------------------------------------------------------------- authorization on every frame, not only at connect
@@ -268,7 +208,7 @@ async def test_a_removed_participants_stale_socket_can_do_nothing_and_is_closed(
 ):
     """The removal's broadcast was lost (only the row changed): every frame is refused, then the guard closes it."""
     settings.SOCKET_RECHECK_SECONDS = 0.3
-    await GroupSession.objects.filter(pk=live_group.pk).aupdate(mode="open")
+    await set_room(live_group, mode="open")
     alex_peer, _ = await connect(alex, live_group.pk)
     dana_peer, _ = await connect(dana, live_group.pk)
     await Participant.objects.filter(pk=await pid(live_group, alex)).aupdate(removed_at=timezone.now())
@@ -277,13 +217,11 @@ async def test_a_removed_participants_stale_socket_can_do_nothing_and_is_closed(
     answer = await alex_peer.request("hand.raise")
     assert answer["type"] == "error" and answer["code"] == "not_allowed"
     assert not await Participant.objects.filter(session=live_group, hand_raised_at__isnull=False).aexists()
-    frames, code = await frames_until_close(alex_peer, timeout=3)
+    frames, code = await alex_peer.until_close(timeout=3)
     assert code == 4403
     assert all("Am I still here?" not in str(frame) for frame in frames)
     # Nobody heard the refused message.
-    heard = []
-    while not await dana_peer.nothing_more(0.2):
-        heard.append(await dana_peer.receive())
+    heard = await dana_peer.drain(0.2)
     assert all(frame.get("text") != "Am I still here?" for frame in heard)
 
 
