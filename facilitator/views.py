@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from facilitator.attendance import attendance_csv, attendance_report
-from rooms.models import GroupSession, Participant
+from rooms.access import facilitator_record_access
 
 
 @require_GET
 def attendance(request: HttpRequest, session_id: int) -> HttpResponse:
-    # Guests carry no user, only a guest key in their session: they are sent to sign in, like anyone anonymous.
-    if not request.user.is_authenticated:
-        return redirect(f"/accounts/login/?next=/sessions/{session_id}/attendance/")
-    session = GroupSession.objects.filter(pk=session_id).first()
-    if session is None:
-        raise Http404("No such session.")
-    facilitates = Participant.objects.filter(
-        session=session, member=request.user, role="facilitator", removed_at__isnull=True
-    ).exists()
-    if not facilitates:
-        return render(request, "facilitator/not_yours.html", {"session": session}, status=403)
+    found = facilitator_record_access(request, session_id, "facilitator/not_yours.html")
+    if isinstance(found, HttpResponse):
+        return found
+    session, _ = found
     rows = attendance_report(session, timezone.now())
     if request.GET.get("format") == "csv":
         response = HttpResponse(attendance_csv(session, rows), content_type="text/csv; charset=utf-8")

@@ -7,8 +7,8 @@ audited) in moderation.actions.
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 from moderation.actions import do_record_transcript_access
 from moderation.notices import PART2_NOTICE, PART2_NOTICE_CLOSING, PART2_NOTICE_CONDITIONS, PART2_NOTICE_TITLE
 from moderation.reports import audit_entries, build_transcript, transcript_text
+from rooms.access import facilitator_record_access
 from rooms.models import GroupSession, Participant
 
 NOTICE = {
@@ -28,20 +29,7 @@ NOTICE = {
 
 def session_facilitator(request: HttpRequest, session_id: int) -> tuple[GroupSession, Participant] | HttpResponse:
     """The session and the viewer's facilitator seat in it, or the response that refuses them."""
-    session = GroupSession.objects.filter(pk=session_id).first()
-    if session is None:
-        raise Http404("No such session.")
-    if not request.user.is_authenticated:
-        # A guest's cookie is not a sign-in: guests never reach the record.
-        return redirect(f"/accounts/login/?next={request.path}")
-    seat = (
-        Participant.objects.filter(session=session, member=request.user, role="facilitator", removed_at__isnull=True)
-        .select_related("guest_of")
-        .first()
-    )
-    if seat is None:
-        return render(request, "moderation/forbidden.html", {"session": session}, status=403)
-    return session, seat
+    return facilitator_record_access(request, session_id, "moderation/forbidden.html")
 
 
 @never_cache

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from accounts.models import Member, Role
 from facilitator import actions as facilitation
 from facilitator.models import AgendaItem
+from rooms.access import facilitator_or_404
 from rooms.actions import guests
 from rooms.actions.lifecycle import do_schedule_session
 from rooms.errors import ActionError, ProvisioningError
@@ -145,22 +146,11 @@ def schedule(request: HttpRequest) -> HttpResponse:
     return render(request, "rooms/dashboard.html", context, status=400)
 
 
-def facilitator_of(request: HttpRequest, session_id: int) -> tuple[GroupSession, Participant]:
-    participant = (
-        Participant.objects.select_related("session")
-        .filter(session_id=session_id, member=request.user, role="facilitator", removed_at__isnull=True)
-        .first()
-    )
-    if participant is None:
-        raise Http404("No such session among yours.")
-    return participant.session, participant
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def agenda(request: HttpRequest, session_id: int) -> HttpResponse:
     """Plan a session's prompts before it starts (the console edits the same agenda live)."""
-    session, me = facilitator_of(request, session_id)
+    session, me = facilitator_or_404(request, session_id)
     if request.method == "POST":
         now = timezone.now()
         op = request.POST.get("op")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from rooms.access import facilitator_or_404
 from rooms.actions import guests
 from rooms.errors import ActionError
 from rooms.models import GroupSession, Participant
@@ -46,18 +47,6 @@ def guest_session_over(request: HttpRequest, session: GroupSession) -> HttpRespo
 
 
 # ------------------------------------------------------------------ the facilitator's invitations page
-
-
-def facilitator_in(request: HttpRequest, session_id: int) -> tuple[GroupSession, Participant]:
-    """The signed-in facilitator of this session, or 404 (no hint that the session exists)."""
-    me = (
-        Participant.objects.select_related("session")
-        .filter(session_id=session_id, member=request.user, role="facilitator", removed_at__isnull=True)
-        .first()
-    )
-    if me is None:
-        raise Http404("No such session among yours.")
-    return me.session, me
 
 
 class InviteForm(forms.Form):
@@ -98,7 +87,7 @@ def render_invites(
 @require_http_methods(["GET", "POST"])
 def invites(request: HttpRequest, session_id: int) -> HttpResponse:
     """GET: the session's invitations and their state. POST: a new one; its link is shown this once."""
-    session, me = facilitator_in(request, session_id)
+    session, me = facilitator_or_404(request, session_id)
     if request.method == "GET":
         return render_invites(request, session, me)
     form = InviteForm(session, request.POST)
@@ -125,7 +114,7 @@ def invites(request: HttpRequest, session_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def revoke_invite(request: HttpRequest, session_id: int, invite_id: int) -> HttpResponse:
-    session, me = facilitator_in(request, session_id)
+    session, me = facilitator_or_404(request, session_id)
     try:
         guests.do_revoke_invite(session.pk, me.pk, invite_id, timezone.now())
     except ActionError as refused:
