@@ -122,6 +122,7 @@ class RoomHub:
         self.channel_name = await self.layer.new_channel()
         loop = asyncio.get_running_loop()
         self.database_ok_since = loop.time()
+        quiet_layer_cleaners(loop)
         from rooms.shutdown import install_sigterm_handler
 
         install_sigterm_handler(self)
@@ -247,14 +248,16 @@ class RoomHub:
         from rooms.actions.presence import do_close_worker_connections
 
         self.shutting_down = True
-        for receiver in self.local_receivers():
+        receivers = self.local_receivers()
+        for receiver in receivers:
             try:
                 await receiver.shed(SERVICE_RESTART)
             except Exception:
                 logger.warning("could not close one connection for the restart", exc_info=True)
         while self.rooms:  # each detaches when its close handshake is done (consumer.disconnect)
             await asyncio.sleep(0.05)
-        await asyncio.sleep(reconnect_grace)
+        if receivers:
+            await asyncio.sleep(reconnect_grace)
         await database_sync_to_async(do_close_worker_connections, thread_sensitive=False)(
             self.worker_id, timezone.now()
         )
@@ -312,7 +315,7 @@ class RoomHub:
 
         attached = {receiver.connection_id: receiver for receiver in self.local_receivers()}
         try:
-            refreshed = await database_sync_to_async(do_refresh_worker_connections, thread_sensitive=False)(
+            await database_sync_to_async(do_refresh_worker_connections, thread_sensitive=False)(
                 self.worker_id, timezone.now()
             )
         except DATABASE_ERRORS:
@@ -320,8 +323,7 @@ class RoomHub:
             raise
         if self.database_ok_since is None:
             self.database_ok_since = asyncio.get_running_loop().time()
-        if refreshed != len(attached):
-            await self._reconcile(attached)
+        await self._reconcile(attached)
         # Keeps group membership fresh (group_expiry) and restores it after a Redis restart.
         if not self.layer_healthy:
             await self._layer_up()
@@ -333,7 +335,7 @@ class RoomHub:
             raise
 
     async def _reconcile(self, attached: dict[str, Receiver]) -> None:
-        """This worker's connection rows and its open sockets disagree: make presence true again.
+        """Make this worker's connection rows and its open sockets agree (one read per heartbeat).
 
         A socket whose row is gone (swept while this worker could not reach the
         database) reconnects, which registers it again; a row with no socket behind
@@ -375,6 +377,30 @@ class RoomHub:
         from facilitator.stats import stats_tick
 
         await stats_tick(self)
+
+
+def quiet_layer_cleaners(loop: asyncio.AbstractEventLoop) -> None:
+    """One warning line, not an ERROR and a traceback, when Redis drops during channels-redis's clean-up.
+
+    After each receive channels-redis fires a task that pops the message's backup
+    copy and never looks at its outcome; when Redis goes away meanwhile, asyncio
+    reports "Task exception was never retrieved". The outage itself is handled
+    (and logged) by the hub; anything else goes to the loop's usual handler.
+    """
+    previous = loop.get_exception_handler()
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, object]) -> None:
+        error = context.get("exception")
+        future = context.get("future")
+        coro = getattr(future, "get_coro", lambda: None)()
+        if isinstance(error, LAYER_ERRORS) and "_clean_receive_backup" in getattr(coro, "__qualname__", ""):
+            logger.warning("channel layer clean-up failed (%r); its backup copy expires by itself", error)
+        elif previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handler)
 
 
 _hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomHub] = weakref.WeakKeyDictionary()
