@@ -122,6 +122,9 @@ def run_target(made: Clinic, target: str, load: Load, options: Options) -> dict[
     report["target"] = target
     report["wall_seconds"] = round(time.monotonic() - started, 1)
     report["ok"], report["why_not"] = judge(report, load)
+    if report["ok"]:  # the logs of a run that worked hold nothing worth keeping
+        group.remove_logs()
+        report["server"]["logs"] = {}
     return report
 
 
@@ -414,6 +417,8 @@ def command_run(args: argparse.Namespace) -> int:
     fd_limit = raise_fd_limit(max(4096, 2 * (load.connections or load.rooms * load.clients) + 1024))
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     label = f"{load.name} {args.config} {args.server} w{options.workers}"
+    if load != LOADS[load.name]:  # overridden: say so wherever the figures go
+        label += f" [{describe(load)}]"
     log = _logger(args.quiet)
     log(
         f"== {label}: {describe(load)}; {args.runs} run(s) of {', '.join(targets)}; "

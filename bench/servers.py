@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -277,10 +277,10 @@ class ServerGroup:
     def logs(self) -> dict[str, str]:
         return {process.name: str(process.log_path) for process in self.processes}
 
-
-def wait_all(processes: Iterable[subprocess.Popen[bytes]]) -> None:
-    for process in processes:
-        process.wait()
+    def remove_logs(self) -> None:
+        for process in self.processes:
+            if process.log_path is not None:
+                process.log_path.unlink(missing_ok=True)
 
 
 def run_checked(args: Sequence[str], env: Mapping[str, str], *, stdin: str | None = None, timeout: float = 900) -> str:
