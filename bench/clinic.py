@@ -11,10 +11,8 @@ rate limit and connection; a person simply has several rooms open at once.
 from __future__ import annotations
 
 import contextlib
-import http.client
 import json
 import os
-import re
 import secrets
 import shutil
 import sys
@@ -23,10 +21,10 @@ import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from http.cookies import SimpleCookie
-from urllib.parse import quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 from bench.servers import run_checked
+from tests.e2e import login  # the same CSRF sign-in the e2e tests use
 
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
@@ -204,59 +202,6 @@ def _forget_redis_keys(made: Clinic) -> None:
         for start in range(0, len(keys), 500):
             client.delete(*keys[start : start + 500])
         client.close()
-
-
-# ---------------------------------------------------------------- HTTP login
-
-
-def _http(
-    base_url: str, method: str, path: str, *, body: bytes | None = None, headers: Mapping[str, str] | None = None
-):
-    parts = urlsplit(base_url)
-    conn = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=60)
-    try:
-        conn.request(method, path, body=body, headers=dict(headers or {}))
-        response = conn.getresponse()
-        return response.status, response.headers, response.read().decode(errors="replace")
-    finally:
-        conn.close()
-
-
-def _cookies(headers) -> dict[str, str]:
-    jar: SimpleCookie = SimpleCookie()
-    for value in headers.get_all("Set-Cookie") or []:
-        jar.load(value)
-    return {name: morsel.value for name, morsel in jar.items()}
-
-
-def login(base_url: str, username: str, password: str) -> str:
-    """Django's login form: GET for the CSRF token, POST the form; returns `sessionid=...`."""
-    status, headers, page = _http(base_url, "GET", "/accounts/login/")
-    if status != 200:
-        raise RuntimeError(f"GET /accounts/login/ answered {status}")
-    csrf_cookie = _cookies(headers).get("csrftoken")
-    found = re.search(r'name="csrfmiddlewaretoken"[^>]*?value="([^"]+)"', page) or re.search(
-        r'value="([^"]+)"[^>]*?name="csrfmiddlewaretoken"', page
-    )
-    if not csrf_cookie or not found:
-        raise RuntimeError("the login page carries no CSRF token")
-    form = urlencode({"username": username, "password": password, "csrfmiddlewaretoken": found.group(1)})
-    status, headers, page = _http(
-        base_url,
-        "POST",
-        "/accounts/login/",
-        body=form.encode(),
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": f"csrftoken={csrf_cookie}",
-            "Origin": base_url,
-            "Referer": f"{base_url}/accounts/login/",
-        },
-    )
-    session = _cookies(headers).get("sessionid")
-    if status != 302 or not session:
-        raise RuntimeError(f"login of {username!r} failed: HTTP {status}")
-    return f"sessionid={session}"
 
 
 def _repo() -> str:
