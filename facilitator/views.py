@@ -8,15 +8,13 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from facilitator.attendance import attendance_csv, attendance_report
-from rooms.access import facilitator_record_access
+from rooms.access import facilitator_record_page
+from rooms.models import GroupSession, Participant
 
 
 @require_GET
-def attendance(request: HttpRequest, session_id: int) -> HttpResponse:
-    found = facilitator_record_access(request, session_id, "facilitator/not_yours.html")
-    if isinstance(found, HttpResponse):
-        return found
-    session, _ = found
+@facilitator_record_page("facilitator/not_yours.html")
+def attendance(request: HttpRequest, session: GroupSession, seat: Participant) -> HttpResponse:
     rows = attendance_report(session, timezone.now())
     if request.GET.get("format") == "csv":
         response = HttpResponse(attendance_csv(session, rows), content_type="text/csv; charset=utf-8")

@@ -1,6 +1,6 @@
 """The facilitator's session report: transcript (page and .txt) and audit log. Facilitators of the session only.
 
-Thin: who may see it is decided here (`session_facilitator`), what is shown in
+Thin: who may see it is decided by `rooms.access.facilitator_record_page`, what is shown in
 moderation.reports, and the one write (the access to the transcript is
 audited) in moderation.actions.
 """
@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET
 from moderation.actions import do_record_transcript_access
 from moderation.notices import PART2_NOTICE, PART2_NOTICE_CLOSING, PART2_NOTICE_CONDITIONS, PART2_NOTICE_TITLE
 from moderation.reports import audit_entries, build_transcript, transcript_text
-from rooms.access import facilitator_record_access
+from rooms.access import facilitator_record_page
 from rooms.models import GroupSession, Participant
 
 NOTICE = {
@@ -27,18 +27,10 @@ NOTICE = {
 }
 
 
-def session_facilitator(request: HttpRequest, session_id: int) -> tuple[GroupSession, Participant] | HttpResponse:
-    """The session and the viewer's facilitator seat in it, or the response that refuses them."""
-    return facilitator_record_access(request, session_id, "moderation/forbidden.html")
-
-
 @never_cache
 @require_GET
-def transcript(request: HttpRequest, session_id: int) -> HttpResponse:
-    found = session_facilitator(request, session_id)
-    if isinstance(found, HttpResponse):
-        return found
-    session, seat = found
+@facilitator_record_page("moderation/forbidden.html")
+def transcript(request: HttpRequest, session: GroupSession, seat: Participant) -> HttpResponse:
     now = timezone.now()
     as_text = request.GET.get("format") == "txt"
     do_record_transcript_access(session.pk, seat.pk, "txt" if as_text else "html", now)
@@ -52,11 +44,8 @@ def transcript(request: HttpRequest, session_id: int) -> HttpResponse:
 
 @never_cache
 @require_GET
-def audit(request: HttpRequest, session_id: int) -> HttpResponse:
-    found = session_facilitator(request, session_id)
-    if isinstance(found, HttpResponse):
-        return found
-    session, _seat = found
+@facilitator_record_page("moderation/forbidden.html")
+def audit(request: HttpRequest, session: GroupSession, seat: Participant) -> HttpResponse:
     return render(
         request, "moderation/audit.html", {"session": session, "entries": audit_entries(session), "notice": NOTICE}
     )

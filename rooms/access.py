@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
@@ -41,3 +44,22 @@ def facilitator_record_access(
     if seat is None:
         return render(request, forbidden_template, {"session": session}, status=403)
     return session, seat
+
+
+RecordView = Callable[[HttpRequest, GroupSession, Participant], HttpResponse]
+
+
+def facilitator_record_page(forbidden_template: str) -> Callable[[RecordView], Callable[..., HttpResponse]]:
+    """Decorate a record page `view(request, session, seat)` with facilitator_record_access."""
+
+    def decorate(view: RecordView) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def page(request: HttpRequest, session_id: int) -> HttpResponse:
+            found = facilitator_record_access(request, session_id, forbidden_template)
+            if isinstance(found, HttpResponse):
+                return found
+            return view(request, *found)
+
+        return page
+
+    return decorate
