@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,7 @@ from django.db.models.functions import Length
 from django.utils import timezone
 
 from facilitator.models import AgendaItem, FloorTurn, RoomClock
-from facilitator.rules import Speaker, Turn, participation_balance
+from facilitator.rules import Balance, Speaker, Turn, participation_balance
 from rooms.broadcast import Envelope, make_envelope
 from rooms.models import Audience, GroupSession, Participant
 from rooms.schemas import AgendaItemOut, ParticipantStatsOut, StatsEvent, StatsOut
@@ -52,8 +53,15 @@ def load_agenda(session_id: int) -> list[AgendaItemOut]:
 
 def load_stats(session: GroupSession, now: datetime) -> StatsOut:
     """Messages, characters and floor seconds per participant in this session, and who has not spoken."""
-    people = list(
-        Participant.objects.filter(session=session, removed_at__isnull=True)
+    return load_rooms_stats([session], now)[session.pk]
+
+
+def load_rooms_stats(sessions: list[GroupSession], now: datetime) -> dict[int, StatsOut]:
+    """load_stats for several rooms in two queries (the ticker's every few seconds, for every live room)."""
+    by_id = {session.pk: session for session in sessions}
+    speakers: dict[int, list[Speaker]] = defaultdict(list)
+    people = (
+        Participant.objects.filter(session__in=list(by_id), removed_at__isnull=True)
         .filter(Q(admitted=True) | ~Q(role="guest"))
         .annotate(
             sent=Count("messages", filter=Q(messages__audience=Audience.ROOM, messages__removed_at__isnull=True)),
@@ -63,18 +71,21 @@ def load_stats(session: GroupSession, now: datetime) -> StatsOut:
             ),
         )
         .order_by("roster_position", "pk")
+        .values_list("session_id", "pk", "role", "sent", "chars")
     )
-    speakers = [Speaker(p.pk, p.role, p.sent, p.chars or 0) for p in people]  # type: ignore[attr-defined]
-    turns = [
-        Turn(
-            t.participant_id,
-            t.started_at,
-            t.ended_at,
-            session.floor_expires_at if t.ended_at is None else None,
-        )
-        for t in FloorTurn.objects.filter(session=session)
-    ]
-    rows, silent = participation_balance(speakers, turns, now)
+    for session_id, participant_id, role, sent, chars in people:
+        speakers[session_id].append(Speaker(participant_id, role, sent, chars or 0))
+    turns: dict[int, list[Turn]] = defaultdict(list)
+    for t in FloorTurn.objects.filter(session__in=list(by_id)).order_by("pk"):
+        open_until = by_id[t.session_id].floor_expires_at if t.ended_at is None else None
+        turns[t.session_id].append(Turn(t.participant_id, t.started_at, t.ended_at, open_until))
+    return {
+        session_id: stats_out(*participation_balance(speakers[session_id], turns[session_id], now), now)
+        for session_id in by_id
+    }
+
+
+def stats_out(rows: list[Balance], silent: list[int], now: datetime) -> StatsOut:
     return StatsOut(
         participants=[
             ParticipantStatsOut(
@@ -93,10 +104,10 @@ def load_stats(session: GroupSession, now: datetime) -> StatsOut:
 def stats_envelopes(session_ids: Iterable[int], now: datetime) -> list[tuple[str, Envelope]]:
     """One facilitators-only `stats` envelope per live room, with a fingerprint of its content."""
     envelopes = []
-    for session in GroupSession.objects.filter(pk__in=list(session_ids), status="live"):
-        stats = load_stats(session, now)
+    live = list(GroupSession.objects.filter(pk__in=list(session_ids), status="live"))
+    for session_id, stats in load_rooms_stats(live, now).items():
         fingerprint = stats.model_dump_json(exclude={"at"})
-        envelopes.append((fingerprint, make_envelope(session.pk, StatsEvent(**stats.model_dump()), to="facilitators")))
+        envelopes.append((fingerprint, make_envelope(session_id, StatsEvent(**stats.model_dump()), to="facilitators")))
     return envelopes
 
 
