@@ -1,7 +1,10 @@
 """The room socket's sign-in guard: the Django session behind a WebSocket stays valid, or the socket closes.
 
 Checked when the socket opens and again every SOCKET_RECHECK_SECONDS while it
-is open (a database read, not a per-frame cost):
+is open. The re-checks of all of a process's sockets are one batch (`Patrol`):
+three reads for every open socket together, not three per socket, so thousands
+of idle sockets cost a few queries per interval (docs/performance.md). Not a
+per-frame cost either way:
 
 - the session still signs in the same person: logged out elsewhere, flushed,
   expired, password changed or account deactivated -> close 4401;
@@ -24,6 +27,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -57,6 +63,27 @@ def second_factor_passed(data: dict[str, Any], member: Member) -> bool:
     return device is not None and device.user_id == member.pk and bool(device.confirmed)
 
 
+@dataclass(frozen=True, slots=True)
+class SessionVerdict:
+    """What a look at the stored session decided (no writes yet)."""
+
+    code: int | None = None  # close the socket with this
+    end: str | None = None  # ...after ending the session for this reason ("idle", "expired")
+    activity: float | None = None  # newer activity to write back to the session
+
+
+def load_sessions(session_keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The stored data of these Django sessions (a missing or expired one is absent), in one read where possible."""
+    keys = [key for key in set(session_keys) if key]
+    store_class = session_store(None).__class__
+    get_model_class = getattr(store_class, "get_model_class", None)  # the database-backed engines
+    if get_model_class is None:
+        return {key: data for key in keys if (data := dict(session_store(key).items()))}
+    rows = get_model_class().objects.filter(session_key__in=keys, expire_date__gt=timezone.now())
+    decoder = store_class()
+    return {row.session_key: decoder.decode(row.session_data) for row in rows}
+
+
 class SocketGuard:
     def __init__(self, consumer: Any) -> None:
         self.consumer = consumer
@@ -70,99 +97,183 @@ class SocketGuard:
         client = scope.get("client") or [None]
         self.address: str | None = client[0]
         self.active_at: float | None = None  # the last frame from this socket (connecting is not activity)
-        self.task: asyncio.Task[None] | None = None
+        self.patrol: Patrol | None = None
 
     # ------------------------------------------------------------ called by the consumer
 
     async def admit(self) -> int | None:
         """At connect: a close code when the session may not open a room socket now, else None."""
-        return await db(self._check_session)(None)  # type: ignore[no-any-return]
+        return await db(self._admit)()  # type: ignore[no-any-return]
 
     def start(self) -> None:
-        self.task = asyncio.get_running_loop().create_task(self._watch(), name="circle-socket-guard")
+        self.patrol = patrol_of_this_loop()
+        self.patrol.add(self)
 
     def touch(self) -> None:
         self.active_at = time.time()
 
     def stop(self) -> None:
-        if self.task is not None and self.task is not asyncio.current_task():
-            self.task.cancel()
+        if self.patrol is not None:
+            self.patrol.discard(self)
 
-    # ------------------------------------------------------------ the periodic check
+    # ------------------------------------------------------------ the checks
 
-    async def _watch(self) -> None:
-        while True:
-            await asyncio.sleep(settings.SOCKET_RECHECK_SECONDS)
-            viewer = self.consumer.viewer
-            if viewer is not None and viewer.role == "guest" and not viewer.admitted:
-                self.touch()  # waiting in the lobby counts as being there
-            try:
-                verdict = await db(self._recheck)(self.active_at, viewer)
-            except (DatabaseError, UpdateError):
-                logger.warning("socket guard: could not check a session; will retry")
-                continue
-            if verdict == REFRESH:
-                await self.consumer.send_catchup(since=None)
-            elif isinstance(verdict, int):
-                await self._close(verdict)
-                return
+    def _admit(self) -> int | None:
+        sessions = load_sessions([self.session_key] if self.session_key else [])
+        members = {m.pk: m for m in Member.objects.filter(pk=self.member_id)} if self.member_id is not None else {}
+        return recheck_guards([(self, None)], sessions=sessions, members=members, participants=None)[0]
 
-    async def _close(self, code: int) -> None:
-        consumer = self.consumer
-        consumer.ready = False
-        await consumer.hub.detach(consumer)
-        await consumer.close(code)
+    def session_verdict(self, data: dict[str, Any], member: Member | None, active_at: float | None) -> SessionVerdict:
+        if not self.session_key or not has_identity(data) or not self._same_person(data, member):
+            return SessionVerdict(NOT_SIGNED_IN)
+        reason = ending(data, time.time(), also_active_at=active_at)
+        if reason is not None:
+            return SessionVerdict(NOT_SIGNED_IN, end=reason)
+        if (
+            member is not None
+            and settings.FACILITATOR_2FA
+            and member.role == Role.FACILITATOR
+            and not second_factor_passed(data, member)
+        ):
+            return SessionVerdict(NOT_SIGNED_IN)
+        stored = last_activity(data)
+        if active_at is not None and (stored is None or active_at > stored):
+            return SessionVerdict(activity=active_at)
+        return SessionVerdict()
 
-    def _recheck(self, active_at: float | None, viewer: Any) -> int | str | None:
-        code = self._check_session(active_at)
-        if code is not None:
-            return code
-        from rooms.models import Participant
-
-        row = (
-            Participant.objects.filter(pk=self.consumer.participant_id).values("role", "admitted", "removed_at").first()
-        )
+    def participant_verdict(self, row: dict[str, Any] | None) -> int | str | None:
+        """The participant row: gone or removed -> 4403; role or admission changed -> a fresh session.state."""
         if row is None or row["removed_at"] is not None:
             return NOT_ON_ROSTER
+        viewer = self.consumer.viewer
         if viewer is not None and (row["role"] != viewer.role or row["admitted"] != viewer.admitted):
             return REFRESH
         return None
 
-    def _check_session(self, active_at: float | None) -> int | None:
-        if not self.session_key:
-            return NOT_SIGNED_IN
-        store = session_store(self.session_key)
-        data = dict(store.items())  # loads (and caches) the stored session, {} when it is gone
-        if not has_identity(data) or not self._same_person(data):
-            return NOT_SIGNED_IN
-        now = time.time()
-        reason = ending(data, now, also_active_at=active_at)
-        if reason is not None:
-            do_end_session(store, reason, timezone.now(), member_id=self.member_id, address=self.address)
-            return NOT_SIGNED_IN
-        if self.member_id is not None and settings.FACILITATOR_2FA:
-            member = Member.objects.filter(pk=self.member_id).first()
-            if member is not None and member.role == Role.FACILITATOR and not second_factor_passed(data, member):
-                return NOT_SIGNED_IN
-        stored = last_activity(data)
-        if active_at is not None and (stored is None or active_at > stored):
-            store[LAST_ACTIVITY_KEY] = active_at
-            try:
-                store.save()
-            except UpdateError:  # deleted meanwhile: signed out
-                return NOT_SIGNED_IN
-        return None
-
-    def _same_person(self, data: dict[str, Any]) -> bool:
+    def _same_person(self, data: dict[str, Any], member: Member | None) -> bool:
         if self.member_id is not None:
-            if str(data.get(SESSION_KEY)) != str(self.member_id):
-                return False
-            member = Member.objects.filter(pk=self.member_id).first()
             # A password change or a deactivated account ends the sessions it signed.
             return (
-                member is not None
+                str(data.get(SESSION_KEY)) == str(self.member_id)
+                and member is not None
                 and member.is_active
                 and constant_time_compare(str(data.get(HASH_SESSION_KEY, "")), member.get_session_auth_hash())
             )
         guest = data.get(GUEST_SESSION_KEY)
         return isinstance(guest, dict) and guest.get("participant_id") == self.guest_participant_id
+
+    async def apply(self, verdict: int | str | None) -> None:
+        if verdict == REFRESH:
+            await self.consumer.send_catchup(since=None)
+        elif isinstance(verdict, int):
+            self.stop()
+            consumer = self.consumer
+            consumer.ready = False
+            await consumer.hub.detach(consumer)
+            await consumer.close(verdict)
+
+
+def recheck_guards(
+    checks: list[tuple[SocketGuard, float | None]],
+    *,
+    sessions: dict[str, dict[str, Any]],
+    members: dict[int, Member],
+    participants: dict[int, dict[str, Any]] | None,
+) -> list[int | str | None]:
+    """Each guard's verdict from data read beforehand, then the few writes they call for.
+
+    The writes are once per Django session, however many sockets it has open: its
+    newest activity, or its end (idle, expired: recorded as a security event).
+    """
+    verdicts: list[int | str | None] = []
+    ends: dict[str, SocketGuard] = {}
+    activity: dict[str, float] = {}
+    for guard, active_at in checks:
+        key = guard.session_key or ""
+        member = members.get(guard.member_id) if guard.member_id is not None else None
+        seen = guard.session_verdict(sessions.get(key, {}), member, active_at)
+        if seen.end is not None and key not in ends:
+            ends[key] = guard
+            do_end_session(
+                session_store(key), seen.end, timezone.now(), member_id=guard.member_id, address=guard.address
+            )
+        if seen.activity is not None:
+            activity[key] = max(seen.activity, activity.get(key, 0.0))
+        verdict: int | str | None = seen.code
+        if verdict is None and participants is not None:
+            verdict = guard.participant_verdict(participants.get(guard.consumer.participant_id))
+        verdicts.append(verdict)
+    signed_out = set()
+    for key, active_at in activity.items():
+        store = session_store(key)
+        store[LAST_ACTIVITY_KEY] = active_at
+        try:
+            store.save()
+        except UpdateError:  # deleted meanwhile: signed out
+            signed_out.add(key)
+    return [
+        NOT_SIGNED_IN if guard.session_key in signed_out and verdict is None else verdict
+        for (guard, _), verdict in zip(checks, verdicts, strict=True)
+    ]
+
+
+def recheck_all(checks: list[tuple[SocketGuard, float | None]]) -> list[int | str | None]:
+    """The patrol's batch: every socket's session, member and participant row in three reads."""
+    from rooms.models import Participant
+
+    guards = [guard for guard, _ in checks]
+    sessions = load_sessions(guard.session_key for guard in guards if guard.session_key)
+    members = {m.pk: m for m in Member.objects.filter(pk__in={g.member_id for g in guards if g.member_id})}
+    participant_ids = {guard.consumer.participant_id for guard in guards}
+    participants = {
+        row["id"]: row
+        for row in Participant.objects.filter(pk__in=participant_ids).values("id", "role", "admitted", "removed_at")
+    }
+    return recheck_guards(checks, sessions=sessions, members=members, participants=participants)
+
+
+class Patrol:
+    """The re-checks of one process's sockets: every SOCKET_RECHECK_SECONDS, all of them in one batch."""
+
+    def __init__(self) -> None:
+        self.guards: set[SocketGuard] = set()
+        self.task: asyncio.Task[None] | None = None
+
+    def add(self, guard: SocketGuard) -> None:
+        self.guards.add(guard)
+        if self.task is None or self.task.done():
+            self.task = asyncio.get_running_loop().create_task(self._run(), name="circle-socket-patrol")
+
+    def discard(self, guard: SocketGuard) -> None:
+        self.guards.discard(guard)
+
+    async def _run(self) -> None:
+        while self.guards:
+            await asyncio.sleep(settings.SOCKET_RECHECK_SECONDS)
+            guards = list(self.guards)
+            for guard in guards:
+                viewer = guard.consumer.viewer
+                if viewer is not None and viewer.role == "guest" and not viewer.admitted:
+                    guard.touch()  # waiting in the lobby counts as being there
+            try:
+                verdicts = await db(recheck_all)([(guard, guard.active_at) for guard in guards])
+            except (DatabaseError, UpdateError):
+                logger.warning("socket guard: could not check the sessions; will retry")
+                continue
+            for guard, verdict in zip(guards, verdicts, strict=True):
+                if verdict is not None and guard in self.guards:  # not closed meanwhile
+                    try:
+                        await guard.apply(verdict)
+                    except Exception:
+                        logger.exception("socket guard: could not act on one socket's check")
+
+
+_patrols: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Patrol] = weakref.WeakKeyDictionary()
+
+
+def patrol_of_this_loop() -> Patrol:
+    loop = asyncio.get_running_loop()
+    patrol = _patrols.get(loop)
+    if patrol is None:
+        patrol = _patrols[loop] = Patrol()
+    return patrol
