@@ -105,17 +105,36 @@ def database_from_url(url: str, *, default_sqlite_path: str) -> dict[str, object
     )
 
 
-def channel_layers_from_url(url: str, *, encryption_key: str = "", prefix: str = "circle") -> dict[str, object]:
+# channels-redis's two layers (REDIS_LAYER): "core", lists and sorted sets with delivery
+# guarantees per channel (the default, and the one the fault tests cover), or "pubsub",
+# Redis PUBLISH/SUBSCRIBE (fewer round trips, nothing kept for a subscriber that is away).
+REDIS_LAYERS = {
+    "core": "channels_redis.core.RedisChannelLayer",
+    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+}
+
+
+def channel_layers_from_url(
+    url: str, *, encryption_key: str = "", prefix: str = "circle", kind: str = "core"
+) -> dict[str, object]:
     """REDIS_URL set: channels-redis shared by every worker; unset: one process, in memory."""
     if not url:
         return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
     parsed = urlparse(url)
     if parsed.scheme not in {"redis", "rediss"}:
         raise ImproperlyConfigured(f"REDIS_URL must start with redis:// or rediss://, not {url!r}")
+    if kind not in REDIS_LAYERS:
+        raise ImproperlyConfigured(f"REDIS_LAYER must be one of {', '.join(REDIS_LAYERS)}, not {kind!r}")
+    # redis-py 8 closes sockets idle for 5 s by default, which kills the
+    # blocking reads of idle consumers (channels_redis#422).
+    hosts = [{"address": url, "socket_timeout": None, "socket_connect_timeout": 5}]
+    if kind == "pubsub":
+        pubsub: dict[str, object] = {"hosts": hosts, "prefix": prefix}
+        if encryption_key:
+            pubsub["symmetric_encryption_keys"] = [encryption_key]
+        return {"default": {"BACKEND": REDIS_LAYERS[kind], "CONFIG": pubsub}}
     config: dict[str, object] = {
-        # redis-py 8 closes sockets idle for 5 s by default, which kills the
-        # blocking reads of idle consumers (channels_redis#422).
-        "hosts": [{"address": url, "socket_timeout": None, "socket_connect_timeout": 5}],
+        "hosts": hosts,
         # One layer message per worker per room (see rooms.broadcast), so the
         # per-channel capacity bounds bursts per worker, not per person.
         "capacity": 5000,
@@ -128,4 +147,4 @@ def channel_layers_from_url(url: str, *, encryption_key: str = "", prefix: str =
     }
     if encryption_key:
         config["symmetric_encryption_keys"] = [encryption_key]
-    return {"default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": config}}
+    return {"default": {"BACKEND": REDIS_LAYERS[kind], "CONFIG": config}}

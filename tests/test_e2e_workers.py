@@ -1,6 +1,7 @@
 """Two real daphne workers sharing one PostgreSQL database and one Redis channel layer.
 
-The servers and the members are set up once for the module; each test schedules
+Every test runs on both of channels-redis's layers (REDIS_LAYER: core, the default,
+and pubsub). The servers and the members are set up once per layer; each test schedules
 its own session (so messages, presence and rate limits of one test do not touch
 another) and checks both workers' logs at its end.
 """
@@ -37,9 +38,17 @@ class Cluster:
 
 
 @pytest.fixture(scope="module")
-def cluster(database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    env = e2e.server_env(database, redis_url=e2e.redis_url())
-    create_clinic(env)
+def clinic_database(database: str) -> str:
+    """The module's database with the members every session is scheduled with (made once for both layers)."""
+    create_clinic(e2e.server_env(database, redis_url=e2e.redis_url()))
+    return database
+
+
+@pytest.fixture(scope="module", params=["core", "pubsub"])
+def cluster(
+    request: pytest.FixtureRequest, clinic_database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Cluster]:
+    env = {**e2e.server_env(clinic_database, redis_url=e2e.redis_url()), "REDIS_LAYER": request.param}
     logs = tmp_path_factory.mktemp("e2e-workers")
     a = e2e.ServerProcess(env, name="worker-a", log_dir=logs)
     b = e2e.ServerProcess(env, name="worker-b", log_dir=logs)
