@@ -1,10 +1,10 @@
 """The room socket's sign-in guard: the Django session behind a WebSocket stays valid, or the socket closes.
 
 Checked when the socket opens and again every SOCKET_RECHECK_SECONDS while it
-is open. The re-checks of all of a process's sockets are one batch (`Patrol`):
-three reads for every open socket together, not three per socket, so thousands
-of idle sockets cost a few queries per interval (docs/performance.md). Not a
-per-frame cost either way:
+is open. The re-checks of a process's sockets run in batches (`Patrol`): three
+reads for up to PATROL_BATCH sockets together, not three per socket, so
+thousands of idle sockets cost a few queries per interval (docs/performance.md).
+Not a per-frame cost either way:
 
 - the session still signs in the same person: logged out elsewhere, flushed,
   expired, password changed or account deactivated -> close 4401;
@@ -123,8 +123,11 @@ class SocketGuard:
         members = {m.pk: m for m in Member.objects.filter(pk=self.member_id)} if self.member_id is not None else {}
         return recheck_guards([(self, None)], sessions=sessions, members=members, participants=None)[0]
 
-    def session_verdict(self, data: dict[str, Any], member: Member | None, active_at: float | None) -> SessionVerdict:
-        if not self.session_key or not has_identity(data) or not self._same_person(data, member):
+    def session_verdict(
+        self, data: dict[str, Any], member: Member | None, auth_hash: str, active_at: float | None
+    ) -> SessionVerdict:
+        """`auth_hash`: the member's session auth hash (computed once per batch: it is an HMAC)."""
+        if not self.session_key or not has_identity(data) or not self._same_person(data, member, auth_hash):
             return SessionVerdict(NOT_SIGNED_IN)
         reason = ending(data, time.time(), also_active_at=active_at)
         if reason is not None:
@@ -137,7 +140,10 @@ class SocketGuard:
         ):
             return SessionVerdict(NOT_SIGNED_IN)
         stored = last_activity(data)
-        if active_at is not None and (stored is None or active_at > stored):
+        # Written back at most every SESSION_ACTIVITY_WRITE_SECONDS, as the HTTP side does (accounts.idle).
+        if active_at is not None and (
+            stored is None or (active_at > stored and active_at - stored >= settings.SESSION_ACTIVITY_WRITE_SECONDS)
+        ):
             return SessionVerdict(activity=active_at)
         return SessionVerdict()
 
@@ -150,14 +156,14 @@ class SocketGuard:
             return REFRESH
         return None
 
-    def _same_person(self, data: dict[str, Any], member: Member | None) -> bool:
+    def _same_person(self, data: dict[str, Any], member: Member | None, auth_hash: str) -> bool:
         if self.member_id is not None:
             # A password change or a deactivated account ends the sessions it signed.
             return (
                 str(data.get(SESSION_KEY)) == str(self.member_id)
                 and member is not None
                 and member.is_active
-                and constant_time_compare(str(data.get(HASH_SESSION_KEY, "")), member.get_session_auth_hash())
+                and constant_time_compare(str(data.get(HASH_SESSION_KEY, "")), auth_hash)
             )
         guest = data.get(GUEST_SESSION_KEY)
         return isinstance(guest, dict) and guest.get("participant_id") == self.guest_participant_id
@@ -186,12 +192,14 @@ def recheck_guards(
     newest activity, or its end (idle, expired: recorded as a security event).
     """
     verdicts: list[int | str | None] = []
+    auth_hashes = {member_id: member.get_session_auth_hash() for member_id, member in members.items()}
     ends: dict[str, SocketGuard] = {}
     activity: dict[str, float] = {}
     for guard, active_at in checks:
         key = guard.session_key or ""
         member = members.get(guard.member_id) if guard.member_id is not None else None
-        seen = guard.session_verdict(sessions.get(key, {}), member, active_at)
+        auth_hash = auth_hashes.get(guard.member_id, "") if guard.member_id is not None else ""
+        seen = guard.session_verdict(sessions.get(key, {}), member, auth_hash, active_at)
         if seen.end is not None and key not in ends:
             ends[key] = guard
             do_end_session(
@@ -232,8 +240,13 @@ def recheck_all(checks: list[tuple[SocketGuard, float | None]]) -> list[int | st
     return recheck_guards(checks, sessions=sessions, members=members, participants=participants)
 
 
+# Sockets checked per batch: bounds how long one batch holds a database thread (and the GIL),
+# so that thousands of sockets do not make one burst that delays everyone's messages.
+PATROL_BATCH = 200
+
+
 class Patrol:
-    """The re-checks of one process's sockets: every SOCKET_RECHECK_SECONDS, all of them in one batch."""
+    """The re-checks of one process's sockets: every SOCKET_RECHECK_SECONDS, in batches of PATROL_BATCH."""
 
     def __init__(self) -> None:
         self.guards: set[SocketGuard] = set()
@@ -251,21 +264,25 @@ class Patrol:
         while self.guards:
             await asyncio.sleep(settings.SOCKET_RECHECK_SECONDS)
             guards = list(self.guards)
-            for guard in guards:
-                viewer = guard.consumer.viewer
-                if viewer is not None and viewer.role == "guest" and not viewer.admitted:
-                    guard.touch()  # waiting in the lobby counts as being there
-            try:
-                verdicts = await db(recheck_all)([(guard, guard.active_at) for guard in guards])
-            except (DatabaseError, UpdateError):
-                logger.warning("socket guard: could not check the sessions; will retry")
-                continue
-            for guard, verdict in zip(guards, verdicts, strict=True):
-                if verdict is not None and guard in self.guards:  # not closed meanwhile
-                    try:
-                        await guard.apply(verdict)
-                    except Exception:
-                        logger.exception("socket guard: could not act on one socket's check")
+            for start in range(0, len(guards), PATROL_BATCH):
+                await self._check(guards[start : start + PATROL_BATCH])
+
+    async def _check(self, guards: list[SocketGuard]) -> None:
+        for guard in guards:
+            viewer = guard.consumer.viewer
+            if viewer is not None and viewer.role == "guest" and not viewer.admitted:
+                guard.touch()  # waiting in the lobby counts as being there
+        try:
+            verdicts = await db(recheck_all)([(guard, guard.active_at) for guard in guards])
+        except (DatabaseError, UpdateError):
+            logger.warning("socket guard: could not check the sessions; will retry")
+            return
+        for guard, verdict in zip(guards, verdicts, strict=True):
+            if verdict is not None and guard in self.guards:  # not closed meanwhile
+                try:
+                    await guard.apply(verdict)
+                except Exception:
+                    logger.exception("socket guard: could not act on one socket's check")
 
 
 _patrols: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Patrol] = weakref.WeakKeyDictionary()

@@ -53,11 +53,11 @@ def load_agenda(session_id: int) -> list[AgendaItemOut]:
 
 def load_stats(session: GroupSession, now: datetime) -> StatsOut:
     """Messages, characters and floor seconds per participant in this session, and who has not spoken."""
-    return load_rooms_stats([session], now)[session.pk]
+    return stats_out(*load_rooms_balance([session], now)[session.pk], now)
 
 
-def load_rooms_stats(sessions: list[GroupSession], now: datetime) -> dict[int, StatsOut]:
-    """load_stats for several rooms in two queries (the ticker's every few seconds, for every live room)."""
+def load_rooms_balance(sessions: list[GroupSession], now: datetime) -> dict[int, tuple[list[Balance], list[int]]]:
+    """The participation balance of several rooms in two queries (the ticker's, every few seconds)."""
     by_id = {session.pk: session for session in sessions}
     speakers: dict[int, list[Speaker]] = defaultdict(list)
     people = (
@@ -79,14 +79,13 @@ def load_rooms_stats(sessions: list[GroupSession], now: datetime) -> dict[int, S
     for t in FloorTurn.objects.filter(session__in=list(by_id)).order_by("pk"):
         open_until = by_id[t.session_id].floor_expires_at if t.ended_at is None else None
         turns[t.session_id].append(Turn(t.participant_id, t.started_at, t.ended_at, open_until))
-    return {
-        session_id: stats_out(*participation_balance(speakers[session_id], turns[session_id], now), now)
-        for session_id in by_id
-    }
+    return {session_id: participation_balance(speakers[session_id], turns[session_id], now) for session_id in by_id}
 
 
-def stats_out(rows: list[Balance], silent: list[int], now: datetime) -> StatsOut:
-    return StatsOut(
+def stats_out(
+    rows: list[Balance], silent: list[int], now: datetime, *, as_event: type[StatsOut] = StatsOut
+) -> StatsOut:
+    return as_event(
         participants=[
             ParticipantStatsOut(
                 participant_id=r.participant_id,
@@ -101,13 +100,19 @@ def stats_out(rows: list[Balance], silent: list[int], now: datetime) -> StatsOut
     )
 
 
-def stats_envelopes(session_ids: Iterable[int], now: datetime) -> list[tuple[str, Envelope]]:
-    """One facilitators-only `stats` envelope per live room, with a fingerprint of its content."""
+def stats_envelopes(session_ids: Iterable[int], now: datetime, last_sent: dict[int, str]) -> list[tuple[str, Envelope]]:
+    """A facilitators-only `stats` envelope for each live room whose figures changed since `last_sent`.
+
+    The fingerprint is the figures' repr (plain dataclasses), so an unchanged room costs
+    no serialization at all, and a changed one a single one.
+    """
     envelopes = []
     live = list(GroupSession.objects.filter(pk__in=list(session_ids), status="live"))
-    for session_id, stats in load_rooms_stats(live, now).items():
-        fingerprint = stats.model_dump_json(exclude={"at"})
-        envelopes.append((fingerprint, make_envelope(session_id, StatsEvent(**stats.model_dump()), to="facilitators")))
+    for session_id, (rows, silent) in load_rooms_balance(live, now).items():
+        fingerprint = repr((rows, silent))
+        if last_sent.get(session_id) != fingerprint:
+            event = stats_out(rows, silent, now, as_event=StatsEvent)
+            envelopes.append((fingerprint, make_envelope(session_id, event, to="facilitators")))
     return envelopes
 
 
@@ -131,10 +136,8 @@ async def stats_tick(hub: RoomHub) -> None:
         del sent[gone]
     if not rooms:
         return
-    envelopes = await database_sync_to_async(stats_envelopes, thread_sensitive=False)(rooms, timezone.now())
+    envelopes = await database_sync_to_async(stats_envelopes, thread_sensitive=False)(rooms, timezone.now(), dict(sent))
     for fingerprint, envelope in envelopes:
-        if sent.get(envelope["session_id"]) == fingerprint:
-            continue
         sent[envelope["session_id"]] = fingerprint
         await hub._fan_out(envelope)
         await asyncio.sleep(0)

@@ -6,6 +6,7 @@ test_security_auth and test_security_ws.)
 
 from __future__ import annotations
 
+import asyncio
 import time
 from types import SimpleNamespace
 
@@ -51,15 +52,25 @@ def test_every_socket_is_rechecked_in_three_reads(sockets):
     assert len(queries.captured_queries) == 3  # sessions, members, participants: whatever the number of sockets
 
 
+def store_activity(session_key: str, at: float) -> None:
+    store = session_store(session_key)
+    store[LAST_ACTIVITY_KEY] = at
+    store.save()
+
+
 @pytest.mark.django_db
-def test_activity_is_written_once_per_signed_in_session(sockets):
+def test_activity_is_written_once_per_signed_in_session(sockets, settings):
     now = time.time()
-    dana_tab, dana_other_tab = sockets[0], sockets[1]
+    dana_tab, dana_other_tab, alex_tab = sockets[0], sockets[1], sockets[2]
+    store_activity(dana_tab.session_key, now - settings.SESSION_ACTIVITY_WRITE_SECONDS - 10)
+    store_activity(alex_tab.session_key, now - 5)
     with CaptureQueriesContext(connection) as queries:
-        recheck_all([(dana_tab, now - 5), (dana_other_tab, now), *((guard, None) for guard in sockets[2:])])
+        recheck_all([(dana_tab, now - 5), (dana_other_tab, now), (alex_tab, now), *((g, None) for g in sockets[3:])])
     writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
     assert len(writes) == 1  # Dana's session, with the newer of her two sockets' activity
     assert session_store(dana_tab.session_key)[LAST_ACTIVITY_KEY] == now
+    # Alex's stored activity is younger than SESSION_ACTIVITY_WRITE_SECONDS: left as it is, as the HTTP side does.
+    assert session_store(alex_tab.session_key)[LAST_ACTIVITY_KEY] == now - 5
 
 
 @pytest.mark.django_db
@@ -68,3 +79,31 @@ def test_a_removed_participant_and_a_signed_out_session_are_told_apart(sockets, 
     session_store(sockets[4].session_key).delete()  # Sam signed out elsewhere
     verdicts = recheck_all([(guard, None) for guard in sockets])
     assert verdicts == [None, None, NOT_ON_ROSTER, NOT_ON_ROSTER, NOT_SIGNED_IN, NOT_SIGNED_IN]
+
+
+async def test_the_patrol_checks_in_bounded_batches(monkeypatch, settings):
+    """However many sockets are open, one database call checks at most PATROL_BATCH of them."""
+    from accounts import sockets as module
+
+    batches: list[int] = []
+
+    def fake_recheck_all(checks):
+        batches.append(len(checks))
+        return [None] * len(checks)
+
+    monkeypatch.setattr(module, "PATROL_BATCH", 2)
+    monkeypatch.setattr(module, "recheck_all", fake_recheck_all)
+    settings.SOCKET_RECHECK_SECONDS = 0.01
+    patrol = module.Patrol()
+    class Watched:  # what the patrol reads of a guard
+        consumer = SimpleNamespace(viewer=None)
+        active_at = None
+
+    guards = [Watched() for _ in range(5)]
+    for guard in guards:
+        patrol.add(guard)
+    while len(batches) < 3:
+        await asyncio.sleep(0.01)
+    for guard in guards:
+        patrol.discard(guard)
+    assert batches[:3] == [2, 2, 1]
