@@ -19,7 +19,6 @@ same code the rest of the room uses.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -30,11 +29,11 @@ from django.utils.dateparse import parse_datetime
 
 from moderation.audit import record
 from moderation.lexicon import scan
-from rooms.actions import load_target, next_seq, refuse, room_as_facilitator, speaker_view
+from rooms.actions import load_target, next_seq, refuse, room_as_facilitator, room_view, speaker_view
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import ActionError
 from rooms.models import Audience, GroupSession, Message, Participant
-from rooms.rules import RoomView, chat_refusal, rate_refusal, text_refusal
+from rooms.rules import chat_refusal, rate_refusal, text_refusal
 from rooms.sanitize import render_message_html
 from rooms.schemas import AlertEvent, ChatMessageEvent
 from rooms.serializers import message_out
@@ -89,14 +88,6 @@ RETURNING id
 """  # noqa: S608
 
 
-@dataclass(frozen=True, slots=True)
-class ClaimedRoom:
-    session: GroupSession  # the id and the fields below only (the rest is deferred)
-    seq: int
-    view: RoomView
-    slowmode_seconds: int
-
-
 def read_datetime(value: Any) -> datetime | None:
     """A datetime column from a hand-written statement: PostgreSQL gives it aware, SQLite as UTC text."""
     if value is None or (isinstance(value, datetime) and value.tzinfo is not None):
@@ -115,26 +106,25 @@ def write_datetime(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def claim_room(session_id: int) -> ClaimedRoom:
+def claim_room(session_id: int) -> GroupSession:
+    """The room row, locked, with its next seq in `last_seq` (only the fields the rules read are loaded)."""
     with connection.cursor() as cursor:
         cursor.execute(CLAIM_ROOM_SQL, [session_id])
         row = cursor.fetchone()
     if row is None:
         raise ActionError("not_found", "No such session.")
     seq, status, mode, floor_holder_id, floor_expires_at, slowmode_seconds, current_prompt_id = row
-    floor_expires_at = read_datetime(floor_expires_at)
-    session = partly_loaded(
+    return partly_loaded(
         GroupSession,
         id=session_id,
         last_seq=seq,
         status=status,
         mode=mode,
         floor_holder_id=floor_holder_id,
-        floor_expires_at=floor_expires_at,
+        floor_expires_at=read_datetime(floor_expires_at),
         slowmode_seconds=slowmode_seconds,
         current_prompt_id=current_prompt_id,
     )
-    return ClaimedRoom(session, seq, RoomView(status, mode, floor_holder_id, floor_expires_at), slowmode_seconds)
 
 
 def load_sender(session_id: int, participant_id: int, *, sent_since: datetime) -> tuple[Participant, list[datetime]]:
@@ -203,17 +193,17 @@ def do_send_chat(session_id: int, participant_id: int, text: str, now: datetime,
     refuse(text_refusal(text, settings.CIRCLE["MAX_MESSAGE_CHARS"]))
     private = to == "facilitators"
     with transaction.atomic():
-        room = claim_room(session_id)
-        sent_since = now - timedelta(seconds=rate_lookback(room.slowmode_seconds))
+        session = claim_room(session_id)
+        sent_since = now - timedelta(seconds=rate_lookback(session.slowmode_seconds))
         sender, recent = load_sender(session_id, participant_id, sent_since=sent_since)
-        refuse(chat_refusal(room.view, speaker_view(sender, now), now, private=private))
+        refuse(chat_refusal(room_view(session), speaker_view(sender, now), now, private=private))
         # Slow mode paces the room; facilitators are exempt, and so is the private line to
         # them (a patient must always be able to reach the facilitators; the rate limit still holds).
         exempt = sender.role == "facilitator" or private
-        check_send_rate(recent, now, slowmode_seconds=0 if exempt else room.slowmode_seconds)
+        check_send_rate(recent, now, slowmode_seconds=0 if exempt else session.slowmode_seconds)
         # A facilitator's to="facilitators" stays among the facilitators too (never the room).
         audience = Audience.FACILITATORS if private else Audience.ROOM
-        return store_and_broadcast(room.session, sender, text, now, seq=room.seq, audience=audience)
+        return store_and_broadcast(session, sender, text, now, seq=session.last_seq, audience=audience)
 
 
 def do_send_private(session_id: int, facilitator_id: int, recipient_id: int, text: str, now: datetime) -> Message:
