@@ -21,7 +21,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -76,6 +76,13 @@ def seen_seqs(*clients: e2e.Client) -> set[int]:
         seqs |= {int(f["seq"]) for f in client.frames if f.get("type") == "chat.message"}
         seqs |= {int(m["seq"]) for f in client.frames if f.get("type") == "session.state" for m in f["messages"]}
     return seqs
+
+
+def assert_nobody_missed(acked: Iterable[int], everyone: Mapping[str, list[e2e.Client]]) -> None:
+    """Each person, over all their connections one after the other, received every acknowledged seq."""
+    for who, clients in everyone.items():
+        missing = set(acked) - seen_seqs(*clients)
+        assert not missing, f"{who} never got {sorted(missing)}"
 
 
 def notices(client: e2e.Client, code: str) -> list[dict[str, Any]]:

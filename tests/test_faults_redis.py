@@ -21,7 +21,7 @@ import asyncio
 import pytest
 
 from tests import e2e
-from tests.faults_support import assert_clean_log, notices, redis_server, seen_seqs, wait_healthz
+from tests.faults_support import assert_clean_log, assert_nobody_missed, notices, redis_server, wait_healthz
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services, pytest.mark.slow]
 
@@ -101,9 +101,7 @@ async def test_redis_restart_mid_session_loses_nothing(database, redis):
                 await client.receive_type("chat.message", where=lambda f, seq=seq: f["seq"] == seq)
 
         # Nobody misses anything that was acknowledged, before, during or after the outage.
-        for who, clients in everyone.items():
-            missing = set(acked) - seen_seqs(*clients)
-            assert not missing, f"{who} never got {sorted(missing)}"
+        assert_nobody_missed(acked, everyone)
         for client in everyone["dana"][:1] + everyone["alex"][:1]:
             assert len(notices(client, "unavailable")) == 1, client.frames  # told once, not once per retry
 

@@ -18,7 +18,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from tests import e2e
-from tests.faults_support import assert_clean_log, seen_seqs
+from tests.faults_support import assert_clean_log, assert_nobody_missed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services, pytest.mark.slow]
 
@@ -103,9 +103,7 @@ async def test_sigterm_sends_clients_to_the_other_worker_with_1012(database):
             await client.receive_type("chat.message", where=lambda f: f["seq"] == fence["seq"], timeout=20)
 
         # Nobody missed anything acknowledged, on either side of the restart.
-        for who, clients in everyone.items():
-            missing = set(acked) - seen_seqs(*clients)
-            assert not missing, f"{who} never got {sorted(missing)}"
+        assert_nobody_missed(acked, everyone)
         # Alex and Sam moved worker: they are online (A handed its rows over, B holds theirs).
         riley = await connect("riley", b)
         online = {p["participant_id"]: p["online"] for p in riley.state["participants"]}
