@@ -90,33 +90,54 @@ def chat_refusal(room: RoomView, speaker: SpeakerView, now: datetime, *, private
     return Refusal("no_floor", "Raise your hand and the facilitator will give you the floor.")
 
 
+@dataclass(frozen=True, slots=True)
+class SendHistory:
+    """What the rate rules need of a participant's accepted sends (refused sends never count).
+
+    Two instants, however many sends there were: chat.send reads them in the same
+    row as the sender, so its cost does not grow with the configured limit.
+    """
+
+    # The limit-th newest send within the window (None while fewer): the window has
+    # room again once this one leaves it.
+    window_full_since: datetime | None
+    newest: datetime | None  # the latest send (slow mode paces from it)
+
+
+def send_history(sends: Sequence[datetime], now: datetime, *, limit: int, window_seconds: int) -> SendHistory:
+    """The history of a list of sends, oldest first."""
+    window_start = now - timedelta(seconds=window_seconds)
+    in_window = [sent for sent in sends if sent > window_start]
+    return SendHistory(
+        window_full_since=in_window[-limit] if len(in_window) >= limit else None,
+        newest=sends[-1] if sends else None,
+    )
+
+
 def rate_refusal(
-    recent_sends: Sequence[datetime],
+    history: SendHistory,
     now: datetime,
     *,
     limit: int,
     window_seconds: int,
     slowmode_seconds: int = 0,
 ) -> Refusal | None:
-    """At most `limit` sends in any `window_seconds`; with slow mode, one per `slowmode_seconds`.
-
-    `recent_sends` are the participant's accepted sends, newest last; refused
-    sends are not counted, so a refused burst does not extend the wait.
-    """
-    window_start = now - timedelta(seconds=window_seconds)
-    in_window = [sent for sent in recent_sends if sent > window_start]
-    if len(in_window) >= limit:
-        oldest_that_counts = in_window[-limit]
-        wait = (oldest_that_counts + timedelta(seconds=window_seconds) - now).total_seconds()
-        if slowmode_seconds:  # slow mode may ask for longer than the window
-            wait = max(wait, (recent_sends[-1] + timedelta(seconds=slowmode_seconds) - now).total_seconds())
-        return Refusal(
-            "rate_limited", f"You can send {limit} messages every {window_seconds} seconds.", retry_after(wait)
-        )
-    if slowmode_seconds and recent_sends:
-        wait = (recent_sends[-1] + timedelta(seconds=slowmode_seconds) - now).total_seconds()
+    """At most `limit` sends in any `window_seconds`; with slow mode, one per `slowmode_seconds`."""
+    slow_wait = 0.0
+    if slowmode_seconds and history.newest is not None:
+        slow_wait = (history.newest + timedelta(seconds=slowmode_seconds) - now).total_seconds()
+    if history.window_full_since is not None:
+        wait = (history.window_full_since + timedelta(seconds=window_seconds) - now).total_seconds()
         if wait > 0:
-            return Refusal("rate_limited", f"Slow mode: please wait {math.ceil(wait)} seconds.", retry_after(wait))
+            return Refusal(
+                "rate_limited",
+                f"You can send {limit} messages every {window_seconds} seconds.",
+                retry_after(max(wait, slow_wait)),  # slow mode may ask for longer than the window
+            )
+    if slow_wait > 0:
+        return Refusal(
+            "rate_limited", f"Slow mode: please wait {math.ceil(slow_wait)} seconds.", retry_after(slow_wait)
+        )
     return None
 
 

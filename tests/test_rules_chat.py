@@ -21,6 +21,7 @@ from rooms.rules import (
     default_mode,
     hand_refusal,
     rate_refusal,
+    send_history,
     text_refusal,
 )
 
@@ -209,7 +210,8 @@ def seconds_ago(*offsets: float) -> list[datetime]:
 
 
 def limited(sends, now=NOW, slowmode=0):
-    return rate_refusal(sends, now, limit=5, window_seconds=10, slowmode_seconds=slowmode)
+    history = send_history(sends, now, limit=5, window_seconds=10)
+    return rate_refusal(history, now, limit=5, window_seconds=10, slowmode_seconds=slowmode)
 
 
 def test_five_sends_in_the_window_leave_room_for_none_more():

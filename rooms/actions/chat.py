@@ -10,7 +10,7 @@ transaction"):
    so the row is still the room's mutex, and it allocates the seq in the same
    statement. A refusal raises inside the transaction, which rolls the seq back.
 2. `load_sender`: the participant, their host's name (a guest's label) and their
-   own sends within the rate window, in one SELECT.
+   send history (two instants, not one row per send), in one SELECT.
 3. `insert_message`: INSERT ... RETURNING id.
 
 Everything else (the rules, the rendering, the event, the crisis scan) is the
@@ -33,7 +33,7 @@ from rooms.actions import load_target, next_seq, refuse, room_as_facilitator, ro
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import ActionError
 from rooms.models import Audience, GroupSession, Message, Participant
-from rooms.rules import chat_refusal, rate_refusal, text_refusal
+from rooms.rules import SendHistory, chat_refusal, rate_refusal, send_history, text_refusal
 from rooms.sanitize import render_message_html
 from rooms.schemas import AlertEvent, ChatMessageEvent
 from rooms.serializers import message_out
@@ -51,7 +51,6 @@ UPDATE {ROOMS} SET last_seq = last_seq + 1 WHERE id = %s
 RETURNING last_seq, status, mode, floor_holder_id, floor_expires_at, slowmode_seconds, current_prompt_id
 """  # noqa: S608
 
-# One row per send of the sender since the lookback (or one row with a NULL sent_at when none).
 SENDER_FIELDS = (
     "role",
     "display_name",
@@ -62,13 +61,17 @@ SENDER_FIELDS = (
     "removed_at",
     "guest_of_id",
 )
+# The sender, their host's name (a guest's label) and their send history (rooms.rules.SendHistory):
+# the limit-th newest send in the rate window and the newest since the lookback. Two instants
+# read through the (participant, sent_at) index, however high the limit is set.
 LOAD_SENDER_SQL = f"""
-SELECT {", ".join(f"p.{field}" for field in SENDER_FIELDS)}, host.display_name, m.sent_at
+SELECT {", ".join(f"p.{field}" for field in SENDER_FIELDS)}, host.display_name,
+    (SELECT m.sent_at FROM {MESSAGES} m WHERE m.participant_id = p.id AND m.sent_at > %s
+     ORDER BY m.sent_at DESC LIMIT 1 OFFSET %s),
+    (SELECT MAX(m.sent_at) FROM {MESSAGES} m WHERE m.participant_id = p.id AND m.sent_at > %s)
 FROM {PARTICIPANTS} p
 LEFT JOIN {PARTICIPANTS} host ON host.id = p.guest_of_id
-LEFT JOIN {MESSAGES} m ON m.participant_id = p.id AND m.sent_at > %s
 WHERE p.id = %s AND p.session_id = %s
-ORDER BY m.sent_at
 """  # noqa: S608
 
 MESSAGE_FIELDS = (
@@ -127,15 +130,29 @@ def claim_room(session_id: int) -> GroupSession:
     )
 
 
-def load_sender(session_id: int, participant_id: int, *, sent_since: datetime) -> tuple[Participant, list[datetime]]:
-    """The sender (as a partly loaded row) and their sends after `sent_since`, oldest first."""
+def load_sender(
+    session_id: int, participant_id: int, now: datetime, *, slowmode_seconds: int
+) -> tuple[Participant, SendHistory]:
+    """The sender (as a partly loaded row) and their send history as the rate rules see it at `now`."""
+    circle = settings.CIRCLE
+    window_start = now - timedelta(seconds=circle["RATE_LIMIT_SECONDS"])
+    lookback_start = now - timedelta(seconds=rate_lookback(slowmode_seconds))
     with connection.cursor() as cursor:
-        cursor.execute(LOAD_SENDER_SQL, [write_datetime(sent_since), participant_id, session_id])
-        rows = cursor.fetchall()
-    if not rows:
+        cursor.execute(
+            LOAD_SENDER_SQL,
+            [
+                write_datetime(window_start),
+                circle["RATE_LIMIT_COUNT"] - 1,
+                write_datetime(lookback_start),
+                participant_id,
+                session_id,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
         raise ActionError("not_allowed", "You are not in this session.")
-    first = rows[0]
-    values = dict(zip(SENDER_FIELDS, first, strict=False))
+    *fields, host_name, window_full_since, newest = row
+    values = dict(zip(SENDER_FIELDS, fields, strict=True))
     values.update(
         admitted=bool(values["admitted"]),
         muted=bool(values["muted"]),
@@ -144,9 +161,8 @@ def load_sender(session_id: int, participant_id: int, *, sent_since: datetime) -
     )
     sender = partly_loaded(Participant, id=participant_id, session_id=session_id, **values)
     if sender.guest_of_id is not None:
-        sender.guest_of = partly_loaded(Participant, id=sender.guest_of_id, display_name=first[-2])
-    recent = [sent for row in rows if (sent := read_datetime(row[-1])) is not None]
-    return sender, recent
+        sender.guest_of = partly_loaded(Participant, id=sender.guest_of_id, display_name=host_name)
+    return sender, SendHistory(window_full_since=read_datetime(window_full_since), newest=read_datetime(newest))
 
 
 def insert_message(message: Message) -> Message:
@@ -165,11 +181,11 @@ def rate_lookback(slowmode_seconds: int) -> int:
     return max(settings.CIRCLE["RATE_LIMIT_SECONDS"], slowmode_seconds)
 
 
-def check_send_rate(recent: list[datetime], now: datetime, *, slowmode_seconds: int) -> None:
+def check_send_rate(history: SendHistory, now: datetime, *, slowmode_seconds: int) -> None:
     circle = settings.CIRCLE
     refuse(
         rate_refusal(
-            recent,
+            history,
             now,
             limit=circle["RATE_LIMIT_COUNT"],
             window_seconds=circle["RATE_LIMIT_SECONDS"],
@@ -178,14 +194,16 @@ def check_send_rate(recent: list[datetime], now: datetime, *, slowmode_seconds: 
     )
 
 
-def recent_sends(sender: Participant, now: datetime) -> list[datetime]:
-    """The sender's sends within the rate window (the private line's check; chat.send reads them in load_sender)."""
+def recent_history(sender: Participant, now: datetime) -> SendHistory:
+    """The sender's send history (the private line's check; chat.send reads it in load_sender)."""
+    circle = settings.CIRCLE
     since = now - timedelta(seconds=rate_lookback(0))
-    return list(
+    sends = list(
         Message.objects.filter(participant=sender, sent_at__gt=since)
         .order_by("sent_at")
         .values_list("sent_at", flat=True)
     )
+    return send_history(sends, now, limit=circle["RATE_LIMIT_COUNT"], window_seconds=circle["RATE_LIMIT_SECONDS"])
 
 
 def do_send_chat(session_id: int, participant_id: int, text: str, now: datetime, *, to: str | None = None) -> Message:
@@ -194,13 +212,12 @@ def do_send_chat(session_id: int, participant_id: int, text: str, now: datetime,
     private = to == "facilitators"
     with transaction.atomic():
         session = claim_room(session_id)
-        sent_since = now - timedelta(seconds=rate_lookback(session.slowmode_seconds))
-        sender, recent = load_sender(session_id, participant_id, sent_since=sent_since)
+        sender, history = load_sender(session_id, participant_id, now, slowmode_seconds=session.slowmode_seconds)
         refuse(chat_refusal(room_view(session), speaker_view(sender, now), now, private=private))
         # Slow mode paces the room; facilitators are exempt, and so is the private line to
         # them (a patient must always be able to reach the facilitators; the rate limit still holds).
         exempt = sender.role == "facilitator" or private
-        check_send_rate(recent, now, slowmode_seconds=0 if exempt else session.slowmode_seconds)
+        check_send_rate(history, now, slowmode_seconds=0 if exempt else session.slowmode_seconds)
         # A facilitator's to="facilitators" stays among the facilitators too (never the room).
         audience = Audience.FACILITATORS if private else Audience.ROOM
         return store_and_broadcast(session, sender, text, now, seq=session.last_seq, audience=audience)
@@ -216,7 +233,7 @@ def do_send_private(session_id: int, facilitator_id: int, recipient_id: int, tex
         if recipient.role == "guest" and not recipient.admitted:
             # The lobby sees nothing of the room; lobby.say is how to reach it.
             raise ActionError("not_admitted", f"{recipient.display_name} is in the lobby; use a lobby message.")
-        check_send_rate(recent_sends(sender, now), now, slowmode_seconds=0)
+        check_send_rate(recent_history(sender, now), now, slowmode_seconds=0)
         seq = next_seq(session)
         return store_and_broadcast(session, sender, text, now, seq=seq, audience=Audience.PRIVATE, recipient=recipient)
 
