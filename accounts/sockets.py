@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-import weakref
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -43,6 +42,7 @@ from django.utils.crypto import constant_time_compare
 from accounts.actions import do_end_session
 from accounts.idle import GUEST_SESSION_KEY, LAST_ACTIVITY_KEY, ending, has_identity, last_activity, session_store
 from accounts.models import Member, Role
+from config.loop_local import LoopLocal
 from rooms.errors import NOT_ON_ROSTER, NOT_SIGNED_IN
 
 logger = logging.getLogger(__name__)
@@ -285,12 +285,8 @@ class Patrol:
                     logger.exception("socket guard: could not act on one socket's check")
 
 
-_patrols: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Patrol] = weakref.WeakKeyDictionary()
+_patrols: LoopLocal[Patrol] = LoopLocal(Patrol)
 
 
 def patrol_of_this_loop() -> Patrol:
-    loop = asyncio.get_running_loop()
-    patrol = _patrols.get(loop)
-    if patrol is None:
-        patrol = _patrols[loop] = Patrol()
-    return patrol
+    return _patrols.get()

@@ -10,7 +10,9 @@ of them may see it (guests in the lobby, facilitator-only events, private lines)
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, TypedDict
@@ -20,6 +22,7 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 from pydantic import BaseModel
 
+from config.loop_local import LoopLocal
 from rooms.faults import LAYER_ERRORS
 
 logger = logging.getLogger(__name__)
@@ -33,6 +36,9 @@ class Envelope(TypedDict):
     text: str
     to: Audience
     ids: list[int]  # also delivered to these participants, whatever `to` says
+    # Never delivered to these participants: the one whose arrival it announces
+    # (their session.state, built after the commit, already shows it).
+    exclude: list[int]
     seq: int | None  # a chat message's seq: guests only get what falls in their admission
     effect: str | None  # applied by every recipient after sending: "close:<code>" or "refresh"
     effects_for: list[list[int | str]]  # [[participant_id, effect], ...]: per-person effects
@@ -53,6 +59,8 @@ def room_group(session_id: int) -> str:
 
 
 def is_recipient(viewer: Viewer, envelope: Envelope) -> bool:
+    if viewer.participant_id in envelope["exclude"]:
+        return False
     if viewer.participant_id in envelope["ids"]:
         return True
     to = envelope["to"]
@@ -83,6 +91,7 @@ def make_envelope(
     *,
     to: Audience = "members",
     ids: Iterable[int] = (),
+    exclude: Iterable[int] = (),
     seq: int | None = None,
     effect: str | None = None,
     effects_for: dict[int, str] | None = None,
@@ -93,36 +102,82 @@ def make_envelope(
         "text": event.model_dump_json(),
         "to": to,
         "ids": list(ids),
+        "exclude": list(exclude),
         "seq": seq,
         "effect": effect,
         "effects_for": [[pid, eff] for pid, eff in (effects_for or {}).items()],
     }
 
 
-def publish(envelope: Envelope) -> None:
-    """Hand one envelope to the channel layer (from sync code: actions, commands)."""
+class Publisher:
+    """A worker's events to the channel layer, in commit order, sent from its event loop.
+
+    The database thread that committed only queues the envelope (one cheap hop to
+    the loop) and goes back to work; it neither waits for Redis nor pays for
+    async_to_sync. One drain task per loop sends the queue in order, so a room's
+    events leave this process in the order their transactions committed.
+    """
+
+    def __init__(self) -> None:
+        self.queue: deque[Envelope] = deque()
+        self.draining: asyncio.Task[None] | None = None
+
+    def submit(self, envelope: Envelope) -> None:
+        """On the loop: queue one envelope, and start the drain if it is not running."""
+        self.queue.append(envelope)
+        if self.draining is None:
+            self.draining = asyncio.get_running_loop().create_task(self._drain(), name="circle-publisher")
+
+    async def _drain(self) -> None:
+        try:
+            while self.queue:
+                await send_to_layer(self.queue.popleft())
+        finally:
+            self.draining = None
+
+
+_publishers: LoopLocal[Publisher] = LoopLocal(Publisher)
+
+
+def submit_on_loop(envelope: Envelope) -> None:
+    _publishers.get().submit(envelope)
+
+
+async def send_to_layer(envelope: Envelope) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
-    if loop is not None and not loop.is_running():
-        # The worker is shutting down (daphne stopped its loop after SIGTERM): the
-        # send would never run and async_to_sync would wait for it forever, so the
-        # process could not exit. Other workers catch up from the database.
-        return
     try:
-        async_to_sync(layer.group_send)(room_group(envelope["session_id"]), envelope)
+        await layer.group_send(room_group(envelope["session_id"]), envelope)
     except LAYER_ERRORS as error:
         # Redis is down: the change is committed (and acknowledged); every hub has told its
         # clients that live updates paused, and resyncs them with ?since= when it is back.
         logger.warning("channel layer unavailable, event not broadcast (%s); clients catch up with ?since=", error)
+    except Exception:
+        logger.exception("an event could not be broadcast; clients catch up with ?since=")
+
+
+def publish(envelope: Envelope) -> None:
+    """Hand one envelope to the channel layer (from sync code: actions, commands)."""
+    loop = getattr(SyncToAsync.threadlocal, "main_event_loop", None)
+    if loop is None:
+        # No server loop behind this thread (a management command): send it now.
+        async_to_sync(send_to_layer)(envelope)
+        return
+    try:
+        loop.call_soon_threadsafe(submit_on_loop, envelope)
+    except RuntimeError:
+        # The worker is shutting down and its loop is closed: other workers' clients
+        # catch up from the database.
+        logger.warning("event loop closed; event not broadcast (clients catch up with ?since=)")
 
 
 def send_event_on_commit(session_id: int, event: BaseModel, **routing: object) -> None:
     """Save first, then broadcast: nobody hears of a change that was rolled back.
 
-    `robust`: the change is already committed when the layer is down, so a
-    failed publish is logged, not raised; clients catch up from the database.
+    The action's thread only queues the event for its worker's loop (Publisher);
+    a failed publish is logged, not raised: the change is already committed, and
+    clients catch up from the database.
     """
     envelope = make_envelope(session_id, event, **routing)  # type: ignore[arg-type]
     transaction.on_commit(lambda: publish(envelope), robust=True)

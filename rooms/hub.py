@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-import weakref
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Protocol
@@ -23,6 +22,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.utils import timezone
 
+from config.loop_local import LoopLocal
 from rooms.broadcast import Envelope, room_group
 from rooms.faults import (
     DATABASE_ERRORS,
@@ -230,6 +230,7 @@ class RoomHub:
             "text": error_frame("unavailable", text, None),
             "to": "everyone",
             "ids": [],
+            "exclude": [],
             "seq": None,
             "effect": None,
             "effects_for": [],
@@ -403,19 +404,15 @@ def quiet_layer_cleaners(loop: asyncio.AbstractEventLoop) -> None:
     loop.set_exception_handler(handler)
 
 
-_hubs: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, RoomHub] = weakref.WeakKeyDictionary()
+_hubs: LoopLocal[RoomHub] = LoopLocal(RoomHub)
 
 
 def get_hub() -> RoomHub:
     """The hub of the running event loop (one per worker process; one per test loop)."""
-    loop = asyncio.get_running_loop()
-    hub = _hubs.get(loop)
-    if hub is None:
-        hub = _hubs[loop] = RoomHub()
-    return hub
+    return _hubs.get()
 
 
 async def stop_hub() -> None:
-    hub = _hubs.pop(asyncio.get_running_loop(), None)
+    hub = _hubs.pop()
     if hub is not None:
         await hub.stop()

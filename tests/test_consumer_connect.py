@@ -62,6 +62,7 @@ async def test_presence_joined_and_left_across_tabs(connect, group, alex, sam):
     joined = await alex_peer.receive_type("participant.joined")
     assert joined["participant"]["participant_id"] == await pid(group, sam)
     assert joined["participant"]["online"] is True
+    assert await sam_tab1.nothing_more(), "his own session.state shows him online: his arrival is not sent to him"
     sam_tab2, _ = await connect(sam, group.pk)
     assert await alex_peer.nothing_more(), "a second tab is not a second arrival"
     await sam_tab1.close()

@@ -112,8 +112,8 @@ pytestmark_ws = pytest.mark.django_db(transaction=True)
 @pytestmark_ws
 async def test_invite_create_over_the_socket(connect, group, dana, alex, sam):
     dana_peer, alex_peer, sam_peer = await connect_all(connect, group, dana, alex, sam)
-    await dana_peer.drain()
-    await alex_peer.drain()
+    for peer in (dana_peer, alex_peer, sam_peer):
+        await peer.drain()
     alex_id = await pid(group, alex)
     reply = await dana_peer.request("invite.create", for_participant_id=alex_id, name="Maria")
     assert reply["type"] == "ack" and re.fullmatch(r"/join/[A-Za-z0-9_-]{22,}/", reply["join_path"])

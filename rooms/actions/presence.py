@@ -76,7 +76,7 @@ def announce_arrival(session: GroupSession, participant: Participant, now: datet
 
         announce_guest_presence(session, participant)  # their invitation is now "in_lobby"
     else:
-        send_event_on_commit(session.pk, ParticipantJoined(participant=shown))
+        send_event_on_commit(session.pk, ParticipantJoined(participant=shown), exclude=[participant.pk])
 
 
 def do_close_connection(connection_id: str, now: datetime) -> None:
