@@ -5,16 +5,19 @@ transaction is three statements written out here rather than the five the ORM
 would build and compile for every message (docs/performance.md, "The chat
 transaction"):
 
-1. `claim_room`: UPDATE the room row's `last_seq`, RETURNING what the rules read.
-   The UPDATE takes the same row lock as every other room action (`lock_room`),
-   so the row is still the room's mutex, and it allocates the seq in the same
-   statement. A refusal raises inside the transaction, which rolls the seq back.
-2. `load_sender`: the participant, their host's name (a guest's label) and their
-   send history (two instants, not one row per send), in one SELECT.
+1. the room (`CLAIM_ROOM_SQL`): UPDATE the room row's `last_seq`, RETURNING what
+   the rules read. The UPDATE takes the same row lock as every other room action
+   (`lock_room`), so the row is still the room's mutex, and it allocates the seq
+   in the same statement. A refusal raises inside the transaction, which rolls
+   the seq back.
+2. the sender (`LOAD_SENDER_SQL`): the participant, their host's name (a guest's
+   label) and their send history (two instants, not one row per send).
 3. `insert_message`: INSERT ... RETURNING id.
 
-Everything else (the rules, the rendering, the event, the crisis scan) is the
-same code the rest of the room uses.
+On PostgreSQL the first two leave together with the BEGIN (`first_rows`), so a
+message costs three round trips with the COMMIT instead of five. Everything else
+(the rules, the rendering, the event, the crisis scan) is the same code the rest
+of the room uses.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import psycopg
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Model
@@ -68,7 +72,7 @@ LOAD_SENDER_SQL = f"""
 SELECT {", ".join(f"p.{field}" for field in SENDER_FIELDS)}, host.display_name,
     (SELECT m.sent_at FROM {MESSAGES} m WHERE m.participant_id = p.id AND m.sent_at > %s
      ORDER BY m.sent_at DESC LIMIT 1 OFFSET %s),
-    (SELECT MAX(m.sent_at) FROM {MESSAGES} m WHERE m.participant_id = p.id AND m.sent_at > %s)
+    (SELECT MAX(m.sent_at) FROM {MESSAGES} m WHERE m.participant_id = p.id)
 FROM {PARTICIPANTS} p
 LEFT JOIN {PARTICIPANTS} host ON host.id = p.guest_of_id
 WHERE p.id = %s AND p.session_id = %s
@@ -109,13 +113,53 @@ def write_datetime(value: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(value)
 
 
-def claim_room(session_id: int) -> GroupSession:
-    """The room row, locked, with its next seq in `last_seq` (only the fields the rules read are loaded)."""
-    with connection.cursor() as cursor:
-        cursor.execute(CLAIM_ROOM_SQL, [session_id])
-        row = cursor.fetchone()
-    if row is None:
+def first_rows(*statements: tuple[str, list[Any]]) -> list[Any]:
+    """The first row of each statement, run in order in the current transaction.
+
+    On PostgreSQL they leave together, with the transaction's BEGIN, in one round
+    trip (psycopg's pipeline mode) instead of one each, and each is prepared once
+    per pooled connection (server-side binding), so PostgreSQL does not parse and
+    plan it again for every message. Neither changes what they do.
+    """
+    if connection.vendor != "postgresql":
+        rows = []
+        with connection.cursor() as cursor:
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                rows.append(cursor.fetchone())
+        return rows
+    connection.ensure_connection()
+    pg = connection.connection
+    with connection.wrap_database_errors:
+        cursors = [psycopg.Cursor(pg) for _ in statements]
+        with pg.pipeline():
+            for cursor, (sql, params) in zip(cursors, statements, strict=True):
+                cursor.execute(sql, params, prepare=True)
+        return [cursor.fetchone() for cursor in cursors]
+
+
+def claim_room_and_sender(
+    session_id: int, participant_id: int, now: datetime
+) -> tuple[GroupSession, Participant, SendHistory]:
+    """The room row, locked, with its next seq in `last_seq`; the sender; their send history at `now`.
+
+    Only the fields the rules read are loaded. The sender's statement does not depend
+    on the room's, so both leave together (`first_rows`).
+    """
+    circle = settings.CIRCLE
+    window_start = now - timedelta(seconds=circle["RATE_LIMIT_SECONDS"])
+    room_row, sender_row = first_rows(
+        (CLAIM_ROOM_SQL, [session_id]),
+        (LOAD_SENDER_SQL, [write_datetime(window_start), circle["RATE_LIMIT_COUNT"] - 1, participant_id, session_id]),
+    )
+    if room_row is None:
         raise ActionError("not_found", "No such session.")
+    if sender_row is None:
+        raise ActionError("not_allowed", "You are not in this session.")
+    return room_from_row(session_id, room_row), *sender_from_row(session_id, participant_id, sender_row)
+
+
+def room_from_row(session_id: int, row: Any) -> GroupSession:
     seq, status, mode, floor_holder_id, floor_expires_at, slowmode_seconds, current_prompt_id = row
     return partly_loaded(
         GroupSession,
@@ -130,27 +174,7 @@ def claim_room(session_id: int) -> GroupSession:
     )
 
 
-def load_sender(
-    session_id: int, participant_id: int, now: datetime, *, slowmode_seconds: int
-) -> tuple[Participant, SendHistory]:
-    """The sender (as a partly loaded row) and their send history as the rate rules see it at `now`."""
-    circle = settings.CIRCLE
-    window_start = now - timedelta(seconds=circle["RATE_LIMIT_SECONDS"])
-    lookback_start = now - timedelta(seconds=rate_lookback(slowmode_seconds))
-    with connection.cursor() as cursor:
-        cursor.execute(
-            LOAD_SENDER_SQL,
-            [
-                write_datetime(window_start),
-                circle["RATE_LIMIT_COUNT"] - 1,
-                write_datetime(lookback_start),
-                participant_id,
-                session_id,
-            ],
-        )
-        row = cursor.fetchone()
-    if row is None:
-        raise ActionError("not_allowed", "You are not in this session.")
+def sender_from_row(session_id: int, participant_id: int, row: Any) -> tuple[Participant, SendHistory]:
     *fields, host_name, window_full_since, newest = row
     values = dict(zip(SENDER_FIELDS, fields, strict=True))
     values.update(
@@ -169,16 +193,10 @@ def insert_message(message: Message) -> Message:
     values = [getattr(message, field) for field in MESSAGE_FIELDS]
     values[MESSAGE_FIELDS.index("sent_at")] = write_datetime(message.sent_at)
     values[MESSAGE_FIELDS.index("audience")] = str(message.audience)  # a TextChoices member -> its value
-    with connection.cursor() as cursor:
-        cursor.execute(INSERT_MESSAGE_SQL, values)
-        (message.pk,) = cursor.fetchone()
+    ((message.pk,),) = first_rows((INSERT_MESSAGE_SQL, values))
     message._state.adding = False
     message._state.db = connection.alias
     return message
-
-
-def rate_lookback(slowmode_seconds: int) -> int:
-    return max(settings.CIRCLE["RATE_LIMIT_SECONDS"], slowmode_seconds)
 
 
 def check_send_rate(history: SendHistory, now: datetime, *, slowmode_seconds: int) -> None:
@@ -195,9 +213,9 @@ def check_send_rate(history: SendHistory, now: datetime, *, slowmode_seconds: in
 
 
 def recent_history(sender: Participant, now: datetime) -> SendHistory:
-    """The sender's send history (the private line's check; chat.send reads it in load_sender)."""
+    """The sender's send history (the private line's check; chat.send reads it with the sender)."""
     circle = settings.CIRCLE
-    since = now - timedelta(seconds=rate_lookback(0))
+    since = now - timedelta(seconds=circle["RATE_LIMIT_SECONDS"])  # no slow mode on the private line
     sends = list(
         Message.objects.filter(participant=sender, sent_at__gt=since)
         .order_by("sent_at")
@@ -211,8 +229,7 @@ def do_send_chat(session_id: int, participant_id: int, text: str, now: datetime,
     refuse(text_refusal(text, settings.CIRCLE["MAX_MESSAGE_CHARS"]))
     private = to == "facilitators"
     with transaction.atomic():
-        session = claim_room(session_id)
-        sender, history = load_sender(session_id, participant_id, now, slowmode_seconds=session.slowmode_seconds)
+        session, sender, history = claim_room_and_sender(session_id, participant_id, now)
         refuse(chat_refusal(room_view(session), speaker_view(sender, now), now, private=private))
         # Slow mode paces the room; facilitators are exempt, and so is the private line to
         # them (a patient must always be able to reach the facilitators; the rate limit still holds).
