@@ -66,7 +66,7 @@ SENDER_FIELDS = (
     "guest_of_id",
 )
 # The sender, their host's name (a guest's label) and their send history (rooms.rules.SendHistory):
-# the limit-th newest send in the rate window and the newest since the lookback. Two instants
+# the limit-th newest send in the rate window and their newest send. Two instants
 # read through the (participant, sent_at) index, however high the limit is set.
 LOAD_SENDER_SQL = f"""
 SELECT {", ".join(f"p.{field}" for field in SENDER_FIELDS)}, host.display_name,
@@ -117,9 +117,9 @@ def first_rows(*statements: tuple[str, list[Any]]) -> list[Any]:
     """The first row of each statement, run in order in the current transaction.
 
     On PostgreSQL they leave together, with the transaction's BEGIN, in one round
-    trip (psycopg's pipeline mode) instead of one each, and each is prepared once
-    per pooled connection (server-side binding), so PostgreSQL does not parse and
-    plan it again for every message. Neither changes what they do.
+    trip (psycopg's pipeline mode, which needs server-side binding: a plain psycopg
+    cursor rather than Django's client-side one) instead of one each. That changes
+    when they are sent, not what they do.
     """
     if connection.vendor != "postgresql":
         rows = []
@@ -134,7 +134,7 @@ def first_rows(*statements: tuple[str, list[Any]]) -> list[Any]:
         cursors = [psycopg.Cursor(pg) for _ in statements]
         with pg.pipeline():
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
-                cursor.execute(sql, params, prepare=True)
+                cursor.execute(sql, params)
         return [cursor.fetchone() for cursor in cursors]
 
 
