@@ -106,11 +106,12 @@ def database_from_url(url: str, *, default_sqlite_path: str) -> dict[str, object
 
 
 # channels-redis's two layers (REDIS_LAYER): "core", lists and sorted sets with delivery
-# guarantees per channel (the default, and the one the fault tests cover), or "pubsub",
-# Redis PUBLISH/SUBSCRIBE (fewer round trips, nothing kept for a subscriber that is away).
+# guarantees per channel (the default), or "pubsub", Redis PUBLISH/SUBSCRIBE (fewer round
+# trips, nothing kept for a subscriber that is away), in a subclass that reports its
+# outages to the hub as the default layer's failing receive does (rooms.pubsub_layer).
 REDIS_LAYERS = {
     "core": "channels_redis.core.RedisChannelLayer",
-    "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+    "pubsub": "rooms.pubsub_layer.ObservedPubSubChannelLayer",
 }
 
 

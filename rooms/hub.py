@@ -15,7 +15,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -198,13 +198,7 @@ class RoomHub:
         async with self._layer_lock:
             if self.layer_healthy:
                 return
-            ring_size = getattr(self.layer, "ring_size", 0)  # channels-redis: one Redis per shard
-            for index in range(ring_size):
-                client = self.layer.connection(index)
-                # Connections pooled before the outage point at a Redis that is gone (or was
-                # restarted): drop them all, so no later publish or join fails on one of them.
-                await client.connection_pool.disconnect()
-                await client.ping()
+            await reconnect_layer(self.layer)
             await self._rejoin_groups()
             self.layer_healthy = True
             receivers = self.local_receivers()
@@ -374,6 +368,20 @@ class RoomHub:
         from facilitator.stats import stats_tick
 
         await stats_tick(self)
+
+
+async def reconnect_layer(layer: Any) -> None:
+    """Raises while the channel layer is still down; returns once it answers again."""
+    probe = getattr(layer, "probe", None)
+    if probe is not None:  # pub/sub (rooms.pubsub_layer): Redis answers and the subscriptions read again
+        await probe()
+        return
+    for index in range(getattr(layer, "ring_size", 0)):  # the default layer: one Redis per shard
+        client = layer.connection(index)
+        # Connections pooled before the outage point at a Redis that is gone (or was
+        # restarted): drop them all, so no later publish or join fails on one of them.
+        await client.connection_pool.disconnect()
+        await client.ping()
 
 
 def expire_due_timers(now: datetime) -> None:

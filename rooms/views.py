@@ -117,6 +117,12 @@ def database_answers() -> bool:
 
 async def channel_layer_answers() -> bool:
     layer = get_channel_layer()
+    probe = getattr(layer, "probe", None)
+    if probe is not None:
+        # pub/sub (rooms.pubsub_layer): a new channel there is a subscription kept for the
+        # process's lifetime, so the check must not make one per request.
+        await probe()
+        return True
     channel = await layer.new_channel()  # default prefix: see RoomHub._start (channels-redis receive lock)
     await layer.send(channel, {"type": "healthz.ping"})
     reply = await layer.receive(channel)

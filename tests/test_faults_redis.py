@@ -1,8 +1,10 @@
 """Redis dies mid-session and comes back: nothing acknowledged is lost, no worker restarts.
 
-Two daphne workers share PostgreSQL and a redis-server that only this test uses.
-The test SIGKILLs Redis (every group and queued event is gone with it) while
-people on both workers are talking, then starts it again on the same port.
+Two daphne workers share PostgreSQL and a redis-server that only this test uses,
+on each of channels-redis's layers (REDIS_LAYER: core, and pubsub through
+rooms.pubsub_layer, whose own receive would never fail). The test SIGKILLs Redis
+(every group and queued event is gone with it) while people on both workers are
+talking, then starts it again on the same port.
 
 What must hold (docs/deploy.md, "Redis restarts"):
 * /healthz answers 503 on both workers while Redis is down, 200 after;
@@ -25,16 +27,25 @@ from tests.faults_support import assert_clean_log, assert_nobody_missed, notices
 
 pytestmark = [pytest.mark.e2e, pytest.mark.services, pytest.mark.slow]
 
-database = e2e.postgres_db
 redis = redis_server
 
-OUTAGE_NOTICE_SECONDS = 15  # generous: the hub notices at once (its blocking read fails)
+
+@pytest.fixture
+def database():
+    """A fresh database for each layer's run (the clinic's people are provisioned by each)."""
+    e2e.require_services()
+    with e2e.postgres_database() as url:
+        yield url
+
+
+OUTAGE_NOTICE_SECONDS = 15  # generous: the hub notices at once (its read fails)
 RECOVERY_SECONDS = 30  # generous: the hub probes every 0.5 s
 
 
 @pytest.mark.timeout(300)
-async def test_redis_restart_mid_session_loses_nothing(database, redis):
-    env = e2e.server_env(database, redis_url=redis.url)
+@pytest.mark.parametrize("layer", ["core", "pubsub"])
+async def test_redis_restart_mid_session_loses_nothing(database, redis, layer):
+    env = {**e2e.server_env(database, redis_url=redis.url), "REDIS_LAYER": layer}
     clinic = e2e.provision(env, patients=["alex", "sam", "jordan", "riley"], title="Redis restart")
     a = e2e.ServerProcess(env, name="worker-a")
     b = e2e.ServerProcess(env, name="worker-b")

@@ -326,7 +326,8 @@ def test_redaction_leaves_ordinary_lines_alone():
 
 def test_redis_layer_pubsub_selects_the_pubsub_layer_with_the_same_safeguards():
     layers = channel_layers_from_url("rediss://redis.clinic.example:6380/0", encryption_key="k", kind="pubsub")
-    assert layers["default"]["BACKEND"] == "channels_redis.pubsub.RedisPubSubChannelLayer"
+    # channels-redis's pub/sub layer, in the subclass that reports its outages to the hub
+    assert layers["default"]["BACKEND"] == "rooms.pubsub_layer.ObservedPubSubChannelLayer"
     config = layers["default"]["CONFIG"]
     assert config["hosts"] == [
         {"address": "rediss://redis.clinic.example:6380/0", "socket_timeout": None, "socket_connect_timeout": 5}
@@ -342,7 +343,7 @@ def test_settings_read_redis_layer_and_refuse_an_unknown_one():
     env = {**PRODUCTION, "REDIS_URL": "redis://127.0.0.1:6379/0"}
     assert run_settings(env, code).stdout.strip() == "channels_redis.core.RedisChannelLayer"
     assert run_settings({**env, "REDIS_LAYER": "pubsub"}, code).stdout.strip() == (
-        "channels_redis.pubsub.RedisPubSubChannelLayer"
+        "rooms.pubsub_layer.ObservedPubSubChannelLayer"
     )
     refused = run_settings({**env, "REDIS_LAYER": "streams"}, code)
     assert refused.returncode != 0 and "REDIS_LAYER must be one of core, pubsub, not 'streams'" in refused.stderr
