@@ -123,9 +123,9 @@ class ObservedShard(RedisSingleShardConnection):
     async def probe(self) -> None:
         async with self._lock:
             self._ensure_redis()
-            redis = self._redis
+            redis, pubsub = self._redis, self._pubsub
         await redis.ping()
-        if not self.subscribed_reads:
+        if not self.subscribed_reads and pubsub.subscribed:
             raise LayerInterrupted("the subscriptions are not restored yet")
 
 
@@ -135,6 +135,15 @@ class ObservedPubSubLoopLayer(RedisPubSubLoopLayer):
     def __init__(self, hosts: Any = None, prefix: str = "asgi", **kwargs: Any) -> None:
         super().__init__(hosts, prefix, **kwargs)
         self._shards = [ObservedShard(host, self) for host in decode_hosts(hosts)]
+
+    async def _subscribe_to_channel(self, channel: str) -> None:
+        try:
+            await super()._subscribe_to_channel(channel)
+        except LAYER_ERRORS as error:
+            # Redis is down as the worker starts: the channel's queue exists and holds the
+            # interruption, so the hub hears of the outage from its receive as it would later.
+            # The hub only receives through its groups, which it subscribes again on recovery.
+            self._get_shard(channel).lost(error)
 
     def interrupted(self, cause: str) -> None:
         for queue in self.channels.values():

@@ -118,3 +118,21 @@ async def test_probe_answers_without_subscribing_anything(redis: RedisServer):
         assert not layer._get_layer()._shards[0]._subscribed_to
     finally:
         await layer.flush()
+
+
+async def test_redis_down_when_the_worker_starts_is_an_interruption_not_a_crash(redis: RedisServer):
+    """The hub's first new_channel() during an outage: it gets its channel, and hears of the outage there."""
+    layer = make_layer(redis.url)
+    redis.stop()
+    try:
+        channel = await asyncio.wait_for(layer.new_channel(), DEADLINE)
+        with pytest.raises(LayerInterrupted):
+            await asyncio.wait_for(layer.receive(channel), DEADLINE)
+        assert await probe_fails(layer)
+        redis.start()
+        await until(lambda: probe_passes(layer), timeout=DEADLINE, what="probe passes once Redis is up")
+        await layer.group_add("room.3", channel)  # what the hub's recovery does (_rejoin_groups)
+        await layer.group_send("room.3", {"type": "room.event", "n": 1})
+        assert (await asyncio.wait_for(layer.receive(channel), DEADLINE))["n"] == 1
+    finally:
+        await layer.flush()
