@@ -17,14 +17,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from channels.db import database_sync_to_async
-from django.db.models import Count, Q, Sum
-from django.db.models.functions import Length
+from django.db.models import Q
 from django.utils import timezone
 
 from facilitator.models import AgendaItem, FloorTurn, RoomClock
 from facilitator.rules import Balance, Speaker, Turn, participation_balance
 from rooms.broadcast import Envelope, make_envelope
-from rooms.models import Audience, GroupSession, Participant
+from rooms.models import GroupSession, Participant
 from rooms.schemas import AgendaItemOut, ParticipantStatsOut, StatsEvent, StatsOut
 from rooms.serializers import prompt_out
 
@@ -57,24 +56,22 @@ def load_stats(session: GroupSession, now: datetime) -> StatsOut:
 
 
 def load_rooms_balance(sessions: list[GroupSession], now: datetime) -> dict[int, tuple[list[Balance], list[int]]]:
-    """The participation balance of several rooms in two queries (the ticker's, every few seconds)."""
+    """The participation balance of several rooms in two queries (the ticker's, every few seconds).
+
+    Each person's messages and characters are counts kept on their row by the actions
+    (Participant.room_messages), so a tick reads one row per person and per floor turn,
+    however long the sessions have run.
+    """
     by_id = {session.pk: session for session in sessions}
     speakers: dict[int, list[Speaker]] = defaultdict(list)
     people = (
         Participant.objects.filter(session__in=list(by_id), removed_at__isnull=True)
         .filter(Q(admitted=True) | ~Q(role="guest"))
-        .annotate(
-            sent=Count("messages", filter=Q(messages__audience=Audience.ROOM, messages__removed_at__isnull=True)),
-            chars=Sum(
-                Length("messages__text"),
-                filter=Q(messages__audience=Audience.ROOM, messages__removed_at__isnull=True),
-            ),
-        )
         .order_by("roster_position", "pk")
-        .values_list("session_id", "pk", "role", "sent", "chars")
+        .values_list("session_id", "pk", "role", "room_messages", "room_characters")
     )
     for session_id, participant_id, role, sent, chars in people:
-        speakers[session_id].append(Speaker(participant_id, role, sent, chars or 0))
+        speakers[session_id].append(Speaker(participant_id, role, sent, chars))
     turns: dict[int, list[Turn]] = defaultdict(list)
     for t in FloorTurn.objects.filter(session__in=list(by_id)).order_by("pk"):
         open_until = by_id[t.session_id].floor_expires_at if t.ended_at is None else None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.db.models import F
 
 from facilitator.actions import broadcast_participant, broadcast_queue, lower_hand, release_floor, skip_locked
 from moderation.audit import record
@@ -17,7 +18,7 @@ from rooms.actions import (
 from rooms.actions.presence import drop_connections
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import NOT_ON_ROSTER, ActionError
-from rooms.models import GroupSession, Message, Participant
+from rooms.models import Audience, GroupSession, Message, Participant
 from rooms.schemas import MessageRemoved, ParticipantRemoved, SlowmodeChanged
 
 
@@ -83,6 +84,10 @@ def do_remove_message(
             return
         message.removed_at = now
         message.save(update_fields=["removed_at"])
+        if message.audience == Audience.ROOM:  # no longer counts in the sender's participation
+            Participant.objects.filter(pk=message.participant_id).update(
+                room_messages=F("room_messages") - 1, room_characters=F("room_characters") - len(message.text)
+            )
         record(
             session,
             actor,

@@ -92,6 +92,11 @@ class Participant(models.Model):
     # Set when the person's last connection closes; cleared when they return.
     offline_since = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # What the participation stats count (messages to the room, not removed), kept by the
+    # actions that change it (chat.send, message.remove) so that the stats ticker reads
+    # one row per person instead of every message of an hour-long session.
+    room_messages = models.PositiveIntegerField(default=0)
+    room_characters = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ["roster_position", "id"]

@@ -12,7 +12,8 @@ transaction"):
    the seq back.
 2. the sender (`LOAD_SENDER_SQL`): the participant, their host's name (a guest's
    label) and their send history (two instants, not one row per send).
-3. `insert_message`: INSERT ... RETURNING id.
+3. `insert_message`: INSERT ... RETURNING id, and for a message to the room the
+   sender's participation count (`COUNT_ROOM_MESSAGE_SQL`) in the same round trip.
 
 On PostgreSQL the first two leave together with the BEGIN (`first_rows`), so a
 message costs three round trips with the COMMIT instead of five. Everything else
@@ -92,6 +93,11 @@ MESSAGE_FIELDS = (
 INSERT_MESSAGE_SQL = f"""
 INSERT INTO {MESSAGES} ({", ".join(MESSAGE_FIELDS)}) VALUES ({", ".join(["%s"] * len(MESSAGE_FIELDS))})
 RETURNING id
+"""  # noqa: S608
+# A message to the room counts in its sender's participation (facilitator.stats).
+COUNT_ROOM_MESSAGE_SQL = f"""
+UPDATE {PARTICIPANTS} SET room_messages = room_messages + 1, room_characters = room_characters + %s
+WHERE id = %s RETURNING room_messages
 """  # noqa: S608
 
 
@@ -190,10 +196,14 @@ def sender_from_row(session_id: int, participant_id: int, row: Any) -> tuple[Par
 
 
 def insert_message(message: Message) -> Message:
+    """INSERT the message; one to the room also counts in its sender's participation, in the same round trip."""
     values = [getattr(message, field) for field in MESSAGE_FIELDS]
     values[MESSAGE_FIELDS.index("sent_at")] = write_datetime(message.sent_at)
     values[MESSAGE_FIELDS.index("audience")] = str(message.audience)  # a TextChoices member -> its value
-    ((message.pk,),) = first_rows((INSERT_MESSAGE_SQL, values))
+    statements = [(INSERT_MESSAGE_SQL, values)]
+    if message.audience == Audience.ROOM:
+        statements.append((COUNT_ROOM_MESSAGE_SQL, [len(message.text), message.participant_id]))
+    (message.pk,), *_ = first_rows(*statements)
     message._state.adding = False
     message._state.db = connection.alias
     return message
