@@ -1,9 +1,9 @@
 """Sending messages: the room's hot write path.
 
 `chat.send` is the one action that runs for every message of every room, so its
-transaction is three statements written out here rather than the five the ORM
-would build and compile for every message (docs/performance.md, "The chat
-transaction"):
+transaction is written out here rather than built by the ORM, which would send
+five statements and compile each of them for every message (docs/performance.md,
+"The chat transaction"):
 
 1. the room (`CLAIM_ROOM_SQL`): UPDATE the room row's `last_seq`, RETURNING what
    the rules read. The UPDATE takes the same row lock as every other room action
@@ -12,13 +12,14 @@ transaction"):
    the seq back.
 2. the sender (`LOAD_SENDER_SQL`): the participant, their host's name (a guest's
    label) and their send history (two instants, not one row per send).
-3. `insert_message`: INSERT ... RETURNING id, and for a message to the room the
-   sender's participation count (`COUNT_ROOM_MESSAGE_SQL`) in the same round trip.
+3. `insert_message`: INSERT ... RETURNING id; a message to the room also counts in
+   its sender's participation (`COUNT_ROOM_MESSAGE_SQL`).
 
-On PostgreSQL the first two leave together with the BEGIN (`first_rows`), so a
-message costs three round trips with the COMMIT instead of five. Everything else
-(the rules, the rendering, the event, the crisis scan) is the same code the rest
-of the room uses.
+On PostgreSQL 1 and 2 leave together with the BEGIN (`first_rows`), and the two
+writes of 3 are one statement (a common table expression that modifies data), so
+a message costs three round trips with the COMMIT. Everything else (the rules,
+the rendering, the event, the crisis scan) is the same code the rest of the room
+uses.
 """
 
 from __future__ import annotations
@@ -97,8 +98,11 @@ RETURNING id
 # A message to the room counts in its sender's participation (facilitator.stats).
 COUNT_ROOM_MESSAGE_SQL = f"""
 UPDATE {PARTICIPANTS} SET room_messages = room_messages + 1, room_characters = room_characters + %s
-WHERE id = %s RETURNING room_messages
+WHERE id = %s
 """  # noqa: S608
+
+# PostgreSQL: both writes as one statement (one round trip, one statement to bind).
+INSERT_AND_COUNT_ROOM_MESSAGE_SQL = f"WITH counted AS ({COUNT_ROOM_MESSAGE_SQL}) {INSERT_MESSAGE_SQL}"
 
 
 def read_datetime(value: Any) -> datetime | None:
@@ -125,15 +129,13 @@ def first_rows(*statements: tuple[str, list[Any]]) -> list[Any]:
     On PostgreSQL they leave together, with the transaction's BEGIN, in one round
     trip (psycopg's pipeline mode, which needs server-side binding: a plain psycopg
     cursor rather than Django's client-side one) instead of one each. That changes
-    when they are sent, not what they do.
+    when they are sent, not what they do: each statement still starts after the one
+    before it has finished (so a read after the room's UPDATE sees what committed
+    while that UPDATE waited for the lock), which one statement made of both would
+    not give.
     """
     if connection.vendor != "postgresql":
-        rows = []
-        with connection.cursor() as cursor:
-            for sql, params in statements:
-                cursor.execute(sql, params)
-                rows.append(cursor.fetchone())
-        return rows
+        return [first_row(sql, params) for sql, params in statements]
     connection.ensure_connection()
     pg = connection.connection
     with connection.wrap_database_errors:
@@ -142,6 +144,18 @@ def first_rows(*statements: tuple[str, list[Any]]) -> list[Any]:
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
                 cursor.execute(sql, params)
         return [cursor.fetchone() for cursor in cursors]
+
+
+def first_row(sql: str, params: list[Any]) -> Any:
+    """The first row of one statement, run in the current transaction (no pipeline: it costs CPU for one)."""
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchone()
+    connection.ensure_connection()  # server-side binding, as in first_rows
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
 
 
 def claim_room_and_sender(
@@ -196,14 +210,18 @@ def sender_from_row(session_id: int, participant_id: int, row: Any) -> tuple[Par
 
 
 def insert_message(message: Message) -> Message:
-    """INSERT the message; one to the room also counts in its sender's participation, in the same round trip."""
+    """INSERT the message; one to the room also counts in its sender's participation (one statement on PostgreSQL)."""
     values = [getattr(message, field) for field in MESSAGE_FIELDS]
     values[MESSAGE_FIELDS.index("sent_at")] = write_datetime(message.sent_at)
     values[MESSAGE_FIELDS.index("audience")] = str(message.audience)  # a TextChoices member -> its value
-    statements = [(INSERT_MESSAGE_SQL, values)]
-    if message.audience == Audience.ROOM:
-        statements.append((COUNT_ROOM_MESSAGE_SQL, [len(message.text), message.participant_id]))
-    (message.pk,), *_ = first_rows(*statements)
+    if message.audience != Audience.ROOM:
+        (message.pk,) = first_row(INSERT_MESSAGE_SQL, values)
+    elif connection.vendor == "postgresql":
+        count_params = [len(message.text), message.participant_id]
+        (message.pk,) = first_row(INSERT_AND_COUNT_ROOM_MESSAGE_SQL, [*count_params, *values])
+    else:
+        (message.pk,) = first_row(INSERT_MESSAGE_SQL, values)
+        first_row(COUNT_ROOM_MESSAGE_SQL, [len(message.text), message.participant_id])
     message._state.adding = False
     message._state.db = connection.alias
     return message
