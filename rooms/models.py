@@ -107,6 +107,9 @@ class Participant(models.Model):
                 name="one_participant_per_member",
             )
         ]
+        # Every worker looks for lapsed timed mutes four times a second (rooms.hub): an index
+        # of the few muted people, so the look does not read every participant ever rostered.
+        indexes = [models.Index(fields=["muted_until"], condition=models.Q(muted=True), name="participant_muted_until")]
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.role}) in session {self.session_id}"
