@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bench.duties import add_arguments as add_duties_arguments
+from bench.duties import command_duties
 from bench.micro import add_arguments as add_micro_arguments
 from bench.micro import command_micro
 from bench.profile import command_profile
@@ -29,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     micro = commands.add_parser("micro", help="CPU per chat message through the ASGI app, in process (before/after)")
     add_micro_arguments(micro)
     micro.set_defaults(handler=command_micro)
+    duties = commands.add_parser("duties", help="the hub's stats tick and due-timer sweep as sessions fill up")
+    add_duties_arguments(duties)
+    duties.set_defaults(handler=command_duties)
     args = parser.parse_args(argv)
     return int(args.handler(args))
 

@@ -183,17 +183,23 @@ def command_micro(args: argparse.Namespace) -> int:
             )
         )
     finally:
-        if pg_name:
-            from django.db import connections
-
-            connections.close_all()
-            import psycopg
-
-            from bench.clinic import postgres_admin_url
-
-            with psycopg.connect(postgres_admin_url(), autocommit=True, connect_timeout=5) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
+        drop_database(pg_name)
     return 0
+
+
+def drop_database(pg_name: str | None) -> None:
+    """The PostgreSQL database setup_env made, if any."""
+    if not pg_name:
+        return
+    from django.db import connections
+
+    connections.close_all()
+    import psycopg
+
+    from bench.clinic import postgres_admin_url
+
+    with psycopg.connect(postgres_admin_url(), autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)')
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -9,6 +9,10 @@ in docs/performance.md, measured on a quiet machine.
 from __future__ import annotations
 
 import dataclasses
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -62,3 +66,21 @@ def test_bench_smoke_production_two_workers():
             report = run_target(made, target, load, Options(config="production", workers=2, server_cpus=None))
             assert report["server"]["workers"] == 2
             assert_worked(report, load)
+
+
+@pytest.mark.services
+@pytest.mark.timeout(240)
+def test_bench_duties_measures_every_step():
+    """`python -m bench duties`, tiny: one JSON line per step, every room's stats built (asserted inside)."""
+    require_services()
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "duties", "--rooms", "3", "--people", "4", "--per-room", "5,20"],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=200,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    steps = [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
+    assert [s["messages_per_room"] for s in steps] == [5, 20]
+    assert all(s["rooms"] == 3 and s["stats_tick_wall_ms"] > 0 and s["due_timer_sweep_wall_ms"] > 0 for s in steps)
