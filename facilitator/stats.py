@@ -13,6 +13,7 @@ import asyncio
 import weakref
 from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -113,8 +114,26 @@ def stats_envelopes(session_ids: Iterable[int], now: datetime, last_sent: dict[i
     return envelopes
 
 
-# What each hub last sent per room (without `at`): unchanged stats are not sent again.
-_last_sent: weakref.WeakKeyDictionary[Any, dict[int, str]] = weakref.WeakKeyDictionary()
+# A tick computes one slice of the rooms, so that the work (a few milliseconds of Python
+# for fifty rooms) comes in small pieces rather than one burst that delays the worker's
+# deliveries; each room is still computed every STATS_SECONDS.
+STATS_SLICES = 5
+
+
+def stats_slice(rooms: list[int], tick: int, slices: int = STATS_SLICES) -> list[int]:
+    """The rooms whose turn it is at this tick: over `slices` consecutive ticks, each room exactly once."""
+    return [room for room in rooms if room % slices == tick % slices]
+
+
+@dataclass
+class TickerState:
+    """One hub's ticker: its tick count, and what it last sent per room (without `at`: unchanged is not resent)."""
+
+    ticks: int = 0
+    sent: dict[int, str] = field(default_factory=dict)
+
+
+_tickers: weakref.WeakKeyDictionary[Any, TickerState] = weakref.WeakKeyDictionary()
 
 
 def rooms_with_local_facilitators(hub: RoomHub) -> list[int]:
@@ -126,15 +145,19 @@ def rooms_with_local_facilitators(hub: RoomHub) -> list[int]:
 
 
 async def stats_tick(hub: RoomHub) -> None:
-    """The hub's stats duty: compute each room's stats once for this worker and hand them to its facilitators."""
+    """The hub's stats duty (every STATS_SECONDS / STATS_SLICES): compute this tick's rooms once for this
+    worker and hand their stats to its facilitators."""
     rooms = rooms_with_local_facilitators(hub)
-    sent = _last_sent.setdefault(hub, {})
-    for gone in set(sent) - set(rooms):
-        del sent[gone]
-    if not rooms:
+    ticker = _tickers.setdefault(hub, TickerState())
+    for gone in set(ticker.sent) - set(rooms):
+        del ticker.sent[gone]
+    due = stats_slice(rooms, ticker.ticks)
+    ticker.ticks += 1
+    if not due:
         return
-    envelopes = await database_sync_to_async(stats_envelopes, thread_sensitive=False)(rooms, timezone.now(), dict(sent))
+    sent = {room: ticker.sent[room] for room in due if room in ticker.sent}
+    envelopes = await database_sync_to_async(stats_envelopes, thread_sensitive=False)(due, timezone.now(), sent)
     for fingerprint, envelope in envelopes:
-        sent[envelope["session_id"]] = fingerprint
+        ticker.sent[envelope["session_id"]] = fingerprint
         await hub._fan_out(envelope)
         await asyncio.sleep(0)

@@ -123,6 +123,7 @@ class RoomHub:
         loop = asyncio.get_running_loop()
         self.database_ok_since = loop.time()
         quiet_layer_cleaners(loop)
+        from facilitator.stats import STATS_SLICES
         from rooms.shutdown import install_sigterm_handler
 
         install_sigterm_handler(self)
@@ -131,7 +132,7 @@ class RoomHub:
             loop.create_task(self._every(settings.CIRCLE["TIMER_TICK_SECONDS"], self._due_timers)),
             loop.create_task(self._every(settings.CIRCLE["HEARTBEAT_SECONDS"], self._heartbeat)),
             loop.create_task(self._every(settings.CIRCLE["STALE_SECONDS"] / 3, self._sweep)),
-            loop.create_task(self._every(self._stats_seconds(), self._stats)),
+            loop.create_task(self._every(self._stats_seconds() / STATS_SLICES, self._stats)),
         ]
 
     async def stop(self) -> None:
@@ -364,7 +365,8 @@ class RoomHub:
         return float(settings.CIRCLE.get("STATS_SECONDS", STATS_SECONDS))
 
     async def _stats(self) -> None:
-        """Participation stats, computed once per room by this worker, for its facilitators only."""
+        """Participation stats, computed once per room by this worker (a slice of its rooms per call), for its
+        facilitators only."""
         from facilitator.stats import stats_tick
 
         await stats_tick(self)

@@ -9,6 +9,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from facilitator.models import AgendaItem, Prompt
+from facilitator.stats import STATS_SLICES, stats_slice
 from rooms.hub import RoomHub
 from rooms.models import GroupSession
 from tests import facilitation_support
@@ -129,6 +130,14 @@ async def test_stats_reach_facilitators_only(connect, live_group, dana, alex, sa
 
 async def test_stats_tick_at_most_every_five_seconds_by_default():
     assert RoomHub._stats_seconds() == 5.0
+
+
+@pytest.mark.parametrize("first_tick", [0, 3, 1_000_001])
+def test_each_room_has_its_stats_once_in_every_run_of_slices_ticks(first_tick):
+    rooms = [3, 7, 10, 11, 12, 25, 26, 40, 1_000]
+    slices = [stats_slice(rooms, tick) for tick in range(first_tick, first_tick + STATS_SLICES)]
+    assert sorted(room for part in slices for room in part) == sorted(rooms)
+    assert max(len(part) for part in slices) < len(rooms)  # the work comes in pieces
 
 
 # ---------------------------------------------------------------- the prompt library
