@@ -18,7 +18,6 @@ measurement is worth).
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import statistics
 import time
@@ -26,28 +25,11 @@ from collections.abc import Callable
 
 
 def make_rooms(rooms: int, people: int) -> list[int]:
-    from django.core.management import call_command
-
-    from bench.micro import provision
+    from bench.micro import provision, schedule_session
     from rooms.models import GroupSession
 
     first, names = provision(people)
-    ids = [first]
-    for number in range(1, rooms):
-        out = io.StringIO()
-        call_command(
-            "schedule_session",
-            "--title",
-            f"Stats {number}",
-            "--facilitator",
-            names[0],
-            "--patients",
-            ",".join(names[1:]),
-            "--duration",
-            "600",
-            stdout=out,
-        )
-        ids.append(int(out.getvalue().strip().splitlines()[-1]))
+    ids = [first, *(schedule_session(f"Stats {number}", names) for number in range(1, rooms))]
     GroupSession.objects.filter(pk__in=ids).update(status="live")
     return ids
 

@@ -65,11 +65,20 @@ def provision(clients: int) -> tuple[int, list[str]]:
         call_command(
             "create_member", name, "--role", role, "--display-name", name, "--password", password, stdout=io.StringIO()
         )
+    return schedule_session("Micro", people), people
+
+
+def schedule_session(title: str, people: list[str]) -> int:
+    """A session (through the contract's command) led by the first of `people`, with the others as patients."""
+    import io
+
+    from django.core.management import call_command
+
     out = io.StringIO()
     call_command(
         "schedule_session",
         "--title",
-        "Micro",
+        title,
         "--facilitator",
         people[0],
         "--patients",
@@ -78,7 +87,7 @@ def provision(clients: int) -> tuple[int, list[str]]:
         "600",
         stdout=out,
     )
-    return int(out.getvalue().strip().splitlines()[-1]), people
+    return int(out.getvalue().strip().splitlines()[-1])
 
 
 def cookies_for(people: list[str]) -> dict[str, str]:
