@@ -132,7 +132,15 @@ class RoomHub:
             loop.create_task(self._every(settings.CIRCLE["TIMER_TICK_SECONDS"], self._due_timers)),
             loop.create_task(self._every(settings.CIRCLE["HEARTBEAT_SECONDS"], self._heartbeat)),
             loop.create_task(self._every(settings.CIRCLE["STALE_SECONDS"] / 3, self._sweep)),
-            loop.create_task(self._every(self._stats_seconds() / STATS_SLICES, self._stats)),
+            # A slice every STATS_SECONDS / STATS_SLICES, the first one STATS_SECONDS after the start
+            # (facilitators have just had the stats in their session.state).
+            loop.create_task(
+                self._every(
+                    self._stats_seconds() / STATS_SLICES,
+                    self._stats,
+                    first_after=self._stats_seconds() * (STATS_SLICES - 1) / STATS_SLICES,
+                )
+            ),
         ]
 
     async def stop(self) -> None:
@@ -269,8 +277,10 @@ class RoomHub:
         for session_id in tuple(self.rooms):
             await self.layer.group_add(room_group(session_id), self.channel_name)
 
-    async def _every(self, seconds: float, duty: Callable[[], Awaitable[None]]) -> None:
+    async def _every(self, seconds: float, duty: Callable[[], Awaitable[None]], *, first_after: float = 0) -> None:
+        """Run `duty` every `seconds`, the first time `first_after` + `seconds` after the hub starts."""
         name = duty.__name__
+        await asyncio.sleep(first_after)
         while True:
             await asyncio.sleep(seconds)
             if not database_breaker.admit():
