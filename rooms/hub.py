@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
+from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from django.utils import timezone
 
@@ -46,8 +47,13 @@ class Receiver(Protocol):
         """Close so that the client reconnects (and resumes with ?since=), after any reply in progress."""
 
 
-# While the layer is down, the pump probes it this often.
+# While the layer is down, the pumps probe it this often.
 LAYER_RETRY_SECONDS = 0.5
+# Room events reach a worker through this many channels, each read by its own pump; a
+# room always uses the same one, so its events stay in order. On the default layer one
+# receive is four round trips to Redis, one after the other: through a single channel a
+# busy worker fell seconds behind at 400 events per second with Redis nearly idle.
+HUB_LANES = 4
 # A connection row of this worker with no socket behind it, older than this, is an orphan
 # (its disconnect could not be recorded, e.g. during a database outage): the heartbeat removes it.
 ORPHAN_SECONDS = 60
@@ -57,7 +63,8 @@ class RoomHub:
     def __init__(self) -> None:
         self.layer = get_channel_layer()
         self.worker_id = uuid.uuid4().hex
-        self.channel_name: str | None = None
+        self.channel_names: list[str] = []  # one per lane (HUB_LANES)
+        self._start_lock = asyncio.Lock()
         self.rooms: dict[int, set[Receiver]] = {}
         self._group_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
@@ -80,7 +87,7 @@ class RoomHub:
             if local is None:
                 local = self.rooms[receiver.session_id] = set()
                 try:
-                    await self.layer.group_add(room_group(receiver.session_id), self.channel_name)
+                    await self.layer.group_add(room_group(receiver.session_id), self.lane(receiver.session_id))
                 except LAYER_ERRORS as error:
                     # The room is joined when the layer is back (_layer_up re-joins every room).
                     await self._layer_down(error)
@@ -99,7 +106,7 @@ class RoomHub:
             if not local:
                 del self.rooms[receiver.session_id]
                 try:
-                    await self.layer.group_discard(room_group(receiver.session_id), self.channel_name)
+                    await self.layer.group_discard(room_group(receiver.session_id), self.lane(receiver.session_id))
                 except Exception as error:  # the group lapses by itself (group_expiry) if the layer is down
                     logger.warning(
                         "could not leave room group %s (%r)",
@@ -108,18 +115,24 @@ class RoomHub:
                         exc_info=not isinstance(error, LAYER_ERRORS),
                     )
 
+    def lane(self, session_id: int) -> str:
+        """The channel through which this worker hears a room's events (always the same one: they stay in order)."""
+        return self.channel_names[session_id % len(self.channel_names)]
+
     def local_receivers(self) -> list[Receiver]:
         return [receiver for local in self.rooms.values() for receiver in local]
 
     # ------------------------------------------------------------ tasks
 
     async def _start(self) -> None:
-        if self.channel_name is not None:
+        if self.channel_names:
             return
-        # The default prefix, as every consumer's own channel: channels-redis reads all of
-        # a process's channels through ONE receive lock on one shared list, so a channel
-        # with another prefix waits forever behind the consumers' receive loops.
-        self.channel_name = await self.layer.new_channel()
+        async with self._start_lock:  # two connections may arrive together at a new worker
+            if not self.channel_names:
+                await self._start_tasks(await lane_channels(self.layer, self.worker_id))
+
+    async def _start_tasks(self, channel_names: list[str]) -> None:
+        self.channel_names = channel_names
         loop = asyncio.get_running_loop()
         self.database_ok_since = loop.time()
         quiet_layer_cleaners(loop)
@@ -128,7 +141,7 @@ class RoomHub:
 
         install_sigterm_handler(self)
         self._tasks = [
-            loop.create_task(self._pump(), name="circle-hub-pump"),
+            *(loop.create_task(self._pump(channel), name=f"circle-hub-pump-{channel}") for channel in channel_names),
             loop.create_task(self._every(settings.CIRCLE["TIMER_TICK_SECONDS"], self._due_timers)),
             loop.create_task(self._every(settings.CIRCLE["HEARTBEAT_SECONDS"], self._heartbeat)),
             loop.create_task(self._every(settings.CIRCLE["STALE_SECONDS"] / 3, self._sweep)),
@@ -149,10 +162,7 @@ class RoomHub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
 
-    async def _pump(self) -> None:
-        channel = self.channel_name
-        if channel is None:
-            raise RuntimeError("the hub's pump needs its channel; call _start() first")
+    async def _pump(self, channel: str) -> None:
         while True:
             if not self.layer_healthy:
                 try:
@@ -275,7 +285,7 @@ class RoomHub:
 
     async def _rejoin_groups(self) -> None:
         for session_id in tuple(self.rooms):
-            await self.layer.group_add(room_group(session_id), self.channel_name)
+            await self.layer.group_add(room_group(session_id), self.lane(session_id))
 
     async def _every(self, seconds: float, duty: Callable[[], Awaitable[None]], *, first_after: float = 0) -> None:
         """Run `duty` every `seconds`, the first time `first_after` + `seconds` after the hub starts."""
@@ -380,6 +390,18 @@ class RoomHub:
         from facilitator.stats import stats_tick
 
         await stats_tick(self)
+
+
+async def lane_channels(layer: Any, worker_id: str) -> list[str]:
+    """A worker's HUB_LANES channels, each read independently of the others."""
+    if isinstance(layer, RedisChannelLayer):
+        # Plain channels, each its own Redis key: channels-redis reads all of a process's
+        # "!" channels (new_channel()) from one shared list under one lock, one message at
+        # a time, which would make the lanes one lane again.
+        return [f"circle-hub.{worker_id}.{lane}" for lane in range(HUB_LANES)]
+    # Pub/sub and in-memory: every channel has its own queue already; new_channel() also
+    # subscribes it at once (pub/sub), before the hub joins any group.
+    return [await layer.new_channel() for _ in range(HUB_LANES)]
 
 
 async def reconnect_layer(layer: Any) -> None:
