@@ -192,7 +192,9 @@ class Client:
                     got.add(number)
                     if found.group(1) == "m":
                         stats.received += 1
-                        stats.latencies.append(now - int(found.group(3)))
+                        sent_at = int(found.group(3))
+                        stats.latencies.append(now - sent_at)
+                        stats.sent_times.append(sent_at)
                     if checks_seq:
                         seq_found = SEQ.search(raw)  # type: ignore[arg-type]
                         if seq_found is not None:
@@ -252,6 +254,7 @@ class Room:
 @dataclass
 class Stats:
     latencies: list[int] = field(default_factory=list)  # ns, measured first deliveries
+    sent_times: list[int] = field(default_factory=list)  # ns (perf_counter), each latency's send
     ack_latencies: list[int] = field(default_factory=list)
     send_lags: list[float] = field(default_factory=list)  # s, measured sends
     received: int = 0
@@ -280,6 +283,18 @@ def percentiles(values: Sequence[float], scale: float = 1.0) -> dict[str, float 
         "max": round(ordered[-1] * scale, 3),
         "mean": round(sum(ordered) / len(ordered) * scale, 3),
     }
+
+
+def by_second(latencies: Sequence[int], sent_times: Sequence[int]) -> dict[str, list[float | None]]:
+    """p50, p99 and max (ms) of the deliveries of messages sent in each second of the window: when a tail happened."""
+    if not latencies:
+        return {"p50": [], "p99": [], "max": []}
+    origin = min(sent_times)
+    seconds: dict[int, list[int]] = {}
+    for latency, sent_at in zip(latencies, sent_times, strict=True):
+        seconds.setdefault((sent_at - origin) // 1_000_000_000, []).append(latency)
+    figures = [percentiles(seconds.get(second, []), 1e-6) for second in range(max(seconds) + 1)]
+    return {name: [figure[name] for figure in figures] for name in ("p50", "p99", "max")}
 
 
 # ---------------------------------------------------------------- one run
@@ -528,6 +543,7 @@ class Run:
                 "drain_seconds": round(self.drain_seconds, 3),
             },
             "latency_ms": percentiles(stats.latencies, 1e-6),
+            "latency_by_second_ms": by_second(stats.latencies, stats.sent_times),
             "ack_ms": percentiles(stats.ack_latencies, 1e-6) if stats.ack_latencies else None,
             "send_lag_ms": percentiles(stats.send_lags, 1000.0),
             "closed_unexpectedly": dict(stats.closed_unexpectedly),

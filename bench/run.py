@@ -249,6 +249,8 @@ def _brief(report: dict[str, Any]) -> dict[str, Any]:
     return {
         "p50_ms": report.get("latency_ms", {}).get("p50"),
         "p99_ms": report.get("latency_ms", {}).get("p99"),
+        "ack_p99_ms": (report.get("ack_ms") or {}).get("p99"),
+        "max_by_second_ms": report.get("latency_by_second_ms", {}).get("max"),
         "lost": report.get("deliveries", {}).get("lost"),
         "expected": report.get("deliveries", {}).get("expected"),
         "deliveries_per_s": report.get("deliveries", {}).get("per_second"),

@@ -2,11 +2,12 @@
 
 Each worker process (each event loop) has one hub. It owns HUB_LANES layer
 channels, each read by its own pump (a room always through the same one, so its
-events stay in order; rooms on other lanes do not wait behind it), joins a room's group when its first local connection to that room opens and
-leaves it when the last one closes, and runs the worker's background duties:
-presence heartbeats, the sweep of dead workers' connections, and due timers
-(floor expiry). Timers are claimed in the database, so every worker may sweep
-and each deadline is still acted on once.
+events stay in order; rooms on other lanes do not wait behind it). It joins a
+room's group when its first local connection to that room opens and leaves it
+when the last one closes, and runs the worker's background duties: presence
+heartbeats, the sweep of dead workers' connections, and due timers (floor
+expiry). Timers are claimed in the database, so every worker may sweep and each
+deadline is still acted on once.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench.clinic import clinic
+from bench.loadgen import by_second
 from bench.run import LOADS, Options, run_target
 from tests.services import require_services
 
@@ -37,6 +38,11 @@ def assert_worked(report: dict, load) -> None:
     assert report["closed_unexpectedly"] == {}, report["closed_unexpectedly"]
     assert report["server"]["problems"] == [], report["server"]["problems"]
     assert report["latency_ms"]["p50"] is not None  # measured, never judged
+    by_second = report["latency_by_second_ms"]
+    # The window's seconds (and one more when the last sends straddle a second), every one with deliveries.
+    assert len(by_second["max"]) in (load.duration, load.duration + 1), by_second
+    assert None not in by_second["max"], by_second
+    assert max(by_second["max"]) == report["latency_ms"]["max"]
     assert report["ok"], report["why_not"]
 
 
@@ -84,3 +90,15 @@ def test_bench_duties_measures_every_step():
     steps = [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
     assert [s["messages_per_room"] for s in steps] == [5, 20]
     assert all(s["rooms"] == 3 and s["stats_tick_wall_ms"] > 0 and s["due_timer_sweep_wall_ms"] > 0 for s in steps)
+
+
+def test_latency_by_second_puts_each_delivery_in_the_second_its_message_was_sent():
+    second = 1_000_000_000
+    ms = 1_000_000
+    latencies = [4 * ms, 6 * ms, 200 * ms, 5 * ms]
+    sent_times = [10 * second, 10 * second + 900 * ms, 11 * second + 1, 13 * second]
+    assert by_second(latencies, sent_times) == {
+        "p50": [4.0, 200.0, None, 5.0],
+        "p99": [6.0, 200.0, None, 5.0],
+        "max": [6.0, 200.0, None, 5.0],
+    }
