@@ -106,11 +106,12 @@ def database_from_url(url: str, *, default_sqlite_path: str) -> dict[str, object
 
 
 # channels-redis's two layers (REDIS_LAYER): "core", lists and sorted sets with delivery
-# guarantees per channel (the default), or "pubsub", Redis PUBLISH/SUBSCRIBE (fewer round
-# trips, nothing kept for a subscriber that is away), in a subclass that reports its
-# outages to the hub as the default layer's failing receive does (rooms.pubsub_layer).
+# guarantees per channel (the default), in a subclass with fewer round trips per event
+# (rooms.core_layer), or "pubsub", Redis PUBLISH/SUBSCRIBE (fewer round trips, nothing
+# kept for a subscriber that is away), in a subclass that reports its outages to the hub
+# as the default layer's failing receive does (rooms.pubsub_layer).
 REDIS_LAYERS = {
-    "core": "channels_redis.core.RedisChannelLayer",
+    "core": "rooms.core_layer.BatchedRedisChannelLayer",
     "pubsub": "rooms.pubsub_layer.ObservedPubSubChannelLayer",
 }
 

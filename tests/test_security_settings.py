@@ -199,7 +199,7 @@ def test_rediss_url_and_key_make_an_encrypted_tls_layer():
     url = "rediss://:pw@redis.clinic.example:6380/2?ssl_ca_certs=/etc/ssl/clinic-ca.pem"
     layers = channel_layers_from_url(url, encryption_key="layer-key", prefix="circle")
     config = layers["default"]["CONFIG"]
-    assert layers["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
+    assert layers["default"]["BACKEND"] == "rooms.core_layer.BatchedRedisChannelLayer"
     assert config["hosts"][0]["address"] == url
     assert config["symmetric_encryption_keys"] == ["layer-key"]
     from channels_redis.utils import create_pool
@@ -341,7 +341,7 @@ def test_settings_read_redis_layer_and_refuse_an_unknown_one():
         "print(settings.CHANNEL_LAYERS['default']['BACKEND'])"
     )
     env = {**PRODUCTION, "REDIS_URL": "redis://127.0.0.1:6379/0"}
-    assert run_settings(env, code).stdout.strip() == "channels_redis.core.RedisChannelLayer"
+    assert run_settings(env, code).stdout.strip() == "rooms.core_layer.BatchedRedisChannelLayer"
     assert run_settings({**env, "REDIS_LAYER": "pubsub"}, code).stdout.strip() == (
         "rooms.pubsub_layer.ObservedPubSubChannelLayer"
     )
