@@ -29,7 +29,10 @@ from tests.e2e import login  # the same CSRF sign-in the e2e tests use
 DEFAULT_POSTGRES = "postgres://postgres@127.0.0.1:5432/postgres"
 DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 # What a server or command inherits from the bench's own environment: nothing Circle reads.
+# Also a deployment's sizing (docs/deploy.md), so that a run can measure it, e.g. ASGI_THREADS=8 as in
+# docker-compose.yml; unset, daphne's thread pool has Python's default size (cores + 4).
 _INHERITED = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "VIRTUAL_ENV"}
+_INHERITED |= {"ASGI_THREADS", "DB_POOL_SIZE"}
 _INHERITED_PREFIXES = ("LC_", "PG", "SSL_CERT_")
 # The bench raises the per-person rate limit by the documented setting (CHAT_RATE_LIMIT), nothing else.
 # Its size costs Circle nothing: the check reads the sender's sends in the last 10 s, however high the limit.
