@@ -124,6 +124,7 @@ class Publisher:
 
     def __init__(self) -> None:
         self.queues: dict[int, deque[Envelope]] = {}
+        self.drains: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
 
     def submit(self, envelope: Envelope) -> None:
         """On the loop: queue one envelope, and start its room's drain if it is not running."""
@@ -133,7 +134,11 @@ class Publisher:
             queue.append(envelope)
             return
         queue = self.queues[session_id] = deque([envelope])
-        asyncio.get_running_loop().create_task(self._drain(session_id, queue), name=f"circle-publisher-{session_id}")
+        drain = asyncio.get_running_loop().create_task(
+            self._drain(session_id, queue), name=f"circle-publisher-{session_id}"
+        )
+        self.drains.add(drain)
+        drain.add_done_callback(self.drains.discard)
 
     async def _drain(self, session_id: int, queue: deque[Envelope]) -> None:
         try:

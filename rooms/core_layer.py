@@ -65,9 +65,11 @@ class BatchedRedisChannelLayer(RedisChannelLayer):
         if "!" in channel:
             return await super().receive(channel)
         self.require_valid_channel_name(channel, receive=True)  # raises TypeError
-        waiting = self._received.get(channel)
-        if not waiting:
-            waiting = self._received[channel] = deque(await self._pop_batch(channel))
+        if not self._received.get(channel):
+            batch = await self._pop_batch(channel)
+            # Added to, never replaced: another receive of this channel may have left some meanwhile.
+            self._received.setdefault(channel, deque()).extend(batch)
+        waiting = self._received[channel]
         message = waiting.popleft()
         if not waiting:
             del self._received[channel]

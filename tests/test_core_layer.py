@@ -136,3 +136,20 @@ async def test_group_send_reaches_lanes_and_process_local_channels_alike():
         assert await asyncio.wait_for(layer.receive("circle-hub.w.2"), DEADLINE) == {"type": "room.event", "n": 1}
     finally:
         await layer.flush()
+
+
+async def test_two_receives_of_one_lane_share_its_batches_and_lose_nothing():
+    """One receive takes a batch and hands out its first; the other, blocked meanwhile, adds to what is left."""
+    layer = make_layer()
+    try:
+        for n in range(3):
+            await layer.send("circle-hub.w.5", {"type": "room.event", "n": n})
+        first = asyncio.create_task(layer.receive("circle-hub.w.5"))  # pops 0, 1 and 2; keeps 1 and 2
+        second = asyncio.create_task(layer.receive("circle-hub.w.5"))  # finds nothing, blocks
+        await asyncio.sleep(0.2)
+        await layer.send("circle-hub.w.5", {"type": "room.event", "n": 3})
+        got = [(await asyncio.wait_for(task, DEADLINE))["n"] for task in (first, second)]
+        got += [(await asyncio.wait_for(layer.receive("circle-hub.w.5"), DEADLINE))["n"] for _ in range(2)]
+        assert sorted(got) == [0, 1, 2, 3]
+    finally:
+        await layer.flush()
