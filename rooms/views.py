@@ -123,7 +123,9 @@ async def channel_layer_answers() -> bool:
         # process's lifetime, so the check must not make one per request.
         await probe()
         return True
-    channel = await layer.new_channel()  # default prefix: see RoomHub._start (channels-redis receive lock)
+    # A round trip through Redis on a process-local channel (channels-redis's own receive:
+    # rooms.core_layer batches only the hub's plain lane channels).
+    channel = await layer.new_channel()
     await layer.send(channel, {"type": "healthz.ping"})
     reply = await layer.receive(channel)
     return reply.get("type") == "healthz.ping"
