@@ -52,9 +52,10 @@ class Receiver(Protocol):
 # While the layer is down, the pumps probe it this often.
 LAYER_RETRY_SECONDS = 0.5
 # Room events reach a worker through this many channels, each read by its own pump; a
-# room always uses the same one, so its events stay in order. On the default layer one
-# receive is four round trips to Redis, one after the other: through a single channel a
-# busy worker fell seconds behind at 400 events per second with Redis nearly idle.
+# room always uses the same one, so its events stay in order. With channels-redis's own
+# receive (four round trips to Redis per message, one after the other) a single channel
+# left a busy worker seconds behind at 400 events per second with Redis nearly idle;
+# rooms.core_layer now reads a lane in batches, and the lanes still keep rooms apart.
 HUB_LANES = 4
 # A connection row of this worker with no socket behind it, older than this, is an orphan
 # (its disconnect could not be recorded, e.g. during a database outage): the heartbeat removes it.
