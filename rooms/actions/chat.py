@@ -12,14 +12,16 @@ five statements and compile each of them for every message (docs/performance.md,
    the seq back.
 2. the sender (`LOAD_SENDER_SQL`): the participant, their host's name (a guest's
    label) and their send history (two instants, not one row per send).
-3. `insert_message`: INSERT ... RETURNING id; a message to the room also counts in
-   its sender's participation (`COUNT_ROOM_MESSAGE_SQL`).
+3. `insert_message`: INSERT the message; a message to the room also counts in its
+   sender's participation (`COUNT_ROOM_MESSAGE_SQL`).
 
-On PostgreSQL 1 and 2 leave together with the BEGIN (`first_rows`), and the two
-writes of 3 are one statement (a common table expression that modifies data), so
-a message costs three round trips with the COMMIT. Everything else (the rules,
-the rendering, the event, the crisis scan) is the same code the rest of the room
-uses.
+On PostgreSQL a message costs two round trips: 1 and 2 leave together with the
+BEGIN and the draw of the message's id (`first_rows`), and 3 (one statement, a
+common table expression that modifies data) leaves with the COMMIT
+(`send_with_commit`). These statements are prepared on each connection (planning
+the sender's statement took PostgreSQL longer than running it). Everything else
+(the rules, the rendering, the event, the crisis scan) is the same code the rest
+of the room uses.
 """
 
 from __future__ import annotations
@@ -95,6 +97,16 @@ INSERT_MESSAGE_SQL = f"""
 INSERT INTO {MESSAGES} ({", ".join(MESSAGE_FIELDS)}) VALUES ({", ".join(["%s"] * len(MESSAGE_FIELDS))})
 RETURNING id
 """  # noqa: S608
+# PostgreSQL: chat.send draws the message's id in its first round trip, with the room and the
+# sender, so that the INSERT needs nothing back and can leave with the COMMIT (`send_with_commit`).
+# The INSERT takes that id, or the sequence's next where none was drawn (NULL: private.send).
+NEXT_MESSAGE_ID = f"nextval(pg_get_serial_sequence('{MESSAGES}', 'id'))"
+NEXT_MESSAGE_ID_SQL = f"SELECT {NEXT_MESSAGE_ID}"
+INSERT_MESSAGE_WITH_ID_SQL = f"""
+INSERT INTO {MESSAGES} (id, {", ".join(MESSAGE_FIELDS)})
+VALUES (COALESCE(%s, {NEXT_MESSAGE_ID}), {", ".join(["%s"] * len(MESSAGE_FIELDS))})
+RETURNING id
+"""  # noqa: S608
 # A message to the room counts in its sender's participation (facilitator.stats).
 COUNT_ROOM_MESSAGE_SQL = f"""
 UPDATE {PARTICIPANTS} SET room_messages = room_messages + 1, room_characters = room_characters + %s
@@ -102,7 +114,7 @@ WHERE id = %s
 """  # noqa: S608
 
 # PostgreSQL: both writes as one statement (one round trip, one statement to bind).
-INSERT_AND_COUNT_ROOM_MESSAGE_SQL = f"WITH counted AS ({COUNT_ROOM_MESSAGE_SQL}) {INSERT_MESSAGE_SQL}"
+INSERT_AND_COUNT_ROOM_MESSAGE_SQL = f"WITH counted AS ({COUNT_ROOM_MESSAGE_SQL}) {INSERT_MESSAGE_WITH_ID_SQL}"
 
 
 def read_datetime(value: Any) -> datetime | None:
@@ -136,13 +148,12 @@ def first_rows(*statements: tuple[str, list[Any]]) -> list[Any]:
     """
     if connection.vendor != "postgresql":
         return [first_row(sql, params) for sql, params in statements]
-    connection.ensure_connection()
-    pg = connection.connection
+    pg = postgresql_connection()
     with connection.wrap_database_errors:
         cursors = [psycopg.Cursor(pg) for _ in statements]
         with pg.pipeline():
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
-                cursor.execute(sql, params)
+                cursor.execute(sql, params, prepare=True)
         return [cursor.fetchone() for cursor in cursors]
 
 
@@ -152,31 +163,64 @@ def first_row(sql: str, params: list[Any]) -> Any:
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchone()
-    connection.ensure_connection()  # server-side binding, as in first_rows
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params)
+    with connection.wrap_database_errors, psycopg.Cursor(postgresql_connection()) as cursor:
+        cursor.execute(sql, params, prepare=True)
         return cursor.fetchone()
+
+
+def send_with_commit(sql: str, params: list[Any]) -> None:
+    """Send the transaction's last statement and its COMMIT together: one round trip for both.
+
+    Only for the outermost `atomic` block on PostgreSQL (the COMMIT is then its to
+    send). When the block exits, Django's commit finds the connection idle and sends
+    nothing more, then runs the on-commit hooks as usual. An error of the statement
+    or of the COMMIT (where PostgreSQL checks the deferred foreign keys) raises here,
+    inside the block, which rolls back as after any error: no hook runs. Nothing may
+    run in the transaction after this.
+    """
+    pg = postgresql_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(pg) as cursor, pg.pipeline():
+        cursor.execute(sql, params, prepare=True)
+        cursor.execute("COMMIT")
+
+
+def postgresql_connection() -> psycopg.Connection[Any]:
+    """Django's psycopg connection, for a plain cursor: server-side binding and prepared statements.
+
+    Django leaves psycopg's automatic preparation off (it breaks behind a connection
+    pooler that does not track them, such as PgBouncer before 1.21 in transaction
+    mode); the hot statements above are prepared explicitly, once per connection,
+    because planning the sender's statement cost PostgreSQL more than running it.
+    """
+    connection.ensure_connection()
+    return connection.connection
 
 
 def claim_room_and_sender(
     session_id: int, participant_id: int, now: datetime
-) -> tuple[GroupSession, Participant, SendHistory]:
-    """The room row, locked, with its next seq in `last_seq`; the sender; their send history at `now`.
+) -> tuple[GroupSession, Participant, SendHistory, int | None]:
+    """The room row, locked, with its next seq in `last_seq`; the sender; their send history at `now`;
+    on PostgreSQL the new message's id (None elsewhere: the INSERT returns it).
 
-    Only the fields the rules read are loaded. The sender's statement does not depend
-    on the room's, so both leave together (`first_rows`).
+    Only the fields the rules read are loaded. The statements do not depend on one
+    another, so they leave together (`first_rows`). A refused message leaves a gap
+    in the ids, as any rolled-back INSERT does.
     """
     circle = settings.CIRCLE
     window_start = now - timedelta(seconds=circle["RATE_LIMIT_SECONDS"])
-    room_row, sender_row = first_rows(
+    statements = [
         (CLAIM_ROOM_SQL, [session_id]),
         (LOAD_SENDER_SQL, [write_datetime(window_start), circle["RATE_LIMIT_COUNT"] - 1, participant_id, session_id]),
-    )
+    ]
+    if connection.vendor == "postgresql":
+        statements.append((NEXT_MESSAGE_ID_SQL, []))
+    room_row, sender_row, *id_row = first_rows(*statements)
     if room_row is None:
         raise ActionError("not_found", "No such session.")
     if sender_row is None:
         raise ActionError("not_allowed", "You are not in this session.")
-    return room_from_row(session_id, room_row), *sender_from_row(session_id, participant_id, sender_row)
+    message_id = id_row[0][0] if id_row else None
+    return room_from_row(session_id, room_row), *sender_from_row(session_id, participant_id, sender_row), message_id
 
 
 def room_from_row(session_id: int, row: Any) -> GroupSession:
@@ -209,19 +253,32 @@ def sender_from_row(session_id: int, participant_id: int, row: Any) -> tuple[Par
     return sender, SendHistory(window_full_since=read_datetime(window_full_since), newest=read_datetime(newest))
 
 
-def insert_message(message: Message) -> Message:
-    """INSERT the message; one to the room also counts in its sender's participation (one statement on PostgreSQL)."""
+def insert_message(message: Message, *, with_commit: bool = False) -> Message:
+    """INSERT the message; one to the room also counts in its sender's participation (one statement on PostgreSQL).
+
+    On PostgreSQL the id is the one drawn beforehand (`message.pk`, chat.send) or the
+    sequence's next; `with_commit` sends the INSERT with the transaction's COMMIT
+    (`send_with_commit`), for an id drawn beforehand and nothing written after it.
+    """
     values = [getattr(message, field) for field in MESSAGE_FIELDS]
     values[MESSAGE_FIELDS.index("sent_at")] = write_datetime(message.sent_at)
     values[MESSAGE_FIELDS.index("audience")] = str(message.audience)  # a TextChoices member -> its value
-    if message.audience != Audience.ROOM:
+    counted = message.audience == Audience.ROOM
+    count_params = [len(message.text), message.participant_id]
+    if connection.vendor != "postgresql":
         (message.pk,) = first_row(INSERT_MESSAGE_SQL, values)
-    elif connection.vendor == "postgresql":
-        count_params = [len(message.text), message.participant_id]
-        (message.pk,) = first_row(INSERT_AND_COUNT_ROOM_MESSAGE_SQL, [*count_params, *values])
+        if counted:
+            first_row(COUNT_ROOM_MESSAGE_SQL, count_params)
     else:
-        (message.pk,) = first_row(INSERT_MESSAGE_SQL, values)
-        first_row(COUNT_ROOM_MESSAGE_SQL, [len(message.text), message.participant_id])
+        sql, params = (
+            (INSERT_AND_COUNT_ROOM_MESSAGE_SQL, [*count_params, message.pk, *values])
+            if counted
+            else (INSERT_MESSAGE_WITH_ID_SQL, [message.pk, *values])
+        )
+        if with_commit:
+            send_with_commit(sql, params)
+        else:
+            (message.pk,) = first_row(sql, params)
     message._state.adding = False
     message._state.db = connection.alias
     return message
@@ -256,8 +313,10 @@ def do_send_chat(session_id: int, participant_id: int, text: str, now: datetime,
     """chat.send: to the room, or with to="facilitators" on the private line to them."""
     refuse(text_refusal(text, settings.CIRCLE["MAX_MESSAGE_CHARS"]))
     private = to == "facilitators"
+    # The outermost transaction's COMMIT is this action's to send, with its INSERT (send_with_commit).
+    outermost = connection.get_autocommit() and not connection.in_atomic_block
     with transaction.atomic():
-        session, sender, history = claim_room_and_sender(session_id, participant_id, now)
+        session, sender, history, message_id = claim_room_and_sender(session_id, participant_id, now)
         refuse(chat_refusal(room_view(session), speaker_view(sender, now), now, private=private))
         # Slow mode paces the room; facilitators are exempt, and so is the private line to
         # them (a patient must always be able to reach the facilitators; the rate limit still holds).
@@ -265,7 +324,16 @@ def do_send_chat(session_id: int, participant_id: int, text: str, now: datetime,
         check_send_rate(history, now, slowmode_seconds=0 if exempt else session.slowmode_seconds)
         # A facilitator's to="facilitators" stays among the facilitators too (never the room).
         audience = Audience.FACILITATORS if private else Audience.ROOM
-        return store_and_broadcast(session, sender, text, now, seq=session.last_seq, audience=audience)
+        return store_and_broadcast(
+            session,
+            sender,
+            text,
+            now,
+            seq=session.last_seq,
+            audience=audience,
+            message_id=message_id,
+            commit_with_insert=outermost,
+        )
 
 
 def do_send_private(session_id: int, facilitator_id: int, recipient_id: int, text: str, now: datetime) -> Message:
@@ -292,21 +360,29 @@ def store_and_broadcast(
     seq: int,
     audience: str,
     recipient: Participant | None = None,
+    message_id: int | None = None,
+    commit_with_insert: bool = False,
 ) -> Message:
+    """Store the message, broadcast it on commit, audit the private line, alert on a crisis.
+
+    With its id drawn beforehand (`message_id`: chat.send on PostgreSQL) the message is
+    written last, so that its INSERT can leave with the COMMIT (`commit_with_insert`).
+    """
     body = text.strip()
-    message = insert_message(
-        Message(
-            session=session,
-            participant=sender,
-            seq=seq,
-            text=body,
-            html=render_message_html(body),
-            sent_at=now,
-            prompt_id=session.current_prompt_id,
-            audience=audience,
-            recipient=recipient,
-        )
+    message = Message(
+        id=message_id,
+        session=session,
+        participant=sender,
+        seq=seq,
+        text=body,
+        html=render_message_html(body),
+        sent_at=now,
+        prompt_id=session.current_prompt_id,
+        audience=audience,
+        recipient=recipient,
     )
+    if message_id is None:
+        insert_message(message)  # the INSERT gives the id that the event and the alert carry
     event = message_out(message, as_event=ChatMessageEvent)
     if audience == Audience.ROOM:
         send_event_on_commit(session.pk, event, seq=message.seq)
@@ -320,6 +396,8 @@ def store_and_broadcast(
         record(session, sender, action, now, target=recipient, message_seq=message.seq)
     if sender.role != "facilitator":
         raise_alert_if_at_risk(session, sender, message)
+    if message_id is not None:
+        insert_message(message, with_commit=commit_with_insert)
     return message
 
 
