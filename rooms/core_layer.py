@@ -15,10 +15,14 @@ too; their clients resume from the database with ?since=, as after any
 message the layer drops. Process-local "!" channels (new_channel()) and
 everything else are channels-redis's own code.
 
-`group_send` is two round trips instead of four: the group's trim and read in
-one pipeline, then one script that trims each member channel's expired
-messages, checks its capacity and adds the message, as channels-redis's three
-separate steps did. With several Redis shards it is channels-redis's own.
+`group_send` is one round trip instead of four: one script trims the group,
+reads its members and, for each plain channel among them, trims its expired
+messages, checks its capacity and adds the message, as channels-redis's four
+separate steps did. The message is serialized once for all of them (a plain
+channel's message does not name its channel). Process-local "!" members (a
+tutorial-style consumer's channel, each message naming it) come back from that
+script and get theirs in a second one. With several Redis shards, or capacities
+that differ by channel, it is channels-redis's own.
 """
 
 from __future__ import annotations
@@ -35,9 +39,37 @@ logger = logging.getLogger(__name__)
 # At most this many messages per round trip; the rest wait in Redis (within the channel's capacity).
 RECEIVE_BATCH = 100
 
-# KEYS: the member channels' keys. ARGV: a message per key, a capacity per key, then the
-# score below which a channel's messages have expired, the time now, the keys' expiry.
+# KEYS: the group's key. ARGV: the layer's prefix, the message, the channels' capacity, the
+# score below which a member has expired, the score below which a channel's messages have
+# expired, the time now, the keys' expiry. Sends to the plain channels among the members;
+# returns how many were over capacity, how many members the group has, and the "!" members,
+# which it leaves to the caller.
 GROUP_SEND_SCRIPT = """
+local prefix, message, capacity = ARGV[1], ARGV[2], tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[4])
+local members = redis.call('ZRANGE', KEYS[1], 0, -1)
+local process_local = {}
+local over_capacity = 0
+for _, member in ipairs(members) do
+    if string.find(member, '!', 1, true) then
+        table.insert(process_local, member)
+    else
+        local key = prefix .. member
+        redis.call('ZREMRANGEBYSCORE', key, 0, ARGV[5])
+        if redis.call('ZCARD', key) < capacity then
+            redis.call('ZADD', key, ARGV[6], message)
+            redis.call('EXPIRE', key, ARGV[7])
+        else
+            over_capacity = over_capacity + 1
+        end
+    end
+end
+return {over_capacity, #members, process_local}
+"""
+
+# KEYS: channels' keys. ARGV: a message per key, a capacity per key, then the score below
+# which a channel's messages have expired, the time now, the keys' expiry.
+SEND_TO_CHANNELS_SCRIPT = """
 local count = #KEYS
 local expired_before = ARGV[2 * count + 1]
 local now = ARGV[2 * count + 2]
@@ -92,23 +124,35 @@ class BatchedRedisChannelLayer(RedisChannelLayer):
         return message
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
-        if self.ring_size != 1:
+        if self.ring_size != 1 or self.channel_capacity:
             await super().group_send(group, message)
             return
         self.require_valid_group_name(group)  # raises TypeError
-        key = self._group_key(group)
         connection = self.connection(0)
         now = time.time()
-        pipe = connection.pipeline()
-        pipe.zremrangebyscore(key, min=0, max=int(now) - self.group_expiry)  # members that stopped renewing
-        pipe.zrange(key, 0, -1)
-        _, members = await pipe.execute()
-        if not members:
-            return
-        _, messages, capacities = self._map_channel_keys_to_connection([m.decode() for m in members], message)
-        keys = list(messages)
-        over_capacity = await connection.eval(
+        over_capacity, members, process_local = await connection.eval(
             GROUP_SEND_SCRIPT,
+            1,
+            self._group_key(group),
+            self.prefix,
+            self.serialize(message),
+            self.capacity,
+            int(now) - self.group_expiry,  # members that stopped renewing
+            int(now) - int(self.expiry),
+            now,
+            self.expiry,
+        )
+        if process_local:
+            over_capacity += await self._send_to_channels([m.decode() for m in process_local], message, now)
+        if over_capacity:
+            logger.info("%s of %s channels over capacity in group %s", over_capacity, members, group)
+
+    async def _send_to_channels(self, channels: list[str], message: dict[str, Any], now: float) -> int:
+        """Each channel gets the message with its own name in it (as "!" channels need); how many were full."""
+        _, messages, capacities = self._map_channel_keys_to_connection(channels, message)
+        keys = list(messages)
+        over_capacity: int = await self.connection(0).eval(
+            SEND_TO_CHANNELS_SCRIPT,
             len(keys),
             *keys,
             *(messages[k] for k in keys),
@@ -117,8 +161,7 @@ class BatchedRedisChannelLayer(RedisChannelLayer):
             now,
             self.expiry,
         )
-        if over_capacity:
-            logger.info("%s of %s channels over capacity in group %s", over_capacity, len(members), group)
+        return over_capacity
 
     async def flush(self) -> None:
         self._received.clear()

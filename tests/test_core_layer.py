@@ -54,6 +54,29 @@ async def test_a_lane_gets_every_message_in_order_in_few_round_trips(monkeypatch
         await layer.flush()
 
 
+async def test_a_group_send_to_lanes_is_one_round_trip(monkeypatch):
+    layer = make_layer()
+    try:
+        for lane in ("circle-hub.a.0", "circle-hub.b.0"):  # two workers' lanes for the room
+            await layer.group_add("room.8", lane)
+        connection = layer.connection(0)
+        sent: list[str] = []
+        original = connection.execute_command
+        monkeypatch.setattr(
+            connection, "execute_command", lambda *args, **kwargs: sent.append(args[0]) or original(*args, **kwargs)
+        )
+        monkeypatch.setattr(connection, "pipeline", None)  # no pipelined round trips either
+
+        await layer.group_send("room.8", {"type": "room.event", "n": 1})
+
+        assert sent == ["EVAL"]
+        monkeypatch.undo()
+        for lane in ("circle-hub.a.0", "circle-hub.b.0"):
+            assert await asyncio.wait_for(layer.receive(lane), DEADLINE) == {"type": "room.event", "n": 1}
+    finally:
+        await layer.flush()
+
+
 async def test_a_receive_on_an_empty_lane_waits_for_the_next_message():
     layer = make_layer()
     try:
