@@ -138,16 +138,20 @@ class Audience(models.TextChoices):
 
 
 class Message(models.Model):
-    session = models.ForeignKey(GroupSession, on_delete=models.CASCADE, related_name="messages")
-    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="messages")
+    # Every message's INSERT updates each of this table's indexes, so it has no index that
+    # another already serves: lookups by session use unique_seq_per_session, by participant
+    # message_sender_recent, and the prompt and the recipient (mostly empty) are indexed
+    # only where set.
+    session = models.ForeignKey(GroupSession, on_delete=models.CASCADE, related_name="messages", db_index=False)
+    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="messages", db_index=False)
     seq = models.PositiveBigIntegerField()
     text = models.TextField()
     html = models.TextField()
     sent_at = models.DateTimeField()
-    prompt = models.ForeignKey("facilitator.Prompt", null=True, blank=True, on_delete=models.SET_NULL)
+    prompt = models.ForeignKey("facilitator.Prompt", null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
     audience = models.CharField(max_length=16, choices=Audience.choices, default=Audience.ROOM)
     recipient = models.ForeignKey(
-        Participant, null=True, blank=True, on_delete=models.CASCADE, related_name="private_messages"
+        Participant, null=True, blank=True, on_delete=models.CASCADE, related_name="private_messages", db_index=False
     )
     removed_at = models.DateTimeField(null=True, blank=True)
     text_purged_at = models.DateTimeField(null=True, blank=True)
@@ -155,7 +159,11 @@ class Message(models.Model):
     class Meta:
         ordering = ["seq"]
         constraints = [models.UniqueConstraint(fields=["session", "seq"], name="unique_seq_per_session")]
-        indexes = [models.Index(fields=["participant", "sent_at"], name="message_sender_recent")]
+        indexes = [
+            models.Index(fields=["participant", "sent_at"], name="message_sender_recent"),
+            models.Index(fields=["prompt"], condition=models.Q(prompt__isnull=False), name="message_prompt"),
+            models.Index(fields=["recipient"], condition=models.Q(recipient__isnull=False), name="message_recipient"),
+        ]
 
 
 class Connection(models.Model):
