@@ -117,7 +117,7 @@ class Publisher:
     async_to_sync. Each room with events waiting has one drain task that sends
     them in order, so a room's events leave this process in the order their
     transactions committed, while rooms do not wait for each other: a group_send
-    is round trips to Redis (two on the default layer, rooms.core_layer), and one
+    is a round trip to Redis (one on the default layer, rooms.core_layer), and one
     queue for every room capped a worker at a few hundred events per second
     however idle Redis was.
     """
