@@ -65,6 +65,11 @@ def database_from_url(url: str, *, default_sqlite_path: str) -> dict[str, object
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # Each thread keeps its connection (the threads are a fixed pool, so they are few).
+            # Opening one per action ran Django's set-up every time, and closing the last open
+            # one checkpointed the WAL: together a quarter of the worker's samples under load
+            # (docs/performance.md, sixth round).
+            "CONN_MAX_AGE": None,
             # A file, not :memory:: tests reach the database from several threads.
             # One per test process, so parallel runs on one machine do not collide.
             "TEST": {"NAME": f"{path}.test-{os.getpid()}"},
