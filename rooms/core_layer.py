@@ -43,7 +43,8 @@ RECEIVE_BATCH = 100
 # score below which a member has expired, the score below which a channel's messages have
 # expired, the time now, the keys' expiry. Sends to the plain channels among the members;
 # returns how many were over capacity, how many members the group has, and the "!" members,
-# which it leaves to the caller.
+# which it leaves to the caller. It writes keys it was not given in KEYS (the members' own),
+# which one Redis server allows; this path runs only with one (ring_size 1), never a cluster.
 GROUP_SEND_SCRIPT = """
 local prefix, message, capacity = ARGV[1], ARGV[2], tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], 0, ARGV[4])
