@@ -121,7 +121,7 @@ class BatchedRedisChannelLayer(RedisChannelLayer):
 
     def _unpack(self, member: bytes) -> Any:
         message = self.deserialize(member)
-        message.pop("__asgi_channel__", None)  # group_send names the channel in every message
+        message.pop("__asgi_channel__", None)  # channels-redis's own group_send (several shards) names it
         return message
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
