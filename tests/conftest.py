@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -13,7 +14,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.db import connections
+from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
 
@@ -107,6 +108,22 @@ def live_group(group: GroupSession) -> GroupSession:
     GroupSession.objects.filter(pk=group.pk).update(status="live", started_at=timezone.now())
     group.refresh_from_db()
     return group
+
+
+def on_another_thread(work: Callable[[], Any]) -> Any:
+    """`work`'s result, run on a thread of its own, so on a database connection of its own (closed after)."""
+    result: list[Any] = []
+
+    def run() -> None:
+        try:
+            result.append(work())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    return result[0]
 
 
 def participant(session: GroupSession, member: Member) -> Participant:

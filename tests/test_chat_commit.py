@@ -12,8 +12,6 @@ and inside a caller's transaction it commits nothing of the caller's.
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -24,7 +22,7 @@ from django.utils import timezone
 from rooms import broadcast
 from rooms.actions import chat
 from rooms.models import GroupSession, Message, Participant
-from tests.conftest import participant
+from tests.conftest import on_another_thread, participant
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -43,18 +41,10 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     return events
 
 
-def elsewhere(read: Callable[[], Any]) -> Any:
-    """`read` on another thread, so on another database connection: it sees only what committed."""
-    result: list[Any] = []
-    thread = threading.Thread(target=lambda: (result.append(read()), connection.close()))
-    thread.start()
-    thread.join(30)
-    return result[0]
-
-
 def committed_state(room: int, sender: int) -> tuple[list[tuple[int, int, str]], int, int]:
-    """The room's stored messages (id, seq, text), its last seq and the sender's count, as committed."""
-    return elsewhere(
+    """The room's stored messages (id, seq, text), its last seq and the sender's count, as another
+    connection sees them: only what committed."""
+    return on_another_thread(
         lambda: (
             list(Message.objects.filter(session_id=room).order_by("seq").values_list("id", "seq", "text")),
             GroupSession.objects.get(pk=room).last_seq,

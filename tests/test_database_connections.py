@@ -9,23 +9,15 @@ worker's time under load. PostgreSQL's connections come from the pool instead.
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 import pytest
 from django.db import close_old_connections, connection
 
 from accounts.models import Member
+from tests.conftest import on_another_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def in_a_thread(work: Any) -> Any:
-    result: list[Any] = []
-    thread = threading.Thread(target=lambda: result.append(work()))
-    thread.start()
-    thread.join(30)
-    return result[0]
 
 
 def test_a_thread_keeps_its_sqlite_connection_from_one_action_to_the_next():
@@ -34,15 +26,12 @@ def test_a_thread_keeps_its_sqlite_connection_from_one_action_to_the_next():
 
     def two_actions() -> list[Any]:
         used = []
-        try:
-            for _ in range(2):
-                close_old_connections()  # as Channels' database_sync_to_async does around each action
-                Member.objects.exists()
-                used.append(connection.connection)
-                close_old_connections()
-        finally:
-            connection.close()
+        for _ in range(2):
+            close_old_connections()  # as Channels' database_sync_to_async does around each action
+            Member.objects.exists()
+            used.append(connection.connection)
+            close_old_connections()
         return used
 
-    first, second = in_a_thread(two_actions)
+    first, second = on_another_thread(two_actions)
     assert second is first
