@@ -45,6 +45,10 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+# psycopg prepares a statement after this many runs, or at once when `execute(prepare=True)` asks.
+PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
+
+
 def database_from_url(url: str, *, default_sqlite_path: str) -> dict[str, object]:
     """Translate DATABASE_URL (sqlite:///path or postgres://...) into Django's DATABASES entry."""
     if not url:
@@ -91,6 +95,14 @@ def database_from_url(url: str, *, default_sqlite_path: str) -> dict[str, object
                 "reconnect_timeout": 10,
             },
         }
+        if env_bool("DB_PREPARED_STATEMENTS", True):
+            # Django turns psycopg's preparation off (prepare_threshold None), and then even
+            # `prepare=True` prepares nothing. Django's own cursors bind on the client and never
+            # prepare whatever the threshold, so this reaches only chat.send's few statements,
+            # which ask for it: planning them cost PostgreSQL as much as running them
+            # (docs/performance.md, seventh round). Off for a pooler that cannot keep
+            # protocol-level prepared statements (docs/deploy.md).
+            options["prepare_threshold"] = PREPARE_ONLY_WHEN_ASKED
         query = parse_qs(parsed.query)
         if "sslmode" in query:
             options["sslmode"] = query["sslmode"][0]
