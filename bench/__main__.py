@@ -12,6 +12,8 @@ from bench.micro import command_micro
 from bench.profile import command_profile
 from bench.run import add_run_arguments, command_run
 from bench.table import command_table
+from bench.txn import add_arguments as add_txn_arguments
+from bench.txn import command_txn
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     duties = commands.add_parser("duties", help="the hub's stats tick and due-timer sweep as sessions fill up")
     add_duties_arguments(duties)
     duties.set_defaults(handler=command_duties)
+    txn = commands.add_parser("txn", help="chat.send's transaction alone on PostgreSQL, prepared statements on and off")
+    add_txn_arguments(txn)
+    txn.set_defaults(handler=command_txn)
     args = parser.parse_args(argv)
     return int(args.handler(args))
 

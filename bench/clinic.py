@@ -32,7 +32,7 @@ DEFAULT_REDIS = "redis://127.0.0.1:6379/0"
 # Also a deployment's sizing (docs/deploy.md), so that a run can measure it, e.g. ASGI_THREADS=8 as in
 # docker-compose.yml; unset, daphne's thread pool has Python's default size (cores + 4).
 _INHERITED = {"PATH", "HOME", "USER", "LOGNAME", "LANG", "LANGUAGE", "TZ", "TMPDIR", "VIRTUAL_ENV"}
-_INHERITED |= {"ASGI_THREADS", "DB_POOL_SIZE"}
+_INHERITED |= {"ASGI_THREADS", "DB_POOL_SIZE", "DB_PREPARED_STATEMENTS"}
 _INHERITED_PREFIXES = ("LC_", "PG", "SSL_CERT_")
 # The bench raises the per-person rate limit by the documented setting (CHAT_RATE_LIMIT), nothing else.
 # Its size costs Circle nothing: the check reads the sender's sends in the last 10 s, however high the limit.

@@ -1,0 +1,135 @@
+"""chat.send's transaction alone on PostgreSQL: prepared statements on and off, side by side.
+
+    python -m bench txn [--messages 2000] [--rounds 5] [--clients 12]
+
+Runs the real action (`rooms.actions.chat.do_send_chat`: the claim, the rules, the
+rendering, the crisis scan, the INSERT with its COMMIT) in a loop on one
+connection, the senders taking turns, with the broadcast left out (`bench run`
+measures the fan-out). Per message: this process's CPU, the CPU of its
+PostgreSQL backend (from /proc: the server must be on this machine) and the wall
+time. Rounds alternate DB_PREPARED_STATEMENTS's two settings on a fresh
+connection each, so a drifting machine moves both alike; the median of the
+rounds is reported. The messages are 50 ms apart on the action's clock (`now`),
+20 per second in the room as under L2, so the sender's read of their last 10 s
+finds what it finds under load (the rate limit raised as `bench run` raises it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import time
+from datetime import datetime, timedelta
+from typing import Any
+
+SETTINGS = {"on": "1", "off": "0"}
+MESSAGE_SPACING = timedelta(milliseconds=50)
+
+
+def backend_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process on this machine."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def connect_with(prepared: str) -> int:
+    """A fresh connection opened as DB_PREPARED_STATEMENTS=`prepared` opens it; its backend's pid."""
+    from django.db import connection
+
+    from config.env import database_from_url
+
+    os.environ["DB_PREPARED_STATEMENTS"] = SETTINGS[prepared]
+    connection.close()
+    connection.settings_dict["OPTIONS"] = database_from_url(os.environ["DATABASE_URL"], default_sqlite_path="")[
+        "OPTIONS"
+    ]
+    connection.ensure_connection()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+class Clock:
+    """The action's `now`: MESSAGE_SPACING apart, from the session's start on."""
+
+    def __init__(self) -> None:
+        from django.utils import timezone
+
+        self.now = timezone.now()
+
+    def tick(self) -> datetime:
+        self.now += MESSAGE_SPACING
+        return self.now
+
+
+def measure(session_id: int, senders: list[int], messages: int, prepared: str, clock: Clock) -> dict[str, Any]:
+    from rooms.actions.chat import do_send_chat
+
+    backend = connect_with(prepared)
+    for number in range(50):  # warm: statements prepared (or not), caches filled
+        do_send_chat(session_id, senders[number % len(senders)], f"warm {number}", clock.tick())
+    server, cpu, wall = backend_cpu_seconds(backend), time.process_time(), time.perf_counter()
+    for number in range(messages):
+        do_send_chat(session_id, senders[number % len(senders)], f"txn {number}", clock.tick())
+    per_message = 1e6 / messages
+    return {
+        "prepared": prepared,
+        "client_cpu_us": round(per_message * (time.process_time() - cpu), 1),
+        "backend_cpu_us": round(per_message * (backend_cpu_seconds(backend) - server), 1),
+        "wall_us": round(per_message * (time.perf_counter() - wall), 1),
+    }
+
+
+def command_txn(args: argparse.Namespace) -> int:
+    from bench.micro import drop_database, provision, setup_env
+
+    _url, pg_name = setup_env("production")
+    os.environ.pop("REDIS_URL", None)  # nothing is broadcast
+    try:
+        import django
+
+        django.setup()
+        from django.utils import timezone
+
+        from facilitator.actions import do_set_mode
+        from rooms import broadcast
+        from rooms.actions.lifecycle import do_start_session
+        from rooms.models import Participant
+
+        broadcast.publish = lambda envelope: None  # the fan-out is bench run's
+        session_id, _people = provision(args.clients)
+        lead = Participant.objects.get(session_id=session_id, role="facilitator").pk
+        do_start_session(session_id, lead, timezone.now())
+        do_set_mode(session_id, lead, "open", None, timezone.now())
+        senders = list(Participant.objects.filter(session_id=session_id).values_list("pk", flat=True))
+        clock = Clock()
+        rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in SETTINGS}
+        for _ in range(args.rounds):
+            for name in SETTINGS:
+                rounds[name].append(measure(session_id, senders, args.messages, name, clock))
+                print(json.dumps(rounds[name][-1]), flush=True)
+        for name, results in rounds.items():
+            summary = {
+                key: statistics.median(result[key] for result in results)
+                for key in ("client_cpu_us", "backend_cpu_us", "wall_us")
+            }
+            print(json.dumps({"prepared": name, "median_of": len(results), **summary}))
+    finally:
+        drop_database(pg_name)
+    return 0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--clients", type=int, default=12)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    sys.exit(command_txn(parser.parse_args()))
