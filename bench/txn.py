@@ -7,9 +7,8 @@ rendering, the crisis scan, the INSERT with its COMMIT) in a loop on one
 connection, the senders taking turns, with the broadcast left out (`bench run`
 measures the fan-out). Per message: this process's CPU, the CPU of its
 PostgreSQL backend (from /proc: the server must be on this machine) and the wall
-time. Rounds alternate DB_PREPARED_STATEMENTS's two settings on a fresh
-connection each, so a drifting machine moves both alike; the median of the
-rounds is reported. The messages are 50 ms apart on the action's clock (`now`),
+time. Rounds alternate DB_PREPARED_STATEMENTS's two settings, so a drifting
+machine moves both alike; the median of the rounds is reported. The messages are 50 ms apart on the action's clock (`now`),
 20 per second in the room as under L2, so the sender's read of their last 10 s
 finds what it finds under load (the rate limit raised as `bench run` raises it).
 """
@@ -37,17 +36,20 @@ def backend_cpu_seconds(pid: int) -> float:
 
 
 def connect_with(prepared: str) -> int:
-    """A fresh connection opened as DB_PREPARED_STATEMENTS=`prepared` opens it; its backend's pid."""
+    """The connection set as DB_PREPARED_STATEMENTS=`prepared` sets a new one; its backend's pid.
+
+    Django's pool made its connections with the settings of start-up, so the
+    option is applied to the connection itself, as psycopg reads it.
+    """
     from django.db import connection
 
     from config.env import database_from_url
 
     os.environ["DB_PREPARED_STATEMENTS"] = SETTINGS[prepared]
-    connection.close()
-    connection.settings_dict["OPTIONS"] = database_from_url(os.environ["DATABASE_URL"], default_sqlite_path="")[
-        "OPTIONS"
-    ]
+    options = database_from_url(os.environ["DATABASE_URL"], default_sqlite_path="")["OPTIONS"]
+    assert isinstance(options, dict)
     connection.ensure_connection()
+    connection.connection.prepare_threshold = options.get("prepare_threshold")
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
         return int(cursor.fetchone()[0])
