@@ -1,16 +1,22 @@
 """chat.send's transaction alone on PostgreSQL: prepared statements on and off, side by side.
 
-    python -m bench txn [--messages 2000] [--rounds 5] [--clients 12]
+    python -m bench txn [--messages 2000] [--rounds 5] [--clients 12] [--busy]
 
 Runs the real action (`rooms.actions.chat.do_send_chat`: the claim, the rules, the
 rendering, the crisis scan, the INSERT with its COMMIT) in a loop on one
 connection, the senders taking turns, with the broadcast left out (`bench run`
-measures the fan-out). Per message: this process's CPU, the CPU of its
-PostgreSQL backend (from /proc: the server must be on this machine) and the wall
-time. Rounds alternate DB_PREPARED_STATEMENTS's two settings, so a drifting
-machine moves both alike; the median of the rounds is reported. The messages are 50 ms apart on the action's clock (`now`),
-20 per second in the room as under L2, so the sender's read of their last 10 s
-finds what it finds under load (the rate limit raised as `bench run` raises it).
+measures the fan-out). Per message: the CPU of the thread that runs it, the CPU
+of its PostgreSQL backend (from /proc: the server must be on this machine) and
+the wall time. Rounds alternate DB_PREPARED_STATEMENTS's two settings, so a
+drifting machine moves both alike; the median of the rounds is reported. The
+messages are 50 ms apart on the action's clock (`now`), 20 per second in the room
+as under L2, so the sender's read of their last 10 s finds what it finds under
+load (the rate limit raised as `bench run` raises it).
+
+With --busy another thread runs Python without pause meanwhile, as a worker's
+event loop does under load: each time the action's thread gives the GIL up (to
+wait for PostgreSQL) it waits for it again, up to the switch interval (5 ms).
+The wall time then counts those hand-overs.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import json
 import os
 import statistics
 import sys
+import threading
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -74,16 +81,22 @@ def measure(session_id: int, senders: list[int], messages: int, prepared: str, c
     backend = connect_with(prepared)
     for number in range(50):  # warm: statements prepared (or not), caches filled
         do_send_chat(session_id, senders[number % len(senders)], f"warm {number}", clock.tick())
-    server, cpu, wall = backend_cpu_seconds(backend), time.process_time(), time.perf_counter()
+    server, cpu, wall = backend_cpu_seconds(backend), time.thread_time(), time.perf_counter()
     for number in range(messages):
         do_send_chat(session_id, senders[number % len(senders)], f"txn {number}", clock.tick())
     per_message = 1e6 / messages
     return {
         "prepared": prepared,
-        "client_cpu_us": round(per_message * (time.process_time() - cpu), 1),
+        "client_cpu_us": round(per_message * (time.thread_time() - cpu), 1),
         "backend_cpu_us": round(per_message * (backend_cpu_seconds(backend) - server), 1),
         "wall_us": round(per_message * (time.perf_counter() - wall), 1),
     }
+
+
+def spin(stop: threading.Event) -> None:
+    """Hold the GIL as a busy event loop does, until told to stop."""
+    while not stop.is_set():
+        pass
 
 
 def command_txn(args: argparse.Namespace) -> int:
@@ -109,6 +122,9 @@ def command_txn(args: argparse.Namespace) -> int:
         do_set_mode(session_id, lead, "open", None, timezone.now())
         senders = list(Participant.objects.filter(session_id=session_id).values_list("pk", flat=True))
         clock = Clock()
+        stop = threading.Event()
+        if args.busy:
+            threading.Thread(target=spin, args=(stop,), daemon=True).start()
         rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in SETTINGS}
         for _ in range(args.rounds):
             for name in SETTINGS:
@@ -119,7 +135,8 @@ def command_txn(args: argparse.Namespace) -> int:
                 key: statistics.median(result[key] for result in results)
                 for key in ("client_cpu_us", "backend_cpu_us", "wall_us")
             }
-            print(json.dumps({"prepared": name, "median_of": len(results), **summary}))
+            print(json.dumps({"prepared": name, "busy": args.busy, "median_of": len(results), **summary}))
+        stop.set()
     finally:
         drop_database(pg_name)
     return 0
@@ -129,6 +146,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--clients", type=int, default=12)
+    parser.add_argument("--busy", action="store_true", help="another thread runs Python meanwhile (GIL hand-overs)")
 
 
 if __name__ == "__main__":
