@@ -99,8 +99,8 @@ def database_from_url(url: str, *, default_sqlite_path: str) -> dict[str, object
             # Django turns psycopg's preparation off (prepare_threshold None), and then even
             # `prepare=True` prepares nothing. Django's own cursors bind on the client and never
             # prepare whatever the threshold, so this reaches only chat.send's few statements,
-            # which ask for it: planning them cost PostgreSQL as much as running them
-            # (docs/performance.md, seventh round). Off for a pooler that cannot keep
+            # which ask for it: planning the sender's read cost PostgreSQL three times what running
+            # it did (docs/performance.md, seventh round). Off for a pooler that cannot keep
             # protocol-level prepared statements (docs/deploy.md).
             options["prepare_threshold"] = PREPARE_ONLY_WHEN_ASKED
         query = parse_qs(parsed.query)

@@ -19,7 +19,7 @@ On PostgreSQL a message costs two round trips: 1 and 2 leave together with the
 BEGIN and the draw of the message's id (`first_rows`), and 3 (one statement, a
 common table expression that modifies data) leaves with the COMMIT
 (`send_with_commit`). These statements are prepared on each connection (planning
-them cost PostgreSQL as much as running them; DB_PREPARED_STATEMENTS). Everything else
+them cost PostgreSQL more than running them; DB_PREPARED_STATEMENTS). Everything else
 (the rules, the rendering, the event, the crisis scan) is the same code the rest
 of the room uses.
 """
@@ -188,10 +188,10 @@ def postgresql_connection() -> psycopg.Connection[Any]:
     """Django's psycopg connection, for a plain cursor: server-side binding and prepared statements.
 
     The hot statements above ask to be prepared (`prepare=True`), once per connection:
-    planning them cost PostgreSQL as much as running them. psycopg honours that only
-    with a `prepare_threshold`, which Django leaves unset (preparation breaks behind a
+    planning them cost PostgreSQL more than running them. psycopg honours that only
+    with a `prepare_threshold`, which Django sets to None (preparation breaks behind a
     pooler that does not track it, such as PgBouncer before 1.21 in transaction mode)
-    and config.env sets unless DB_PREPARED_STATEMENTS is 0.
+    and config.env sets to a number unless DB_PREPARED_STATEMENTS is 0.
     """
     connection.ensure_connection()
     return connection.connection
