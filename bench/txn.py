@@ -104,6 +104,7 @@ def command_txn(args: argparse.Namespace) -> int:
 
     _url, pg_name = setup_env("production")
     os.environ.pop("REDIS_URL", None)  # nothing is broadcast
+    stop = threading.Event()
     try:
         import django
 
@@ -122,7 +123,6 @@ def command_txn(args: argparse.Namespace) -> int:
         do_set_mode(session_id, lead, "open", None, timezone.now())
         senders = list(Participant.objects.filter(session_id=session_id).values_list("pk", flat=True))
         clock = Clock()
-        stop = threading.Event()
         if args.busy:
             threading.Thread(target=spin, args=(stop,), daemon=True).start()
         rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in SETTINGS}
@@ -136,8 +136,8 @@ def command_txn(args: argparse.Namespace) -> int:
                 for key in ("client_cpu_us", "backend_cpu_us", "wall_us")
             }
             print(json.dumps({"prepared": name, "busy": args.busy, "median_of": len(results), **summary}))
-        stop.set()
     finally:
+        stop.set()
         drop_database(pg_name)
     return 0
 

@@ -92,6 +92,30 @@ def test_bench_duties_measures_every_step():
     assert all(s["rooms"] == 3 and s["stats_tick_wall_ms"] > 0 and s["due_timer_sweep_wall_ms"] > 0 for s in steps)
 
 
+@pytest.mark.services
+@pytest.mark.timeout(240)
+@pytest.mark.parametrize("busy", [[], ["--busy"]], ids=["quiet", "busy"])
+def test_bench_txn_measures_both_settings_in_alternating_rounds(busy):
+    """`python -m bench txn`, tiny: a JSON line per round, alternating the setting, then one median per setting."""
+    require_services()
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench", "txn", "--clients", "3", "--messages", "20", "--rounds", "2", *busy],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=200,
+    )
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    lines = [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
+    rounds, summaries = lines[:4], lines[4:]
+    assert [r["prepared"] for r in rounds] == ["on", "off", "on", "off"]
+    assert all(r["client_cpu_us"] > 0 and r["wall_us"] > 0 and r["backend_cpu_us"] >= 0 for r in rounds), rounds
+    assert [(s["prepared"], s["median_of"], s["busy"]) for s in summaries] == [
+        ("on", 2, bool(busy)),
+        ("off", 2, bool(busy)),
+    ]
+
+
 def test_latency_by_second_puts_each_delivery_in_the_second_its_message_was_sent():
     second = 1_000_000_000
     ms = 1_000_000
