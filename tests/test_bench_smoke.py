@@ -74,20 +74,25 @@ def test_bench_smoke_production_two_workers():
             assert_worked(report, load)
 
 
-@pytest.mark.services
-@pytest.mark.timeout(240)
-def test_bench_duties_measures_every_step():
-    """`python -m bench duties`, tiny: one JSON line per step, every room's stats built (asserted inside)."""
-    require_services()
+def bench_json_lines(*args: str) -> list[dict]:
+    """What `python -m bench ARGS` printed as JSON lines, once it exited 0."""
     completed = subprocess.run(
-        [sys.executable, "-m", "bench", "duties", "--rooms", "3", "--people", "4", "--per-room", "5,20"],
+        [sys.executable, "-m", "bench", *args],
         cwd=Path(__file__).resolve().parent.parent,
         capture_output=True,
         text=True,
         timeout=200,
     )
     assert completed.returncode == 0, completed.stderr[-2000:]
-    steps = [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
+    return [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
+
+
+@pytest.mark.services
+@pytest.mark.timeout(240)
+def test_bench_duties_measures_every_step():
+    """`python -m bench duties`, tiny: one JSON line per step, every room's stats built (asserted inside)."""
+    require_services()
+    steps = bench_json_lines("duties", "--rooms", "3", "--people", "4", "--per-room", "5,20")
     assert [s["messages_per_room"] for s in steps] == [5, 20]
     assert all(s["rooms"] == 3 and s["stats_tick_wall_ms"] > 0 and s["due_timer_sweep_wall_ms"] > 0 for s in steps)
 
@@ -98,15 +103,7 @@ def test_bench_duties_measures_every_step():
 def test_bench_txn_measures_both_settings_in_alternating_rounds(busy):
     """`python -m bench txn`, tiny: a JSON line per round, alternating the setting, then one median per setting."""
     require_services()
-    completed = subprocess.run(
-        [sys.executable, "-m", "bench", "txn", "--clients", "3", "--messages", "20", "--rounds", "2", *busy],
-        cwd=Path(__file__).resolve().parent.parent,
-        capture_output=True,
-        text=True,
-        timeout=200,
-    )
-    assert completed.returncode == 0, completed.stderr[-2000:]
-    lines = [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("{")]
+    lines = bench_json_lines("txn", "--clients", "3", "--messages", "20", "--rounds", "2", *busy)
     rounds, summaries = lines[:4], lines[4:]
     assert [r["prepared"] for r in rounds] == ["on", "off", "on", "off"]
     assert all(r["client_cpu_us"] > 0 and r["wall_us"] > 0 and r["backend_cpu_us"] >= 0 for r in rounds), rounds
