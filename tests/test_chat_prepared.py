@@ -48,15 +48,15 @@ def test_sqlite_has_no_such_option(monkeypatch):
     assert "prepare_threshold" not in entry["OPTIONS"]
 
 
+def normalized(sql: str) -> str:
+    return " ".join(sql.split())
+
+
 def prepared_on_this_connection() -> list[str]:
     """The statements prepared through the protocol (not by SQL PREPARE) on the action's connection."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
-        return [" ".join(statement.split()) for (statement,) in cursor.fetchall()]
-
-
-def normalized(sql: str) -> str:
-    return " ".join(sql.split())
+        return [normalized(statement) for (statement,) in cursor.fetchall()]
 
 
 @pytest.mark.services
