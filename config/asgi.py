@@ -11,18 +11,19 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402 - needs Django set up first
-from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402 - needs Django set up first
 
 from rooms.origin import OriginCheck  # noqa: E402
 from rooms.outbound import OutboundLimit  # noqa: E402
 from rooms.routing import websocket_urlpatterns  # noqa: E402
+from rooms.socket_session import SocketAuthMiddlewareStack  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # OutboundLimit stays outermost: it needs daphne's own send (rooms/outbound.py).
-        "websocket": OutboundLimit(OriginCheck(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))),
+        # Channels' auth stack, minus its session-saving wrapper around every frame (rooms/socket_session.py).
+        "websocket": OutboundLimit(OriginCheck(SocketAuthMiddlewareStack(URLRouter(websocket_urlpatterns)))),
     }
 )
 

@@ -1,0 +1,35 @@
+"""The room socket's middleware stack: Channels' AuthMiddlewareStack without a wrapper around every frame sent.
+
+Channels' SessionMiddleware hands the application a `send` that, for every
+message, asks the session whether it was modified and is empty, to save it and
+set its cookie on `http.response.start`: a message a WebSocket never sends. On a
+room socket every delivery of every event went through that check, about a third
+of the Python work of one delivery (docs/performance.md, eighth round). A room
+socket never changes its scope's session (sign-in and the guest's pass are HTTP
+views; accounts.sockets writes activity through a store of its own), so here the
+session is resolved into the scope exactly as Channels does it and frames go
+straight to the server's `send`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels.auth import AuthMiddleware
+from channels.sessions import CookieMiddleware, InstanceSessionWrapper, SessionMiddleware
+
+
+class SocketSessionMiddleware(SessionMiddleware):
+    """`scope["session"]` as Channels resolves it; `send` left as it came (WebSocket scopes only)."""
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+        if scope["type"] != "websocket":
+            return await super().__call__(scope, receive, send)
+        session = InstanceSessionWrapper(scope, send)
+        await session.resolve_session()
+        return await self.inner(session.scope, receive, send)
+
+
+def SocketAuthMiddlewareStack(inner: Any) -> CookieMiddleware:
+    """Channels' AuthMiddlewareStack (cookies, session, user) with the session's send wrapper left out."""
+    return CookieMiddleware(SocketSessionMiddleware(AuthMiddleware(inner)))
