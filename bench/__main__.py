@@ -11,6 +11,8 @@ from bench.micro import add_arguments as add_micro_arguments
 from bench.micro import command_micro
 from bench.profile import command_profile
 from bench.run import add_run_arguments, command_run
+from bench.sendpath import add_arguments as add_sendpath_arguments
+from bench.sendpath import command_sendpath
 from bench.table import command_table
 from bench.txn import add_arguments as add_txn_arguments
 from bench.txn import command_txn
@@ -39,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
     txn = commands.add_parser("txn", help="chat.send's transaction alone on PostgreSQL, prepared statements on and off")
     add_txn_arguments(txn)
     txn.set_defaults(handler=command_txn)
+    sendpath = commands.add_parser("sendpath", help="CPU per frame sent through the socket's auth stack")
+    add_sendpath_arguments(sendpath)
+    sendpath.set_defaults(handler=command_sendpath)
     args = parser.parse_args(argv)
     return int(args.handler(args))
 

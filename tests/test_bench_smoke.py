@@ -113,6 +113,15 @@ def test_bench_txn_measures_both_settings_in_alternating_rounds(busy):
     ]
 
 
+def test_bench_sendpath_measures_both_stacks_in_alternating_rounds():
+    """`python -m bench sendpath`, tiny: a JSON line per round, alternating the stacks, then one median per stack."""
+    lines = bench_json_lines("sendpath", "--frames", "200", "--rounds", "2")
+    rounds, summaries = lines[:4], lines[4:]
+    assert [r["stack"] for r in rounds] == ["channels", "circle", "channels", "circle"]
+    assert all(r["cpu_ns_per_frame"] > 0 for r in rounds), rounds
+    assert [(s["stack"], s["median_of"]) for s in summaries] == [("channels", 2), ("circle", 2)]
+
+
 def test_latency_by_second_puts_each_delivery_in_the_second_its_message_was_sent():
     second = 1_000_000_000
     ms = 1_000_000
