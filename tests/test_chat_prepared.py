@@ -52,6 +52,12 @@ def normalized(sql: str) -> str:
     return " ".join(sql.split())
 
 
+def as_sent(sql: str) -> str:
+    """The statement as psycopg sends it to be prepared: its %s placeholders numbered $1, $2..."""
+    first, *rest = sql.split("%s")
+    return first + "".join(f"${number}{part}" for number, part in enumerate(rest, start=1))
+
+
 def prepared_on_this_connection() -> list[str]:
     """The statements prepared through the protocol (not by SQL PREPARE) on the action's connection."""
     with connection.cursor() as cursor:
@@ -73,11 +79,9 @@ def test_chat_sends_statements_are_prepared_once_per_connection(live_group, dana
         normalized(sql)
         for sql in (
             chat.CLAIM_ROOM_SQL,
-            chat.LOAD_SENDER_SQL,
-            chat.NEXT_MESSAGE_ID_SQL,
+            chat.LOAD_SENDER_DRAWING_ID_SQL,
             chat.INSERT_AND_COUNT_ROOM_MESSAGE_SQL,
         )
     ]
-    # psycopg sends %s as $1, $2...: compare the statements up to their first parameter.
-    prepared = [statement.split("$")[0] for statement in prepared_on_this_connection()]
-    assert {sql: prepared.count(sql.split("%s")[0]) for sql in hot} == dict.fromkeys(hot, 1)
+    prepared = prepared_on_this_connection()
+    assert {sql: prepared.count(as_sent(sql)) for sql in hot} == dict.fromkeys(hot, 1)

@@ -11,12 +11,14 @@ five statements and compile each of them for every message (docs/performance.md,
    in the same statement. A refusal raises inside the transaction, which rolls
    the seq back.
 2. the sender (`LOAD_SENDER_SQL`): the participant, their host's name (a guest's
-   label) and their send history (two instants, not one row per send).
+   label) and their send history (two instants, not one row per send); on
+   PostgreSQL also the message's id, drawn from its sequence
+   (`LOAD_SENDER_DRAWING_ID_SQL`).
 3. `insert_message`: INSERT the message; a message to the room also counts in its
    sender's participation (`COUNT_ROOM_MESSAGE_SQL`).
 
 On PostgreSQL a message costs two round trips: 1 and 2 leave together with the
-BEGIN and the draw of the message's id (`first_rows`), and 3 (one statement, a
+BEGIN (`first_rows`), and 3 (one statement, a
 common table expression that modifies data) leaves with the COMMIT
 (`send_with_commit`). These statements are prepared on each connection (planning
 them cost PostgreSQL more than running them; DB_PREPARED_STATEMENTS). Everything else
@@ -72,15 +74,16 @@ SENDER_FIELDS = (
 # The sender, their host's name (a guest's label) and their send history (rooms.rules.SendHistory):
 # the limit-th newest send in the rate window and their newest send. Two instants
 # read through the (participant, sent_at) index, however high the limit is set.
-LOAD_SENDER_SQL = f"""
-SELECT {", ".join(f"p.{field}" for field in SENDER_FIELDS)}, host.display_name,
+SENDER_COLUMNS = f"""{", ".join(f"p.{field}" for field in SENDER_FIELDS)}, host.display_name,
     (SELECT m.sent_at FROM {MESSAGES} m WHERE m.participant_id = p.id AND m.sent_at > %s
      ORDER BY m.sent_at DESC LIMIT 1 OFFSET %s),
-    (SELECT MAX(m.sent_at) FROM {MESSAGES} m WHERE m.participant_id = p.id)
+    (SELECT MAX(m.sent_at) FROM {MESSAGES} m WHERE m.participant_id = p.id)"""  # noqa: S608
+SENDER_FROM = f"""
 FROM {PARTICIPANTS} p
 LEFT JOIN {PARTICIPANTS} host ON host.id = p.guest_of_id
 WHERE p.id = %s AND p.session_id = %s
-"""  # noqa: S608
+"""
+LOAD_SENDER_SQL = f"SELECT {SENDER_COLUMNS}{SENDER_FROM}"
 
 MESSAGE_FIELDS = (
     "session_id",
@@ -97,11 +100,12 @@ INSERT_MESSAGE_SQL = f"""
 INSERT INTO {MESSAGES} ({", ".join(MESSAGE_FIELDS)}) VALUES ({", ".join(["%s"] * len(MESSAGE_FIELDS))})
 RETURNING id
 """  # noqa: S608
-# PostgreSQL: chat.send draws the message's id in its first round trip, with the room and the
-# sender, so that the INSERT needs nothing back and can leave with the COMMIT (`send_with_commit`).
-# The INSERT takes that id, or the sequence's next where none was drawn (NULL: private.send).
+# PostgreSQL: chat.send draws the message's id in its first round trip, as the last column of the
+# sender's read (one statement fewer to send and bind than a SELECT of its own), so that the INSERT
+# needs nothing back and can leave with the COMMIT (`send_with_commit`). The INSERT takes that id,
+# or the sequence's next where none was drawn (NULL: private.send).
 NEXT_MESSAGE_ID = f"nextval(pg_get_serial_sequence('{MESSAGES}', 'id'))"
-NEXT_MESSAGE_ID_SQL = f"SELECT {NEXT_MESSAGE_ID}"
+LOAD_SENDER_DRAWING_ID_SQL = f"SELECT {SENDER_COLUMNS}, {NEXT_MESSAGE_ID}{SENDER_FROM}"
 INSERT_MESSAGE_WITH_ID_SQL = f"""
 INSERT INTO {MESSAGES} (id, {", ".join(MESSAGE_FIELDS)})
 VALUES (COALESCE(%s, {NEXT_MESSAGE_ID}), {", ".join(["%s"] * len(MESSAGE_FIELDS))})
@@ -209,18 +213,21 @@ def claim_room_and_sender(
     """
     circle = settings.CIRCLE
     window_start = now - timedelta(seconds=circle["RATE_LIMIT_SECONDS"])
-    statements = [
+    draws_id = connection.vendor == "postgresql"
+    room_row, sender_row = first_rows(
         (CLAIM_ROOM_SQL, [session_id]),
-        (LOAD_SENDER_SQL, [write_datetime(window_start), circle["RATE_LIMIT_COUNT"] - 1, participant_id, session_id]),
-    ]
-    if connection.vendor == "postgresql":
-        statements.append((NEXT_MESSAGE_ID_SQL, []))
-    room_row, sender_row, *id_row = first_rows(*statements)
+        (
+            LOAD_SENDER_DRAWING_ID_SQL if draws_id else LOAD_SENDER_SQL,
+            [write_datetime(window_start), circle["RATE_LIMIT_COUNT"] - 1, participant_id, session_id],
+        ),
+    )
     if room_row is None:
         raise ActionError("not_found", "No such session.")
     if sender_row is None:
         raise ActionError("not_allowed", "You are not in this session.")
-    message_id = id_row[0][0] if id_row else None
+    message_id = None
+    if draws_id:
+        *sender_row, message_id = sender_row
     return room_from_row(session_id, room_row), *sender_from_row(session_id, participant_id, sender_row), message_id
 
 
