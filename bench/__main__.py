@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 
 from bench.duties import add_arguments as add_duties_arguments
 from bench.duties import command_duties
@@ -18,32 +19,45 @@ from bench.txn import add_arguments as add_txn_arguments
 from bench.txn import command_txn
 
 
+def add_files_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("files", nargs="+")
+
+
+def add_profile_arguments(parser: argparse.ArgumentParser) -> None:
+    add_files_arguments(parser)
+    parser.add_argument("--top", type=int, default=40)
+    parser.add_argument("--all", action="store_true", help="do not favour the project's own functions")
+
+
+# name, help, the arguments it takes, what runs it
+SUBCOMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = [
+    ("run", "run one load on one configuration, Circle beside the reference", add_run_arguments, command_run),
+    ("table", "the markdown table of result files (docs/performance.md)", add_files_arguments, command_table),
+    ("profile", "summarise py-spy profiles written by run --profile", add_profile_arguments, command_profile),
+    (
+        "micro",
+        "CPU per chat message through the ASGI app, in process (before/after)",
+        add_micro_arguments,
+        command_micro,
+    ),
+    ("duties", "the hub's stats tick and due-timer sweep as sessions fill up", add_duties_arguments, command_duties),
+    (
+        "txn",
+        "chat.send's transaction alone on PostgreSQL, prepared statements on and off",
+        add_txn_arguments,
+        command_txn,
+    ),
+    ("sendpath", "CPU per frame sent through the socket's auth stack", add_sendpath_arguments, command_sendpath),
+]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run one load on one configuration, Circle beside the reference")
-    add_run_arguments(run)
-    run.set_defaults(handler=command_run)
-    table = commands.add_parser("table", help="the markdown table of result files (docs/performance.md)")
-    table.add_argument("files", nargs="+")
-    table.set_defaults(handler=command_table)
-    profile = commands.add_parser("profile", help="summarise py-spy profiles written by run --profile")
-    profile.add_argument("files", nargs="+")
-    profile.add_argument("--top", type=int, default=40)
-    profile.add_argument("--all", action="store_true", help="do not favour the project's own functions")
-    profile.set_defaults(handler=command_profile)
-    micro = commands.add_parser("micro", help="CPU per chat message through the ASGI app, in process (before/after)")
-    add_micro_arguments(micro)
-    micro.set_defaults(handler=command_micro)
-    duties = commands.add_parser("duties", help="the hub's stats tick and due-timer sweep as sessions fill up")
-    add_duties_arguments(duties)
-    duties.set_defaults(handler=command_duties)
-    txn = commands.add_parser("txn", help="chat.send's transaction alone on PostgreSQL, prepared statements on and off")
-    add_txn_arguments(txn)
-    txn.set_defaults(handler=command_txn)
-    sendpath = commands.add_parser("sendpath", help="CPU per frame sent through the socket's auth stack")
-    add_sendpath_arguments(sendpath)
-    sendpath.set_defaults(handler=command_sendpath)
+    for name, help_text, add_arguments, handler in SUBCOMMANDS:
+        subcommand = commands.add_parser(name, help=help_text)
+        add_arguments(subcommand)
+        subcommand.set_defaults(handler=handler)
     args = parser.parse_args(argv)
     return int(args.handler(args))
 
