@@ -22,7 +22,6 @@ import json
 import os
 import secrets
 import statistics
-import sys
 import tempfile
 import time
 from typing import Any
@@ -217,9 +216,3 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--clients", type=int, default=12)
     parser.add_argument("--repeat", type=int, default=3)
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    sys.exit(command_micro(parser.parse_args()))

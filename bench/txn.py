@@ -25,7 +25,6 @@ import argparse
 import json
 import os
 import statistics
-import sys
 import threading
 import time
 from datetime import datetime, timedelta
@@ -147,9 +146,3 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--clients", type=int, default=12)
     parser.add_argument("--busy", action="store_true", help="another thread runs Python meanwhile (GIL hand-overs)")
-
-
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser()
-    add_arguments(parser)
-    sys.exit(command_txn(parser.parse_args()))
