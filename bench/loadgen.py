@@ -301,7 +301,13 @@ def by_second(latencies: Sequence[int], sent_times: Sequence[int]) -> dict[str, 
 
 
 class Run:
-    """One load against one server group. `on_window(True/False)` is called as the measured window opens/closes."""
+    """One load against one server group.
+
+    `on_window(True/False)` is called as the measured window opens and closes (the
+    last send), `on_drained()` when the drain ends: the last delivery arrived or
+    the drain's time ran out. A server that fell behind does the rest of the
+    window's work during the drain, so its cost is measured up to then.
+    """
 
     def __init__(
         self,
@@ -309,10 +315,12 @@ class Run:
         dialect: CircleDialect | ReferenceDialect,
         on_window: Callable[[bool], None] | None = None,
         on_idle_sample: Callable[[str], None] | None = None,
+        on_drained: Callable[[], None] | None = None,
     ) -> None:
         self.load = load
         self.dialect = dialect
         self.on_window = on_window or (lambda opened: None)
+        self.on_drained = on_drained or (lambda: None)
         self.on_idle_sample = on_idle_sample or (lambda label: None)
         self.stats = Stats()
         self.rooms: list[Room] = []
@@ -466,6 +474,7 @@ class Run:
         while loop.time() < deadline and self.stats.received < self.expected():
             await asyncio.sleep(0.02)
         self.drain_seconds = loop.time() - drain_started
+        self.on_drained()
         self.window = (warm_end, end)
         if len(cpu_marks) == 2:
             self.generator_cpu = (cpu_marks[1] - cpu_marks[0]) / load.duration

@@ -98,6 +98,9 @@ def run_target(made: Clinic, target: str, load: Load, options: Options) -> dict[
                 if spy is not None:
                     samples["profile"] = (spy, out)
 
+        def on_drained() -> None:
+            samples["cpu_drained"] = group.cpu_seconds()
+
         def on_idle_sample(label: str) -> None:
             samples[f"rss_{label}"] = group.rss_kib()
             samples[f"cpu_{label}"] = group.cpu_seconds()
@@ -105,7 +108,7 @@ def run_target(made: Clinic, target: str, load: Load, options: Options) -> dict[
 
         samples["rss_base"] = group.rss_kib()
         samples["cpu_base"] = group.cpu_seconds()
-        run = Run(load, dialect, on_window=on_window, on_idle_sample=on_idle_sample)
+        run = Run(load, dialect, on_window=on_window, on_idle_sample=on_idle_sample, on_drained=on_drained)
         idle = asyncio.run(_drive(run))
         report = run.report() if not load.idle else {"connections": run.connection_report()}
         report["server"] = _server_report(group, samples, report, load)
@@ -140,14 +143,22 @@ async def _drive(run: Run) -> dict[str, Any] | None:
 
 
 def _server_report(group: ServerGroup, samples: dict[str, Any], report: dict[str, Any], load: Load) -> dict[str, Any]:
+    """How busy the servers were during the window, and what the window's deliveries cost them.
+
+    The cost runs to the end of the drain: a server that fell behind delivers part of
+    the window's messages after it, and dividing the window's CPU alone by every
+    delivery received would make it look cheaper the further behind it fell.
+    """
     out: dict[str, Any] = {"workers": len(group.processes), "pids": group.pids()}
     if "cpu_open" in samples and "cpu_close" in samples:
         seconds = samples["cpu_close"] - samples["cpu_open"]
         window = samples["t_close"] - samples["t_open"]
         out["cpu_seconds"] = round(seconds, 2)
         out["cpu_percent"] = round(100 * seconds / window, 1) if window > 0 else None
+        with_drain = samples.get("cpu_drained", samples["cpu_close"]) - samples["cpu_open"]
+        out["cpu_seconds_with_drain"] = round(with_drain, 2)
         received = report.get("deliveries", {}).get("received") or 0
-        out["cpu_us_per_delivery"] = round(1e6 * seconds / received, 1) if received else None
+        out["cpu_us_per_delivery"] = round(1e6 * with_drain / received, 1) if received else None
     return out
 
 

@@ -38,6 +38,8 @@ def assert_worked(report: dict, load) -> None:
     assert report["closed_unexpectedly"] == {}, report["closed_unexpectedly"]
     assert report["server"]["problems"] == [], report["server"]["problems"]
     assert report["latency_ms"]["p50"] is not None  # measured, never judged
+    # The cost is measured to the end of the drain (bench.run._server_report), which the run reached.
+    assert report["server"]["cpu_seconds_with_drain"] >= report["server"]["cpu_seconds"], report["server"]
     by_second = report["latency_by_second_ms"]
     # The window's seconds (and one more when the last sends straddle a second), every one with deliveries.
     assert len(by_second["max"]) in (load.duration, load.duration + 1), by_second
