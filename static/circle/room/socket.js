@@ -76,7 +76,8 @@ export class RoomSocket {
     this.ws = null;
     for (const { reject, timer } of this.pending.values()) {
       clearTimeout(timer);
-      reject({ type: "error", code: "offline", message: "The connection dropped before the server answered." });
+      // The frame went out; whether the server acted on it is unknown (maybe_sent).
+      reject({ type: "error", code: "offline", message: "The connection dropped before the server answered.", maybe_sent: true });
     }
     this.pending.clear();
     if (this.stopped) return;
@@ -104,7 +105,11 @@ export class RoomSocket {
     return this.ws !== null && this.ws.readyState === WebSocket.OPEN;
   }
 
-  /** Send a frame with a ref; resolves with the `ack`, rejects with the `error` (or an offline error). */
+  /**
+   * Send a frame with a ref; resolves with the `ack`, rejects with the `error`, or with
+   * an `offline` / `timeout` error of our own. Those carry `maybe_sent: true` when the
+   * frame had gone out: the server may have acted on it, only its answer was lost.
+   */
   request(type, fields = {}) {
     if (!this.open) {
       return Promise.reject({ type: "error", code: "offline", message: "Not connected. Reconnecting…" });
@@ -114,7 +119,7 @@ export class RoomSocket {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(ref);
-        reject({ type: "error", code: "timeout", message: "No answer from the server. Please try again." });
+        reject({ type: "error", code: "timeout", message: "No answer from the server. Please try again.", maybe_sent: true });
       }, REQUEST_TIMEOUT_MS);
       this.pending.set(ref, { resolve, reject, timer });
       this.ws.send(JSON.stringify({ ...fields, type, ref }));

@@ -115,6 +115,10 @@ export function mountStage(store, socket) {
   let lastStatus;
   let sending = false;
   let composerNote = ""; // an error from the last send, shown until something changes
+  // A send whose answer was lost ({text, after}): the server may have stored it. If it
+  // did, the message reaches this page (live, or in the ?since= catch-up after the
+  // reconnect) and the composer lets it go, so that nobody sends it twice.
+  let unanswered = null;
 
   function statusLine() {
     const { session } = state;
@@ -225,6 +229,18 @@ export function mountStage(store, socket) {
     renderHand();
   }
 
+  function isUnanswered(message) {
+    return message.participant_id === state.me?.participant_id && message.seq > unanswered.after && message.text === unanswered.text;
+  }
+
+  function settleUnanswered(messages) {
+    if (!unanswered || !messages.some(isUnanswered)) return;
+    if (el.text.value.trim() === unanswered.text) el.text.value = "";
+    unanswered = null;
+    composerNote = "Your message was delivered.";
+    renderComposer();
+  }
+
   async function submit(event) {
     event.preventDefault();
     const text = el.text.value;
@@ -235,8 +251,10 @@ export function mountStage(store, socket) {
     }
     sending = true;
     composerNote = "";
+    unanswered = null;
     renderComposer();
     const privateTo = el.to?.value ? Number(el.to.value) : null;
+    const after = state.lastSeq ?? 0; // this message, once stored, comes after every one seen so far
     try {
       if (privateTo) await socket.request("private.send", { participant_id: privateTo, text });
       else if (el.privateLine?.checked) await socket.request("chat.send", { text, to: "facilitators" });
@@ -244,6 +262,11 @@ export function mountStage(store, socket) {
       el.text.value = "";
     } catch (error) {
       composerNote = sendError(error);
+      if (error.maybe_sent) {
+        // (The server trims what it stores.) The message may already be here: its broadcast can overtake the answer.
+        unanswered = { text: text.trim(), after };
+        settleUnanswered([...state.messages.values()]);
+      }
     } finally {
       sending = false;
       renderComposer();
@@ -293,8 +316,10 @@ export function mountStage(store, socket) {
     }
   });
 
-  store.subscribe((what, frame) => {
-    if (what === "frame" && frame.type === "error" && !frame.ref) composerNote = frame.message;
+  store.subscribe((what, detail) => {
+    if (what === "frame" && detail.type === "error" && !detail.ref) composerNote = detail.message;
+    if (what === "messages:add") settleUnanswered(detail);
+    if (what === "messages:reset") settleUnanswered([...state.messages.values()]);
     if (what === "frame" || what === "connection") render();
   });
   // The countdown (and a floor that lapses between events).
