@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tests import e2e
+from tests.browser.conftest import sign_in
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 AXE_VERSION = "4.14.1"
@@ -60,6 +61,23 @@ def room_ready(page: Any) -> None:
 
     # (expect, not wait_for_function: a string predicate would need eval, which the page's CSP forbids.)
     expect(page.locator("#room-status")).not_to_have_text("Connecting…")
+
+
+def enter_room(page: Any, base_url: str, username: str, session_id: int) -> None:
+    """Sign in as `username` and open the session's room, ready."""
+    sign_in(page, base_url, username)
+    page.goto(f"{base_url}/sessions/{session_id}/")
+    room_ready(page)
+
+
+def start_open_conversation(facilitator: Any, *patients: Any) -> None:
+    """The facilitator starts the session and opens the floor to everyone; each patient's page shows it live."""
+    from playwright.sync_api import expect
+
+    facilitator.get_by_role("button", name="Start the session").click()
+    facilitator.get_by_role("button", name="Everyone", exact=True).click()
+    for page in patients:
+        expect(page.locator("#room-status")).to_have_text("Live · Open conversation")
 
 
 class RawClients:

@@ -20,8 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import sign_in
-from tests.browser.helpers import room_ready
+from tests.browser.helpers import enter_room, start_open_conversation
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 
@@ -85,12 +84,8 @@ def test_a_lost_answer_neither_loses_the_message_nor_sends_it_twice(circle, open
     saboteur = Saboteur()
     alex.route_web_socket("**/ws/sessions/**", saboteur.route)
     for page, username in ((dana, "dana"), (alex, "alex")):
-        sign_in(page, circle.base_url, username)
-        page.goto(f"{circle.base_url}/sessions/{session_id}/")
-        room_ready(page)
-    dana.get_by_role("button", name="Start the session").click()
-    dana.get_by_role("button", name="Everyone", exact=True).click()
-    expect(alex.locator("#room-status")).to_have_text("Live · Open conversation")
+        enter_room(page, circle.base_url, username, session_id)
+    start_open_conversation(dana, alex)
     composer, reason = alex.locator("#composer-text"), alex.locator("#composer-reason")
 
     def send(text: str, cut: str | None) -> None:

@@ -15,8 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import e2e
-from tests.browser.conftest import sign_in
-from tests.browser.helpers import RawClients, room_ready
+from tests.browser.helpers import RawClients, enter_room, start_open_conversation
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 
@@ -32,13 +31,9 @@ def test_reconnect_shows_the_banner_and_misses_nothing(own_circle, open_page):
     session_id = circle.schedule("Reconnect group")
     alex, dana = open_page(1280, 860), open_page(360, 780)
     for page, username in ((alex, "alex"), (dana, "dana")):
-        sign_in(page, circle.base_url, username)
-        page.goto(f"{circle.base_url}/sessions/{session_id}/")
-        room_ready(page)
+        enter_room(page, circle.base_url, username, session_id)
 
-    dana.get_by_role("button", name="Start the session").click()
-    dana.get_by_role("button", name="Everyone", exact=True).click()
-    expect(alex.locator("#room-status")).to_have_text("Live · Open conversation")
+    start_open_conversation(dana, alex)
     alex.locator("#composer-text").fill("Before the drop")
     alex.get_by_role("button", name="Send", exact=True).click()
     for page in (alex, dana):

@@ -14,8 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests import e2e
-from tests.browser.conftest import sign_in
-from tests.browser.helpers import RawClients, room_ready
+from tests.browser.helpers import RawClients, enter_room
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -41,9 +40,7 @@ def test_payloads_render_as_text_and_run_nothing(circle, open_page):
     session_id = circle.schedule("Payload group")
     alex, dana = open_page(1280, 900), open_page(360, 780)
     for page, username in ((alex, "alex"), (dana, "dana")):
-        sign_in(page, circle.base_url, username)
-        page.goto(f"{circle.base_url}/sessions/{session_id}/")
-        room_ready(page)
+        enter_room(page, circle.base_url, username, session_id)
 
     raw = RawClients(circle.base_url)
     try:
