@@ -80,6 +80,21 @@ def start_open_conversation(facilitator: Any, *patients: Any) -> None:
         expect(page.locator("#room-status")).to_have_text("Live · Open conversation")
 
 
+def open_room_with_alex_routed(circle: Any, open_page: Any, title: str, route: Any) -> tuple[int, Any, Any]:
+    """A new session, live and open, with Dana's page and Alex's, whose room socket goes through `route`.
+
+    `route` is a `page.route_web_socket` handler: it stands between Alex's page and
+    daphne (to hold back, drop or cut what passes). Returns the session and both pages.
+    """
+    session_id = circle.schedule(title)
+    dana, alex = open_page(1280, 860), open_page(360, 780)
+    alex.route_web_socket("**/ws/sessions/**", route)
+    for page, username in ((dana, "dana"), (alex, "alex")):
+        enter_room(page, circle.base_url, username, session_id)
+    start_open_conversation(dana, alex)
+    return session_id, dana, alex
+
+
 class RawClients:
     """Raw WebSocket clients (tests/e2e.py) on an event loop of their own, for sync Playwright tests."""
 

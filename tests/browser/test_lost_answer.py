@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.helpers import enter_room, start_open_conversation
+from tests.browser.helpers import open_room_with_alex_routed
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e, pytest.mark.slow]
 
@@ -79,13 +79,8 @@ def bodies(page: Any) -> Any:
 
 
 def test_a_lost_answer_neither_loses_the_message_nor_sends_it_twice(circle, open_page):
-    session_id = circle.schedule("Lost answers")
-    dana, alex = open_page(1280, 860), open_page(360, 780)
     saboteur = Saboteur()
-    alex.route_web_socket("**/ws/sessions/**", saboteur.route)
-    for page, username in ((dana, "dana"), (alex, "alex")):
-        enter_room(page, circle.base_url, username, session_id)
-    start_open_conversation(dana, alex)
+    _session_id, dana, alex = open_room_with_alex_routed(circle, open_page, "Lost answers", saboteur.route)
     composer, reason = alex.locator("#composer-text"), alex.locator("#composer-reason")
 
     def send(text: str, cut: str | None) -> None:

@@ -17,7 +17,7 @@ async function main() {
   const frames = new Set((root.dataset.frames || "").split(" ").filter(Boolean));
   const store = createStore(role);
   const socket = new RoomSocket(root.dataset.sessionId, {
-    since: () => store.state.lastSeq,
+    since: () => store.resumeAfter(),
     onStatus: (status, code) => store.setConnection(status, status === "closed" ? code : null),
     onFrame: (frame, meta) => store.apply(frame, meta),
   });

@@ -2,6 +2,12 @@
 // Views subscribe and redraw; messages are reported one by one so the list
 // can grow without being rebuilt.
 
+// Live messages can arrive out of seq order: two messages committed moments apart
+// are published by different threads, or workers, and the later one can overtake
+// the earlier (docs/protocol.md). One that arrived this long ago has no earlier one
+// still on its way, so a reconnect resumes from there and fetches the rest again.
+const LIVE_REORDER_MS = 60_000;
+
 export function createStore(myRole) {
   const listeners = new Set();
   const state = {
@@ -25,6 +31,8 @@ export function createStore(myRole) {
     messages: new Map(), // message_id -> message, in seq order
     lastSeq: null, // highest seq seen; null until the first session.state
   };
+  let settledSeq = 0; // every visible message up to this seq is here (what a reconnect resumes after)
+  let unsettled = []; // live messages' {seq, at}, arrival order, until LIVE_REORDER_MS has passed
 
   let noteCount = 0;
   const emit = (what, detail) => {
@@ -36,6 +44,18 @@ export function createStore(myRole) {
     state.messages.set(message.message_id, message);
     state.lastSeq = Math.max(state.lastSeq ?? 0, message.seq);
     return true;
+  }
+
+  /** A session.state's messages come from the database: complete up to the newest of them. */
+  function addStored(message) {
+    settledSeq = Math.max(settledSeq, message.seq);
+    return addMessage(message);
+  }
+
+  function settle(now) {
+    while (unsettled.length && unsettled[0].at <= now - LIVE_REORDER_MS) {
+      settledSeq = Math.max(settledSeq, unsettled.shift().seq);
+    }
   }
 
   function fresh(version) {
@@ -69,7 +89,7 @@ export function createStore(myRole) {
       state.version = typeof frame.version === "number" ? frame.version : state.version;
       if (resumed) {
         // ?since=: the messages after the last one seen; merge, never twice.
-        const added = frame.messages.filter(addMessage);
+        const added = frame.messages.filter(addStored);
         emit("messages:add", added);
         // Messages removed while this page was away.
         for (const id of frame.removed_message_ids ?? []) {
@@ -79,13 +99,18 @@ export function createStore(myRole) {
         // A first connection, or a fresh state (a guest just admitted): start over.
         state.messages = new Map();
         state.lastSeq = state.lastSeq ?? 0;
-        frame.messages.forEach(addMessage);
+        unsettled = [];
+        frame.messages.forEach(addStored);
         emit("messages:reset");
       }
     },
     "chat.message"(frame) {
       const { type, ...message } = frame;
-      if (addMessage(message)) emit("messages:add", [message]);
+      if (!addMessage(message)) return;
+      const now = Date.now();
+      unsettled.push({ seq: message.seq, at: now });
+      settle(now);
+      emit("messages:add", [message]);
     },
     "message.removed"(frame) {
       if (state.messages.delete(frame.message_id)) emit("messages:remove", frame.message_id);
@@ -180,6 +205,16 @@ export function createStore(myRole) {
     dismissAlert(messageId) {
       state.alerts = state.alerts.filter((a) => a.message_id !== messageId);
       emit("frame", { type: "alert.dismissed" });
+    },
+    /**
+     * The seq a reconnect resumes after (?since=), or null before the first
+     * session.state. Not the highest seq seen: a live message that overtook an
+     * earlier one must not hide it; what comes twice is merged by message_id.
+     */
+    resumeAfter(now = Date.now()) {
+      if (state.lastSeq === null) return null;
+      settle(now);
+      return settledSeq;
     },
     person(id) {
       return state.people.get(id) ?? null;
