@@ -110,13 +110,15 @@ def make_envelope(
 
 
 class Publisher:
-    """A worker's events to the channel layer, each room's in commit order, sent from its event loop.
+    """A worker's events to the channel layer, each room's in the order they were queued, sent from its event loop.
 
     The database thread that committed only queues the envelope (one cheap hop to
     the loop) and goes back to work; it neither waits for Redis nor pays for
     async_to_sync. Each room with events waiting has one drain task that sends
     them in order, so a room's events leave this process in the order their
-    transactions committed, while rooms do not wait for each other: a group_send
+    threads queued them (after their commits: two commits moments apart, on two
+    threads, can queue in either order, and so can two workers' publishes; clients
+    resume accordingly, docs/protocol.md), while rooms do not wait for each other: a group_send
     is a round trip to Redis (one on the default layer, rooms.core_layer), and one
     queue for every room capped a worker at a few hundred events per second
     however idle Redis was.
