@@ -155,7 +155,7 @@ def _server_report(group: ServerGroup, samples: dict[str, Any], report: dict[str
         window = samples["t_close"] - samples["t_open"]
         out["cpu_seconds"] = round(seconds, 2)
         out["cpu_percent"] = round(100 * seconds / window, 1) if window > 0 else None
-        with_drain = samples.get("cpu_drained", samples["cpu_close"]) - samples["cpu_open"]
+        with_drain = samples["cpu_drained"] - samples["cpu_open"]  # run_load always ends with the drain
         out["cpu_seconds_with_drain"] = round(with_drain, 2)
         received = report.get("deliveries", {}).get("received") or 0
         out["cpu_us_per_delivery"] = round(1e6 * with_drain / received, 1) if received else None
