@@ -22,6 +22,7 @@ from accounts.models import Member
 from rooms.actions.lifecycle import do_schedule_session
 from rooms.hub import stop_hub
 from rooms.models import GroupSession, Participant
+from tests.flush import sql_flush_keeping_content_types
 from tests.services import require_services
 
 PASSWORD = "a-long-test-password-1"
@@ -51,10 +52,21 @@ def close_database_pools(django_db_setup: None, django_db_blocker: Any) -> Itera
                     )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_flush() -> Iterator[None]:
+    """Transactional tests end with a DELETE of what they wrote rather than Django's TRUNCATE (tests/flush.py)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("django.core.management.commands.flush.sql_flush", sql_flush_keeping_content_types)
+        yield
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser tests run last: the sync Playwright driver keeps an event loop running
-    on the main thread for the rest of the session, which async tests cannot share."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    on the main thread for the rest of the session, which async tests cannot share.
+    Within each part, the slow tests first, so that with several test processes
+    (`make test`: pytest-xdist, one test handed out at a time) they start early and
+    side by side rather than leaving one process busy after the others are done."""
+    items.sort(key=lambda item: (item.get_closest_marker("browser") is not None, not item.get_closest_marker("slow")))
 
 
 def make_member(username: str, role: str, display_name: str) -> Member:
@@ -167,9 +179,7 @@ class Peer:
         reply, _ = await self.request_with_events(frame_type, **fields)
         return reply
 
-    async def request_with_events(
-        self, frame_type: str, **fields: Any
-    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    async def request_with_events(self, frame_type: str, **fields: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Like request, but also returns the frames that arrived before the reply, oldest first
         (an action's own broadcasts may reach its sender before the ack does)."""
         ref = f"r{id(fields)}-{frame_type}"
