@@ -22,9 +22,13 @@ run: install
 	DEBUG=1 $(BIN)/python manage.py demo
 	DEBUG=1 $(BIN)/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
-# The whole test suite (PostgreSQL/Redis tests skip without them, except in CI).
+# The whole test suite (PostgreSQL/Redis tests skip without them, except in CI), in
+# TEST_PROCESSES processes: most tests wait on sockets, servers and timeouts, so six
+# share two cores well. Tests are handed out one at a time, the slow ones first
+# (tests/conftest.py), so that no process is left with a queue of them at the end.
+TEST_PROCESSES ?= 6
 test: install
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_PROCESSES) --maxschedchunk 1
 
 lint: install
 	$(BIN)/ruff check .
