@@ -17,7 +17,7 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
@@ -37,6 +37,7 @@ from rooms.faults import (
 )
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class Receiver(Protocol):
@@ -51,6 +52,15 @@ class Receiver(Protocol):
 
 # While the layer is down, the pumps probe it this often.
 LAYER_RETRY_SECONDS = 0.5
+# A Redis that stops answering without failing (a stopped process, a path that drops
+# packets) raises nothing: with no socket timeout (config/env.py: an idle receive must
+# not time out) every command just waits. So the hub asks it something every
+# LAYER_WATCH_SECONDS, and the hub's own calls to the layer (joining, leaving and
+# re-joining rooms, probing) give up after LAYER_ANSWER_SECONDS: no answer is an
+# outage. Generous, because an overloaded worker's loop can be slow to read an answer
+# that did come, and a false alarm costs every local client a resync.
+LAYER_WATCH_SECONDS = 2.0
+LAYER_ANSWER_SECONDS = 5.0
 # Room events reach a worker through this many channels, each read by its own pump; a
 # room always uses the same one, so its events stay in order. With channels-redis's own
 # receive (four round trips to Redis per message, one after the other) a single channel
@@ -73,6 +83,7 @@ class RoomHub:
         self._tasks: list[asyncio.Task[None]] = []
         self.layer_healthy = True
         self._layer_lock = asyncio.Lock()
+        self._resyncing: set[Receiver] = set()  # sent away after an outage, not yet closed (_layer_up)
         # SIGTERM: clients are being sent to other workers (rooms.shutdown, RoomHub.drain).
         self.shutting_down = False
         # When this worker's database work last started succeeding again (loop time). After a
@@ -90,7 +101,9 @@ class RoomHub:
             if local is None:
                 local = self.rooms[receiver.session_id] = set()
                 try:
-                    await self.layer.group_add(room_group(receiver.session_id), self.lane(receiver.session_id))
+                    await answered(
+                        self.layer.group_add(room_group(receiver.session_id), self.lane(receiver.session_id))
+                    )
                 except LAYER_ERRORS as error:
                     # The room is joined when the layer is back (_layer_up re-joins every room).
                     await self._layer_down(error)
@@ -109,7 +122,9 @@ class RoomHub:
             if not local:
                 del self.rooms[receiver.session_id]
                 try:
-                    await self.layer.group_discard(room_group(receiver.session_id), self.lane(receiver.session_id))
+                    await answered(
+                        self.layer.group_discard(room_group(receiver.session_id), self.lane(receiver.session_id))
+                    )
                 except Exception as error:  # the group lapses by itself (group_expiry) if the layer is down
                     logger.warning(
                         "could not leave room group %s (%r)",
@@ -147,6 +162,7 @@ class RoomHub:
             *(loop.create_task(self._pump(channel), name=f"circle-hub-pump-{channel}") for channel in channel_names),
             loop.create_task(self._every(settings.CIRCLE["TIMER_TICK_SECONDS"], self._due_timers)),
             loop.create_task(self._every(settings.CIRCLE["HEARTBEAT_SECONDS"], self._heartbeat)),
+            loop.create_task(self._watch_layer(), name="circle-hub-layer-watch"),
             loop.create_task(self._every(settings.CIRCLE["STALE_SECONDS"] / 3, self._sweep)),
             # A slice every STATS_SECONDS / STATS_SLICES, the first one STATS_SECONDS after the start
             # (facilitators have just had the stats in their session.state).
@@ -188,9 +204,29 @@ class RoomHub:
                 logger.warning("channel layer receive failed; retrying", exc_info=True)
                 await asyncio.sleep(LAYER_RETRY_SECONDS)
                 continue
+            if not self.layer_healthy:
+                # Published around the outage, and events of the same rooms may be lost: the
+                # clients were told live updates paused and get it all from the database when
+                # they resync. Delivered now, it could lead a client past a lost one.
+                continue
             await self._fan_out(envelope)
 
     # ------------------------------------------------------------ channel layer outages
+
+    async def _watch_layer(self) -> None:
+        """Notice a layer that stopped answering (LAYER_ANSWER_SECONDS): its reads and writes fail nothing."""
+        while True:
+            await asyncio.sleep(LAYER_WATCH_SECONDS)
+            if not self.layer_healthy:
+                continue  # the pumps and the heartbeat are already probing for its return
+            try:
+                await answered(ping_layer(self.layer))
+            except asyncio.CancelledError:
+                raise
+            except LAYER_ERRORS as error:
+                await self._layer_down(error)
+            except Exception:
+                logger.warning("channel layer watch failed; will retry", exc_info=True)
 
     async def _layer_down(self, error: BaseException) -> None:
         """The layer failed: live events may be lost. Tell the local clients once; the pump probes for its return."""
@@ -215,15 +251,19 @@ class RoomHub:
 
         The groups come first, so a client that reconnects at once already gets every
         live event after its catch-up; the close (1012) makes it resume with ?since=,
-        which fetches from the database whatever the layer lost meanwhile.
+        which fetches from the database whatever the layer lost meanwhile. Until its
+        close, a client that was here during the outage is sent no live event: one
+        published during the outage and read only now could lead it past one that was
+        lost, and a client resuming after the highest seq it saw would never fetch that.
         """
         async with self._layer_lock:
             if self.layer_healthy:
                 return
             await reconnect_layer(self.layer)
             await self._rejoin_groups()
-            self.layer_healthy = True
             receivers = self.local_receivers()
+            self._resyncing = set(receivers)
+            self.layer_healthy = True
             logger.warning(
                 "channel layer is back: room groups re-joined, %d local clients asked to resume (close %d)",
                 len(receivers),
@@ -234,6 +274,7 @@ class RoomHub:
                     await receiver.shed(SERVICE_RESTART)
                 except Exception:
                     logger.warning("could not ask one connection to resume", exc_info=True)
+            self._resyncing = set()
 
     @staticmethod
     def _notice(session_id: int, text: str) -> Envelope:
@@ -280,7 +321,10 @@ class RoomHub:
         )
 
     async def _fan_out(self, envelope: Envelope) -> None:
+        resyncing = self._resyncing  # empty but for the moments after an outage (_layer_up)
         for receiver in tuple(self.rooms.get(envelope["session_id"], ())):
+            if resyncing and receiver in resyncing:
+                continue
             try:
                 await receiver.deliver(envelope)
             except Exception:
@@ -288,7 +332,7 @@ class RoomHub:
 
     async def _rejoin_groups(self) -> None:
         for session_id in tuple(self.rooms):
-            await self.layer.group_add(room_group(session_id), self.lane(session_id))
+            await answered(self.layer.group_add(room_group(session_id), self.lane(session_id)))
 
     async def _every(self, seconds: float, duty: Callable[[], Awaitable[None]], *, first_after: float = 0) -> None:
         """Run `duty` every `seconds`, the first time `first_after` + `seconds` after the hub starts."""
@@ -407,18 +451,32 @@ async def lane_channels(layer: Any, worker_id: str) -> list[str]:
     return [await layer.new_channel() for _ in range(HUB_LANES)]
 
 
-async def reconnect_layer(layer: Any) -> None:
-    """Raises while the channel layer is still down; returns once it answers again."""
+async def answered(call: Awaitable[T]) -> T:
+    """`call`'s result; TimeoutError (a layer outage) if the layer has not answered within LAYER_ANSWER_SECONDS."""
+    try:
+        return await asyncio.wait_for(call, LAYER_ANSWER_SECONDS)
+    except TimeoutError:
+        raise TimeoutError(f"the channel layer did not answer within {LAYER_ANSWER_SECONDS:g} s") from None
+
+
+async def ping_layer(layer: Any) -> None:
+    """One round trip to each of the layer's Redis servers (none for the in-memory layer)."""
     probe = getattr(layer, "probe", None)
-    if probe is not None:  # pub/sub (rooms.pubsub_layer): Redis answers and the subscriptions read again
+    if probe is not None:  # pub/sub (rooms.pubsub_layer): Redis answers and the subscriptions read
         await probe()
         return
     for index in range(getattr(layer, "ring_size", 0)):  # the default layer: one Redis per shard
-        client = layer.connection(index)
-        # Connections pooled before the outage point at a Redis that is gone (or was
-        # restarted): drop them all, so no later publish or join fails on one of them.
-        await client.connection_pool.disconnect()
-        await client.ping()
+        await layer.connection(index).ping()
+
+
+async def reconnect_layer(layer: Any) -> None:
+    """Raises while the channel layer is still down (or silent); returns once it answers again."""
+    for index in range(getattr(layer, "ring_size", 0)):  # the default layer: one Redis per shard
+        # Connections pooled before the outage point at a Redis that is gone, restarted or
+        # stopped: drop them all (reads and writes waiting on them fail), so that nothing
+        # later waits on one of them.
+        await layer.connection(index).connection_pool.disconnect()
+    await answered(ping_layer(layer))
 
 
 def expire_due_timers(now: datetime) -> None:

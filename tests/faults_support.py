@@ -161,6 +161,16 @@ class RedisServer:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(10)
 
+    def freeze(self) -> None:
+        """SIGSTOP: connections stay open and nothing answers, as with a hung server or a path that drops packets."""
+        assert self.process is not None and self.process.poll() is None
+        self.process.send_signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT: it answers again, everything it held still there."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGCONT)
+
 
 @pytest.fixture
 def redis_server() -> Any:

@@ -1,10 +1,13 @@
-"""Redis dies mid-session and comes back: nothing acknowledged is lost, no worker restarts.
+"""Redis fails mid-session and comes back: nothing acknowledged is lost, no worker restarts.
 
 Two daphne workers share PostgreSQL and a redis-server that only this test uses,
 on each of channels-redis's layers (REDIS_LAYER: core, and pubsub through
-rooms.pubsub_layer, whose own receive would never fail). The test SIGKILLs Redis
-(every group and queued event is gone with it) while people on both workers are
-talking, then starts it again on the same port.
+rooms.pubsub_layer, whose own receive would never fail). While people on both
+workers are talking, the test either SIGKILLs Redis (every group and queued event
+is gone with it) and then starts it again on the same port, or SIGSTOPs it and
+then SIGCONTs it: a Redis that stops answering fails no read or write (the layer's
+connections have no socket timeout), so the workers must notice the silence
+themselves (rooms.hub, LAYER_ANSWER_SECONDS).
 
 What must hold (docs/deploy.md, "Redis restarts"):
 * /healthz answers 503 on both workers while Redis is down, 200 after;
@@ -38,13 +41,14 @@ def database():
         yield url
 
 
-OUTAGE_NOTICE_SECONDS = 15  # generous: the hub notices at once (its read fails)
+OUTAGE_NOTICE_SECONDS = 15  # generous: the hub notices at once when killed (its read fails), within 7 s when frozen
 RECOVERY_SECONDS = 30  # generous: the hub probes every 0.5 s
 
 
 @pytest.mark.timeout(300)
+@pytest.mark.parametrize("fault", ["killed", "frozen"])
 @pytest.mark.parametrize("layer", ["core", "pubsub"])
-async def test_redis_restart_mid_session_loses_nothing(database, redis, layer):
+async def test_redis_outage_mid_session_loses_nothing(database, redis, layer, fault):
     env = {**e2e.server_env(database, redis_url=redis.url), "REDIS_LAYER": layer}
     clinic = e2e.provision(env, patients=["alex", "sam", "jordan", "riley"], title="Redis restart")
     a = e2e.ServerProcess(env, name="worker-a")
@@ -81,8 +85,11 @@ async def test_redis_restart_mid_session_loses_nothing(database, redis, layer):
             for client in connected:
                 await client.receive_type("chat.message", where=lambda f, seq=seq: f["seq"] == seq)
 
-        # ---- Redis dies.
-        redis.stop()
+        # ---- Redis dies, or stops answering.
+        if fault == "killed":
+            redis.stop()
+        else:
+            redis.freeze()
         await asyncio.gather(*(wait_healthz(s, 503, timeout=OUTAGE_NOTICE_SECONDS) for s in (a, b)))
         for client in connected:  # told, and still connected
             notice = await client.receive_type(
@@ -98,8 +105,11 @@ async def test_redis_restart_mid_session_loses_nothing(database, redis, layer):
         await riley.receive_type("error", where=lambda f: f["code"] == "unavailable", timeout=OUTAGE_NOTICE_SECONDS)
         connected.append(riley)
 
-        # ---- Redis is back (empty: no groups, no queued events).
-        redis.start()
+        # ---- Redis is back (killed: empty, no groups, no queued events; frozen: all it held).
+        if fault == "killed":
+            redis.start()
+        else:
+            redis.thaw()
         await asyncio.gather(*(wait_healthz(s, 200, timeout=RECOVERY_SECONDS) for s in (a, b)))
         for client in connected:  # each worker asks its clients to resume
             assert await client.wait_closed(timeout=RECOVERY_SECONDS) == 1012, client.name

@@ -5,8 +5,9 @@
 - OutboundLimit: drops a connection whose unread bytes pass the bound, sends
   1012/1013 through autobahn's low-level close, drops frames after a close, and
   answers a database failure before the handshake with 1013;
-- the hub: no stale-connection sweep right after a database outage, and the
-  heartbeat's reconciliation of presence rows with open sockets.
+- the hub: no stale-connection sweep right after a database outage, the
+  heartbeat's reconciliation of presence rows with open sockets, and a channel
+  layer that stops answering: an outage, with nothing live until the resync.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from rooms.faults import DatabaseBreaker, DatabaseUnavailable
 from rooms.hub import get_hub
 from rooms.models import Connection
 from rooms.outbound import OutboundLimit
-from tests.conftest import participant
+from tests.conftest import participant, set_room
 
 # ---------------------------------------------------------------- the breaker
 
@@ -263,6 +264,39 @@ async def test_heartbeat_reconciles_rows_with_sockets(connect, live_group, alex,
     left = await dana_peer.receive_type("participant.left")
     assert left["participant_id"] == jordan_participant.pk
     assert not await Connection.objects.filter(pk="f" * 32).aexists()
+
+
+@pytest.mark.usefixtures("transactional_db")
+async def test_a_layer_that_stops_answering_is_an_outage_and_nothing_live_reaches_anyone_until_the_resync(
+    connect, live_group, alex, sam, monkeypatch
+):
+    """A frozen Redis fails no call (no socket timeout): the hub's watch notices that its ping goes unanswered."""
+    import rooms.hub as hub_module
+
+    answering = asyncio.Event()
+
+    async def ping_layer(layer: object) -> None:
+        await answering.wait()
+
+    monkeypatch.setattr(hub_module, "ping_layer", ping_layer)
+    monkeypatch.setattr(hub_module, "LAYER_WATCH_SECONDS", 0.05)
+    monkeypatch.setattr(hub_module, "LAYER_ANSWER_SECONDS", 0.2)
+    await set_room(live_group, mode="open")
+    alex_peer, _ = await connect(alex, live_group.pk)
+    sam_peer, _ = await connect(sam, live_group.pk)
+
+    notice = await alex_peer.receive_type("error")
+    assert (notice["code"], notice["ref"]) == ("unavailable", None)
+    assert not get_hub().layer_healthy
+    # Stored and acknowledged meanwhile; its event, read from the layer before the hub has
+    # resynced its clients, is not delivered (the resync brings it from the database).
+    assert (await sam_peer.request("chat.send", text="while the layer was silent"))["type"] == "ack"
+
+    answering.set()
+    frames, code = await alex_peer.until_close(timeout=10)
+    assert code == 1012
+    assert [f["type"] for f in frames if f["type"] == "chat.message"] == [], frames
+    assert get_hub().layer_healthy
 
 
 def test_a_redis_drop_during_channels_redis_clean_up_is_one_warning(caplog):
