@@ -100,13 +100,15 @@ class RoomHub:
             local = self.rooms.get(receiver.session_id)
             if local is None:
                 local = self.rooms[receiver.session_id] = set()
-                try:
-                    await answered(
-                        self.layer.group_add(room_group(receiver.session_id), self.lane(receiver.session_id))
-                    )
-                except LAYER_ERRORS as error:
-                    # The room is joined when the layer is back (_layer_up re-joins every room).
-                    await self._layer_down(error)
+                # While the layer is down the room is joined when it is back (_layer_up re-joins
+                # every room): a call now could only wait LAYER_ANSWER_SECONDS, holding the lock.
+                if self.layer_healthy:
+                    try:
+                        await answered(
+                            self.layer.group_add(room_group(receiver.session_id), self.lane(receiver.session_id))
+                        )
+                    except LAYER_ERRORS as error:
+                        await self._layer_down(error)
             local.add(receiver)
         if self.shutting_down:
             await receiver.shed(SERVICE_RESTART)  # arrived while this worker drains: go to another one
@@ -121,6 +123,8 @@ class RoomHub:
             local.discard(receiver)
             if not local:
                 del self.rooms[receiver.session_id]
+                if not self.layer_healthy:
+                    return  # the group lapses by itself (group_expiry); no call to wait on under the lock
                 try:
                     await answered(
                         self.layer.group_discard(room_group(receiver.session_id), self.lane(receiver.session_id))
@@ -331,8 +335,13 @@ class RoomHub:
                 logger.exception("delivery to one connection failed")
 
     async def _rejoin_groups(self) -> None:
-        for session_id in tuple(self.rooms):
-            await answered(self.layer.group_add(room_group(session_id), self.lane(session_id)))
+        """Join every room's group, including rooms first attached while this ran (attach skips the join while
+        the layer is down): when it returns, with no await since its last look, every local room is joined."""
+        joined: set[int] = set()
+        while missing := set(self.rooms) - joined:
+            for session_id in missing:
+                await answered(self.layer.group_add(room_group(session_id), self.lane(session_id)))
+                joined.add(session_id)
 
     async def _every(self, seconds: float, duty: Callable[[], Awaitable[None]], *, first_after: float = 0) -> None:
         """Run `duty` every `seconds`, the first time `first_after` + `seconds` after the hub starts."""
