@@ -5,10 +5,11 @@ test) empties the database after each test with the `flush` command. On
 PostgreSQL that is one TRUNCATE of every table, which cost the server about 150 ms
 of CPU per test here (it gives each of the 23 tables new files), against about 5 ms
 to DELETE the few rows a test wrote (the audit trail, which refuses DELETE on
-PostgreSQL, is still truncated: moderation's migration 0002). flush then sends post_migrate, which re-creates
-the content types and permissions it has just deleted (30-80 ms of the test
-process's CPU); no test changes those rows, so they stay, and post_migrate finds
-them all present. Every other table ends as empty as before.
+PostgreSQL, is still truncated: moderation's migration 0002). flush then sends
+post_migrate, which re-creates the content types and permissions it has just
+deleted (30-80 ms of the test process's CPU); no test changes those rows, so they
+stay, and post_migrate finds them all present. Every other table ends as empty as
+before.
 """
 
 from __future__ import annotations
