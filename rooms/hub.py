@@ -218,13 +218,19 @@ class RoomHub:
     # ------------------------------------------------------------ channel layer outages
 
     async def _watch_layer(self) -> None:
-        """Notice a layer that stopped answering (LAYER_ANSWER_SECONDS): its reads and writes fail nothing."""
+        """Notice a layer that stopped answering (LAYER_ANSWER_SECONDS): its reads and writes fail nothing.
+
+        While it is down, probe for its return: a pump whose read fails does too, but
+        one waiting on a read that never fails (a silent Redis; the pub/sub layer's
+        queue) does not, and the heartbeat comes only every HEARTBEAT_SECONDS.
+        """
         while True:
             await asyncio.sleep(LAYER_WATCH_SECONDS)
-            if not self.layer_healthy:
-                continue  # the pumps and the heartbeat are already probing for its return
             try:
-                await answered(ping_layer(self.layer))
+                if self.layer_healthy:
+                    await answered(ping_layer(self.layer))
+                else:
+                    await self._layer_up()  # raises while the layer is still down or silent
             except asyncio.CancelledError:
                 raise
             except LAYER_ERRORS as error:

@@ -21,6 +21,7 @@ from asgiref.sync import sync_to_async
 from django.db import OperationalError
 from django.utils import timezone
 
+from rooms.broadcast import room_group
 from rooms.faults import DatabaseBreaker, DatabaseUnavailable
 from rooms.hub import get_hub
 from rooms.models import Connection
@@ -297,6 +298,54 @@ async def test_a_layer_that_stops_answering_is_an_outage_and_nothing_live_reache
     assert code == 1012
     assert [f["type"] for f in frames if f["type"] == "chat.message"] == [], frames
     assert get_hub().layer_healthy
+
+
+@pytest.mark.usefixtures("transactional_db")
+async def test_a_room_first_opened_during_an_outage_is_joined_when_the_layer_is_back(
+    connect, live_group, alex, riley, dana, monkeypatch
+):
+    """attach does not call a layer that is down (each call could wait LAYER_ANSWER_SECONDS holding the group
+    lock); the re-join after the outage joins that room with the others."""
+    import rooms.hub as hub_module
+    from rooms.actions.lifecycle import do_schedule_session
+
+    answering = asyncio.Event()
+
+    async def ping_layer(layer: object) -> None:
+        await answering.wait()
+
+    monkeypatch.setattr(hub_module, "ping_layer", ping_layer)
+    monkeypatch.setattr(hub_module, "LAYER_WATCH_SECONDS", 0.05)
+    monkeypatch.setattr(hub_module, "LAYER_ANSWER_SECONDS", 0.2)
+    other = await sync_to_async(do_schedule_session)(
+        title="Evening group", facilitator="dana", patients=["riley"], starts_at=timezone.now()
+    )
+    await set_room(other, status="live", started_at=timezone.now(), mode="open")
+    alex_peer, _ = await connect(alex, live_group.pk)
+    await alex_peer.receive_type("error")  # live updates paused
+    hub = get_hub()
+    joined: list[str] = []
+    group_add = hub.layer.group_add
+
+    async def recorded_group_add(group: str, channel: str) -> None:
+        joined.append(group)
+        await group_add(group, channel)
+
+    monkeypatch.setattr(hub.layer, "group_add", recorded_group_add)
+
+    riley_peer, _ = await connect(riley, other.pk)
+    notice = await riley_peer.receive_type("error")
+    assert notice["code"] == "unavailable"
+    assert joined == []  # not called while the layer is down
+
+    answering.set()
+    assert (await riley_peer.until_close(timeout=10))[1] == 1012
+    assert room_group(other.pk) in joined and room_group(live_group.pk) in joined
+    # Live delivery in the room opened during the outage works, through its re-joined group.
+    riley_again, _ = await connect(riley, other.pk)
+    dana_peer, _ = await connect(dana, other.pk)
+    assert (await dana_peer.request("chat.send", text="Welcome back"))["type"] == "ack"
+    assert (await riley_again.receive_type("chat.message"))["text"] == "Welcome back"
 
 
 def test_a_redis_drop_during_channels_redis_clean_up_is_one_warning(caplog):
