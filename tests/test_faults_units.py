@@ -267,11 +267,10 @@ async def test_heartbeat_reconciles_rows_with_sockets(connect, live_group, alex,
     assert not await Connection.objects.filter(pk="f" * 32).aexists()
 
 
-@pytest.mark.usefixtures("transactional_db")
-async def test_a_layer_that_stops_answering_is_an_outage_and_nothing_live_reaches_anyone_until_the_resync(
-    connect, live_group, alex, sam, monkeypatch
-):
-    """A frozen Redis fails no call (no socket timeout): the hub's watch notices that its ping goes unanswered."""
+@pytest.fixture
+def silent_layer(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """The hub's pings of the channel layer go unanswered until the event is set (as with a SIGSTOPped Redis);
+    its watch looks often and gives up soon."""
     import rooms.hub as hub_module
 
     answering = asyncio.Event()
@@ -282,6 +281,14 @@ async def test_a_layer_that_stops_answering_is_an_outage_and_nothing_live_reache
     monkeypatch.setattr(hub_module, "ping_layer", ping_layer)
     monkeypatch.setattr(hub_module, "LAYER_WATCH_SECONDS", 0.05)
     monkeypatch.setattr(hub_module, "LAYER_ANSWER_SECONDS", 0.2)
+    return answering
+
+
+@pytest.mark.usefixtures("transactional_db")
+async def test_a_layer_that_stops_answering_is_an_outage_and_nothing_live_reaches_anyone_until_the_resync(
+    connect, live_group, alex, sam, silent_layer
+):
+    """A frozen Redis fails no call (no socket timeout): the hub's watch notices that its ping goes unanswered."""
     await set_room(live_group, mode="open")
     alex_peer, _ = await connect(alex, live_group.pk)
     sam_peer, _ = await connect(sam, live_group.pk)
@@ -293,7 +300,7 @@ async def test_a_layer_that_stops_answering_is_an_outage_and_nothing_live_reache
     # resynced its clients, is not delivered (the resync brings it from the database).
     assert (await sam_peer.request("chat.send", text="while the layer was silent"))["type"] == "ack"
 
-    answering.set()
+    silent_layer.set()
     frames, code = await alex_peer.until_close(timeout=10)
     assert code == 1012
     assert [f["type"] for f in frames if f["type"] == "chat.message"] == [], frames
@@ -302,21 +309,12 @@ async def test_a_layer_that_stops_answering_is_an_outage_and_nothing_live_reache
 
 @pytest.mark.usefixtures("transactional_db")
 async def test_a_room_first_opened_during_an_outage_is_joined_when_the_layer_is_back(
-    connect, live_group, alex, riley, dana, monkeypatch
+    connect, live_group, alex, riley, dana, silent_layer, monkeypatch
 ):
     """attach does not call a layer that is down (each call could wait LAYER_ANSWER_SECONDS holding the group
     lock); the re-join after the outage joins that room with the others."""
-    import rooms.hub as hub_module
     from rooms.actions.lifecycle import do_schedule_session
 
-    answering = asyncio.Event()
-
-    async def ping_layer(layer: object) -> None:
-        await answering.wait()
-
-    monkeypatch.setattr(hub_module, "ping_layer", ping_layer)
-    monkeypatch.setattr(hub_module, "LAYER_WATCH_SECONDS", 0.05)
-    monkeypatch.setattr(hub_module, "LAYER_ANSWER_SECONDS", 0.2)
     other = await sync_to_async(do_schedule_session)(
         title="Evening group", facilitator="dana", patients=["riley"], starts_at=timezone.now()
     )
@@ -338,7 +336,7 @@ async def test_a_room_first_opened_during_an_outage_is_joined_when_the_layer_is_
     assert notice["code"] == "unavailable"
     assert joined == []  # not called while the layer is down
 
-    answering.set()
+    silent_layer.set()
     assert (await riley_peer.until_close(timeout=10))[1] == 1012
     assert room_group(other.pk) in joined and room_group(live_group.pk) in joined
     # Live delivery in the room opened during the outage works, through its re-joined group.
