@@ -22,6 +22,7 @@ from accounts.models import Member
 from rooms.actions.lifecycle import do_schedule_session
 from rooms.hub import stop_hub
 from rooms.models import GroupSession, Participant
+from tests import e2e
 from tests.flush import sql_flush_keeping_content_types
 from tests.services import require_services
 
@@ -29,8 +30,23 @@ PASSWORD = "a-long-test-password-1"
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    e2e.servers_of_this_test.clear()
     if item.get_closest_marker("services"):
         require_services()
+
+
+SERVER_LOG_LINES = 80
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    """A failing test's report ends with the last lines of each server it started."""
+    report = yield
+    if report.failed:
+        for server in e2e.servers_of_this_test:
+            tail = "\n".join(server.log_text().splitlines()[-SERVER_LOG_LINES:])
+            report.sections.append((f"{server.name} log ({server.log_path}, last {SERVER_LOG_LINES} lines)", tail))
+    return report
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -126,7 +126,7 @@ def server_env(
         name: value for name, value in os.environ.items() if name in _INHERITED or name.startswith(_INHERITED_PREFIXES)
     }
     env.update(
-        DJANGO_SETTINGS_MODULE="config.settings",
+        DJANGO_SETTINGS_MODULE="tests.e2e_settings",
         DATABASE_URL=database_url,
         SECRET_KEY=f"e2e-{RUN_ID}-{secrets.token_hex(16)}",
         DEBUG="0",
@@ -339,6 +339,10 @@ def provision(
 
 _live_servers: set[ServerProcess] = set()
 
+# Every server made since the current test began: a failing test's report ends with their logs
+# (tests/conftest.py), since the log files are gone once CI's machine is.
+servers_of_this_test: list[ServerProcess] = []
+
 
 @atexit.register
 def _kill_leftovers() -> None:
@@ -365,6 +369,7 @@ class ServerProcess:
         fd, path = tempfile.mkstemp(prefix=f"circle-e2e-{name}-", suffix=".log", dir=log_dir)
         os.close(fd)
         self.log_path = Path(path)
+        servers_of_this_test.append(self)
 
     @property
     def base_url(self) -> str:

@@ -81,9 +81,6 @@ def browser(chromium_path: Path) -> Iterator[Any]:
 # ---------------------------------------------------------------- servers
 
 
-# The pages, not password hashing, are under test: the servers and commands use the
-# test settings (config.settings with a fast hasher), so each sign-in costs milliseconds.
-SETTINGS = {"DJANGO_SETTINGS_MODULE": "tests.settings"}
 CLINIC = [e2e.Person("dana", "facilitator", NAMES["dana"])] + [e2e.Person(p, "patient", NAMES[p]) for p in PATIENTS]
 
 
@@ -91,7 +88,7 @@ CLINIC = [e2e.Person("dana", "facilitator", NAMES["dana"])] + [e2e.Person(p, "pa
 def clinic_database(tmp_path_factory: pytest.TempPathFactory, chromium_path: Path) -> Path:
     """Migrated, with the clinic's members created by `create_member`; every server gets a copy."""
     url = e2e.sqlite_database(tmp_path_factory.mktemp("browser-db-template"))
-    e2e.create_members(e2e.server_env(url, **SETTINGS), CLINIC)
+    e2e.create_members(e2e.server_env(url), CLINIC)
     return Path(url.removeprefix("sqlite:///"))
 
 
@@ -121,7 +118,7 @@ class Circle:
 def start_circle(template: Path, directory: Path, name: str, **settings: Any) -> Circle:
     database = directory / f"circle-{secrets.token_hex(4)}.sqlite3"
     shutil.copyfile(template, database)
-    env = e2e.server_env(f"sqlite:///{database}", **SETTINGS, **settings)
+    env = e2e.server_env(f"sqlite:///{database}", **settings)
     server = e2e.ServerProcess(env, name=name).start()
     return Circle(server, env, {p.username: p for p in CLINIC})
 
