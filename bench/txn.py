@@ -1,6 +1,6 @@
 """chat.send's transaction alone on PostgreSQL: prepared statements on and off, side by side.
 
-    python -m bench txn [--messages 2000] [--rounds 5] [--clients 12] [--busy]
+    python -m bench txn [--messages 2000] [--rounds 5] [--clients 12] [--busy] [--batch N]
 
 Runs the real action (`rooms.actions.chat.do_send_chat`: the claim, the rules, the
 rendering, the crisis scan, the INSERT with its COMMIT) in a loop on one
@@ -12,6 +12,9 @@ drifting machine moves both alike; the median of the rounds is reported. The
 messages are 50 ms apart on the action's clock (`now`), 20 per second in the room
 as under L2, so the sender's read of their last 10 s finds what it finds under
 load (the rate limit raised as `bench run` raises it).
+
+With --batch N the messages go N at a time, from N different senders, through
+`do_send_chats` (group commit, rooms.group_commit): what a busy worker does.
 
 With --busy another thread runs Python without pause meanwhile, as a worker's
 event loop does under load: each time the action's thread gives the GIL up (to
@@ -74,18 +77,36 @@ class Clock:
         return self.now
 
 
-def measure(session_id: int, senders: list[int], messages: int, prepared: str, clock: Clock) -> dict[str, Any]:
-    from rooms.actions.chat import do_send_chat
+def send_all(session_id: int, senders: list[int], messages: int, batch: int, clock: Clock, label: str) -> None:
+    """`messages` messages, the senders taking turns, `batch` at a time (1: do_send_chat itself)."""
+    from rooms.actions.chat import ChatRequest, do_send_chat, do_send_chats
+    from rooms.errors import ActionError
 
+    for first in range(0, messages, batch):
+        numbers = range(first, min(first + batch, messages))
+        if batch == 1:
+            do_send_chat(session_id, senders[first % len(senders)], f"{label} {first}", clock.tick())
+            continue
+        requests = [
+            ChatRequest(session_id, senders[number % len(senders)], f"{label} {number}", clock.tick())
+            for number in numbers
+        ]
+        for result in do_send_chats(requests):
+            if isinstance(result, ActionError):
+                raise SystemExit(f"a message was refused: {result.code} {result.message}")
+
+
+def measure(
+    session_id: int, senders: list[int], messages: int, prepared: str, clock: Clock, batch: int = 1
+) -> dict[str, Any]:
     backend = connect_with(prepared)
-    for number in range(50):  # warm: statements prepared (or not), caches filled
-        do_send_chat(session_id, senders[number % len(senders)], f"warm {number}", clock.tick())
+    send_all(session_id, senders, 50, batch, clock, "warm")  # statements prepared (or not), caches filled
     server, cpu, wall = backend_cpu_seconds(backend), time.thread_time(), time.perf_counter()
-    for number in range(messages):
-        do_send_chat(session_id, senders[number % len(senders)], f"txn {number}", clock.tick())
+    send_all(session_id, senders, messages, batch, clock, "txn")
     per_message = 1e6 / messages
     return {
         "prepared": prepared,
+        "batch": batch,
         "client_cpu_us": round(per_message * (time.thread_time() - cpu), 1),
         "backend_cpu_us": round(per_message * (backend_cpu_seconds(backend) - server), 1),
         "wall_us": round(per_message * (time.perf_counter() - wall), 1),
@@ -99,6 +120,8 @@ def spin(stop: threading.Event) -> None:
 
 
 def command_txn(args: argparse.Namespace) -> int:
+    if not 1 <= args.batch <= args.clients:
+        raise SystemExit(f"--batch must be between 1 and --clients ({args.clients}): one message per sender a batch")
     from bench.micro import drop_database, provision, setup_env
 
     _url, pg_name = setup_env("production")
@@ -127,14 +150,18 @@ def command_txn(args: argparse.Namespace) -> int:
         rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in SETTINGS}
         for _ in range(args.rounds):
             for name in SETTINGS:
-                rounds[name].append(measure(session_id, senders, args.messages, name, clock))
+                rounds[name].append(measure(session_id, senders, args.messages, name, clock, args.batch))
                 print(json.dumps(rounds[name][-1]), flush=True)
         for name, results in rounds.items():
             summary = {
                 key: statistics.median(result[key] for result in results)
                 for key in ("client_cpu_us", "backend_cpu_us", "wall_us")
             }
-            print(json.dumps({"prepared": name, "busy": args.busy, "median_of": len(results), **summary}))
+            print(
+                json.dumps(
+                    {"prepared": name, "busy": args.busy, "batch": args.batch, "median_of": len(results), **summary}
+                )
+            )
     finally:
         stop.set()
         drop_database(pg_name)
@@ -146,3 +173,4 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--clients", type=int, default=12)
     parser.add_argument("--busy", action="store_true", help="another thread runs Python meanwhile (GIL hand-overs)")
+    parser.add_argument("--batch", type=int, default=1, help="messages per transaction (group commit), <= --clients")

@@ -10,11 +10,9 @@ import logging
 import time
 import uuid
 from collections import deque
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.consumer import get_handler_name
-from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
@@ -26,7 +24,8 @@ from rooms.actions import chat, guests, lifecycle
 from rooms.actions.presence import do_close_connection, do_open_connection
 from rooms.broadcast import Envelope, Viewer, effect_for, is_recipient
 from rooms.errors import NOT_SIGNED_IN, ActionError, RoomClosed
-from rooms.faults import DATABASE_ERRORS, TRY_AGAIN_LATER, database_breaker
+from rooms.faults import DATABASE_ERRORS, TRY_AGAIN_LATER, db
+from rooms.group_commit import chat_committer
 from rooms.hub import get_hub
 from rooms.schemas import Ack, ClientFrame, error_frame, parse_client_frame, ref_of_refused
 from rooms.state import load_catchup
@@ -37,15 +36,6 @@ logger = logging.getLogger(__name__)
 # A client sending this many malformed frames within the window is closed (1008).
 INVALID_FRAME_BURST = 20
 INVALID_FRAME_WINDOW = 10.0
-
-
-def db(action: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    """Run a synchronous action on the thread pool, with its own pooled connection.
-
-    Refused at once (DatabaseUnavailable) while the database is known to be unreachable,
-    so a client hears `unavailable` promptly instead of queueing for a thread (rooms.faults).
-    """
-    return database_breaker.wrap(database_sync_to_async(action, thread_sensitive=False))
 
 
 class RoomConsumer(AsyncWebsocketConsumer):
@@ -215,9 +205,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         except DATABASE_ERRORS:  # psycopg_pool's PoolTimeout included: never an ack for what was not stored
             logger.warning("database unavailable during %s", frame.type)  # type: ignore[attr-defined]
-            await self.send(
-                text_data=error_frame("unavailable", "Not saved: please try again in a moment.", frame.ref)
-            )
+            await self.send(text_data=error_frame("unavailable", "Not saved: please try again in a moment.", frame.ref))
             return
         if frame.ref is not None:
             await self.send(text_data=Ack(ref=frame.ref, **extra).model_dump_json())
@@ -234,9 +222,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # ------------------------------------------------------------ handlers: anyone in the room
 
     async def handle_chat_send(self, frame: Any) -> dict[str, Any]:
-        message = await db(chat.do_send_chat)(
-            self.session_id, self.participant_id, frame.text, timezone.now(), to=frame.to
-        )
+        request = chat.ChatRequest(self.session_id, self.participant_id, frame.text, timezone.now(), to=frame.to)
+        message = await chat_committer().send(request)
         return {"message_id": message.pk, "seq": message.seq}
 
     async def handle_hand_raise(self, frame: ClientFrame) -> None:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+from channels.db import database_sync_to_async
 from django.db import DatabaseError, InterfaceError, OperationalError
 
 T = TypeVar("T")
@@ -120,3 +121,12 @@ class DatabaseBreaker:
 
 
 database_breaker = DatabaseBreaker()
+
+
+def db(action: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """Run a synchronous action on the thread pool, with its own pooled connection.
+
+    Refused at once (DatabaseUnavailable) while the database is known to be unreachable,
+    so a client hears `unavailable` promptly instead of queueing for a thread.
+    """
+    return database_breaker.wrap(database_sync_to_async(action, thread_sensitive=False))

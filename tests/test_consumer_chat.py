@@ -1,7 +1,12 @@
-"""chat.send: fan-out, ref replies, the limits, seq and ?since=."""
+"""chat.send: fan-out, ref replies, the limits, seq and ?since=, messages sent at once."""
+
+import asyncio
+import threading
 
 import pytest
 
+from rooms import group_commit
+from rooms.group_commit import chat_committer
 from tests.conftest import connect_all, pid, set_room
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,3 +58,47 @@ async def test_resuming_client_learns_of_messages_removed_while_away(connect, li
     fresh, _ = await connect(alex, live_group.pk)
     assert fresh.state["removed_message_ids"] is None
     assert [m["text"] for m in fresh.state["messages"]] == ["two"]
+
+
+async def test_messages_sent_at_once_share_a_transaction_and_reach_everyone_in_order(
+    connect, live_group, dana, alex, sam, jordan, monkeypatch
+):
+    """Four people send at once: the first message is stored alone, the three that arrived
+    meanwhile in one batch (rooms.group_commit); every sender gets an ack with its own seq,
+    everyone gets all four in seq order."""
+    await set_room(live_group, mode="open")
+    peers = await connect_all(connect, live_group, dana, alex, sam, jordan)
+    batches: list[list[str]] = []
+    first_held = threading.Event()
+    send_chats = group_commit.do_send_chats
+
+    def held_first(requests):
+        batches.append([r.text for r in requests])
+        if len(batches) == 1:
+            first_held.wait(10)
+        return send_chats(requests)
+
+    monkeypatch.setattr(group_commit, "do_send_chats", held_first)
+    names = ["dana", "alex", "sam", "jordan"]
+    for peer, name in zip(peers, names, strict=True):
+        await peer.send(type="chat.send", ref=name, text=f"{name} here")
+        if name == "dana":
+            while not batches:
+                await asyncio.sleep(0.01)
+    while len(chat_committer().waiting) < 3:
+        await asyncio.sleep(0.01)
+    first_held.set()
+
+    acks = {}
+    received = {}
+    for peer, name in zip(peers, names, strict=True):
+        frames: list[dict] = []  # its ack and the four messages, in some order, among other events
+        while sum(f["type"] in {"ack", "chat.message"} for f in frames) < 5:
+            frames.append(await peer.receive())
+        (ack,) = [f for f in frames if f["type"] == "ack"]
+        acks[ack["ref"]] = ack["seq"]
+        received[name] = [(f["seq"], f["text"]) for f in frames if f["type"] == "chat.message"]
+    assert batches == [["dana here"], ["alex here", "sam here", "jordan here"]]
+    assert acks == {"dana": 1, "alex": 2, "sam": 3, "jordan": 4}
+    expected = [(1, "dana here"), (2, "alex here"), (3, "sam here"), (4, "jordan here")]
+    assert all(seen == expected for seen in received.values()), received

@@ -28,6 +28,8 @@ of the room uses.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -120,6 +122,26 @@ WHERE id = %s
 # PostgreSQL: both writes as one statement (one round trip, one statement to bind).
 INSERT_AND_COUNT_ROOM_MESSAGE_SQL = f"WITH counted AS ({COUNT_ROOM_MESSAGE_SQL}) {INSERT_MESSAGE_WITH_ID_SQL}"
 
+# Group commit (do_send_chats): the batch's rooms, locked in one statement in id order, as every
+# batch locks them, so that two batches wait for each other rather than deadlock; its senders in
+# one statement, each drawing its message's id on PostgreSQL.
+ROOM_COLUMNS = "id, last_seq, status, mode, floor_holder_id, floor_expires_at, slowmode_seconds, current_prompt_id"
+LOCK_ROOMS_SQL = f"SELECT {ROOM_COLUMNS} FROM {ROOMS} WHERE id = ANY(%s) ORDER BY id FOR UPDATE"  # noqa: S608
+SENDERS_FROM = f"""
+FROM {PARTICIPANTS} p
+LEFT JOIN {PARTICIPANTS} host ON host.id = p.guest_of_id
+WHERE p.id = ANY(%s)
+"""
+LOAD_SENDERS_SQL = f"SELECT p.id, p.session_id, {SENDER_COLUMNS}{SENDERS_FROM}"
+LOAD_SENDERS_DRAWING_IDS_SQL = f"SELECT p.id, p.session_id, {SENDER_COLUMNS}, {NEXT_MESSAGE_ID}{SENDERS_FROM}"
+SET_LAST_SEQ_SQL = f"UPDATE {ROOMS} SET last_seq = %s WHERE id = %s"  # noqa: S608
+
+
+def sqlite_in(sql: str, count: int) -> str:
+    """SQLite has no arrays: `= ANY(%s)` becomes `IN (%s, ...)` with one placeholder per value
+    (and the lock goes: SQLite's IMMEDIATE transaction already holds the database's)."""
+    return sql.replace("= ANY(%s)", f"IN ({', '.join(['%s'] * count)})").replace(" FOR UPDATE", "")
+
 
 def read_datetime(value: Any) -> datetime | None:
     """A datetime column from a hand-written statement: PostgreSQL gives it aware, SQLite as UTC text."""
@@ -140,7 +162,12 @@ def write_datetime(value: datetime) -> Any:
 
 
 def first_rows(*statements: tuple[str, list[Any]]) -> list[Any]:
-    """The first row of each statement, run in order in the current transaction.
+    """The first row of each statement (None if it has none), as `rows_of` runs them."""
+    return [rows[0] if rows else None for rows in rows_of(*statements)]
+
+
+def rows_of(*statements: tuple[str, list[Any]]) -> list[list[Any]]:
+    """The rows of each statement, run in order in the current transaction.
 
     On PostgreSQL they leave together, with the transaction's BEGIN, in one round
     trip (psycopg's pipeline mode, which needs server-side binding: a plain psycopg
@@ -151,14 +178,19 @@ def first_rows(*statements: tuple[str, list[Any]]) -> list[Any]:
     not give.
     """
     if connection.vendor != "postgresql":
-        return [first_row(sql, params) for sql, params in statements]
+        with connection.cursor() as cursor:
+            results = []
+            for sql, params in statements:
+                cursor.execute(sql, params)
+                results.append(cursor.fetchall())
+            return results
     pg = postgresql_connection()
     with connection.wrap_database_errors:
         cursors = [psycopg.Cursor(pg) for _ in statements]
         with pg.pipeline():
             for cursor, (sql, params) in zip(cursors, statements, strict=True):
                 cursor.execute(sql, params, prepare=True)
-        return [cursor.fetchone() for cursor in cursors]
+        return [cursor.fetchall() for cursor in cursors]
 
 
 def first_row(sql: str, params: list[Any]) -> Any:
@@ -172,20 +204,27 @@ def first_row(sql: str, params: list[Any]) -> Any:
         return cursor.fetchone()
 
 
-def send_with_commit(sql: str, params: list[Any]) -> None:
-    """Send the transaction's last statement and its COMMIT together: one round trip for both.
+def send_with_commit(*statements: tuple[str, list[Any]]) -> None:
+    """Send the transaction's last statements and its COMMIT together: one round trip for all.
 
     Only for the outermost `atomic` block on PostgreSQL (the COMMIT is then its to
     send). When the block exits, Django's commit finds the connection idle and sends
-    nothing more, then runs the on-commit hooks as usual. An error of the statement
+    nothing more, then runs the on-commit hooks as usual. An error of a statement
     or of the COMMIT (where PostgreSQL checks the deferred foreign keys) raises here,
     inside the block, which rolls back as after any error: no hook runs. Nothing may
     run in the transaction after this.
     """
+    send_together(*statements, commit=True)
+
+
+def send_together(*statements: tuple[str, list[Any]], commit: bool = False) -> None:
+    """PostgreSQL: statements whose rows nobody reads, in one round trip (with the COMMIT if `commit`)."""
     pg = postgresql_connection()
     with connection.wrap_database_errors, psycopg.Cursor(pg) as cursor, pg.pipeline():
-        cursor.execute(sql, params, prepare=True)
-        cursor.execute("COMMIT")
+        for sql, params in statements:
+            cursor.execute(sql, params, prepare=True)
+        if commit:
+            cursor.execute("COMMIT")
 
 
 def postgresql_connection() -> psycopg.Connection[Any]:
@@ -268,28 +307,37 @@ def insert_message(message: Message, *, with_commit: bool = False) -> Message:
     sequence's next; `with_commit` sends the INSERT with the transaction's COMMIT
     (`send_with_commit`), for an id drawn beforehand and nothing written after it.
     """
+    if connection.vendor != "postgresql":
+        values = message_values(message)
+        (message.pk,) = first_row(INSERT_MESSAGE_SQL, values)
+        if message.audience == Audience.ROOM:
+            first_row(COUNT_ROOM_MESSAGE_SQL, [len(message.text), message.participant_id])
+    elif with_commit:
+        send_with_commit(insert_statement(message))
+    else:
+        (message.pk,) = first_row(*insert_statement(message))
+    mark_stored(message)
+    return message
+
+
+def message_values(message: Message) -> list[Any]:
     values = [getattr(message, field) for field in MESSAGE_FIELDS]
     values[MESSAGE_FIELDS.index("sent_at")] = write_datetime(message.sent_at)
     values[MESSAGE_FIELDS.index("audience")] = str(message.audience)  # a TextChoices member -> its value
-    counted = message.audience == Audience.ROOM
-    count_params = [len(message.text), message.participant_id]
-    if connection.vendor != "postgresql":
-        (message.pk,) = first_row(INSERT_MESSAGE_SQL, values)
-        if counted:
-            first_row(COUNT_ROOM_MESSAGE_SQL, count_params)
-    else:
-        sql, params = (
-            (INSERT_AND_COUNT_ROOM_MESSAGE_SQL, [*count_params, message.pk, *values])
-            if counted
-            else (INSERT_MESSAGE_WITH_ID_SQL, [message.pk, *values])
-        )
-        if with_commit:
-            send_with_commit(sql, params)
-        else:
-            (message.pk,) = first_row(sql, params)
+    return values
+
+
+def insert_statement(message: Message) -> tuple[str, list[Any]]:
+    """PostgreSQL: the INSERT of one message, with its id drawn beforehand or not (NULL), and its count."""
+    if message.audience == Audience.ROOM:
+        count_params = [len(message.text), message.participant_id]
+        return INSERT_AND_COUNT_ROOM_MESSAGE_SQL, [*count_params, message.pk, *message_values(message)]
+    return INSERT_MESSAGE_WITH_ID_SQL, [message.pk, *message_values(message)]
+
+
+def mark_stored(message: Message) -> None:
     message._state.adding = False
     message._state.db = connection.alias
-    return message
 
 
 def check_send_rate(history: SendHistory, now: datetime, *, slowmode_seconds: int) -> None:
@@ -325,13 +373,7 @@ def do_send_chat(session_id: int, participant_id: int, text: str, now: datetime,
     outermost = connection.get_autocommit() and not connection.in_atomic_block
     with transaction.atomic():
         session, sender, history, message_id = claim_room_and_sender(session_id, participant_id, now)
-        refuse(chat_refusal(room_view(session), speaker_view(sender, now), now, private=private))
-        # Slow mode paces the room; facilitators are exempt, and so is the private line to
-        # them (a patient must always be able to reach the facilitators; the rate limit still holds).
-        exempt = sender.role == "facilitator" or private
-        check_send_rate(history, now, slowmode_seconds=0 if exempt else session.slowmode_seconds)
-        # A facilitator's to="facilitators" stays among the facilitators too (never the room).
-        audience = Audience.FACILITATORS if private else Audience.ROOM
+        audience = check_chat(session, sender, history, now, private=private)
         return store_and_broadcast(
             session,
             sender,
@@ -342,6 +384,147 @@ def do_send_chat(session_id: int, participant_id: int, text: str, now: datetime,
             message_id=message_id,
             commit_with_insert=outermost,
         )
+
+
+def check_chat(
+    session: GroupSession, sender: Participant, history: SendHistory, now: datetime, *, private: bool
+) -> Audience:
+    """May the sender write this message now? Its audience if so (ActionError if not)."""
+    refuse(chat_refusal(room_view(session), speaker_view(sender, now), now, private=private))
+    # Slow mode paces the room; facilitators are exempt, and so is the private line to
+    # them (a patient must always be able to reach the facilitators; the rate limit still holds).
+    exempt = sender.role == "facilitator" or private
+    check_send_rate(history, now, slowmode_seconds=0 if exempt else session.slowmode_seconds)
+    # A facilitator's to="facilitators" stays among the facilitators too (never the room).
+    return Audience.FACILITATORS if private else Audience.ROOM
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """One chat.send waiting to be stored (rooms.group_commit gathers a worker's into batches)."""
+
+    session_id: int
+    participant_id: int
+    text: str
+    now: datetime
+    to: str | None = None
+
+
+def do_send_chats(requests: Sequence[ChatRequest]) -> list[Message | ActionError]:
+    """chat.send for several senders at once, in one transaction: group commit.
+
+    Each request gets what `do_send_chat` would have given it, had they been sent one
+    after the other in this order: its stored Message, or the ActionError that refused
+    it. A refused request spends no seq and writes nothing; the others are stored all
+    the same. The rooms are locked together (in id order), the senders and their send
+    histories read in one statement, the rules applied here in the requests' order,
+    and the writes sent with the COMMIT: on PostgreSQL two round trips for the whole
+    batch, one database thread's turn and one transaction, where each message alone
+    takes all of those. One request per participant, so that the send history read
+    at the start is still theirs when the rate limit reads it. A database error fails
+    the whole batch and stores nothing (rooms.group_commit then sends them one by one).
+    """
+    if len({request.participant_id for request in requests}) < len(requests):
+        raise ValueError("group commit takes one request per participant")
+    if len(requests) == 1:  # the single message's own path: its INSERT leaves with the COMMIT
+        (request,) = requests
+        try:
+            return [do_send_chat(request.session_id, request.participant_id, request.text, request.now, to=request.to)]
+        except ActionError as error:
+            return [error]
+    results: dict[int, Message | ActionError] = {}
+    for index, request in enumerate(requests):
+        try:
+            refuse(text_refusal(request.text, settings.CIRCLE["MAX_MESSAGE_CHARS"]))
+        except ActionError as error:
+            results[index] = error
+    to_store = [index for index in range(len(requests)) if index not in results]
+    if to_store:
+        outermost = connection.get_autocommit() and not connection.in_atomic_block
+        with transaction.atomic():
+            rooms, senders = claim_rooms_and_senders([requests[index] for index in to_store])
+            stored: list[Message] = []
+            for index in to_store:
+                request = requests[index]
+                try:
+                    session = rooms.get(request.session_id)
+                    if session is None:
+                        raise ActionError("not_found", "No such session.")
+                    sender, history, message_id = senders.get(request.participant_id, (None, None, None))
+                    if sender is None or history is None or sender.session_id != request.session_id:
+                        raise ActionError("not_allowed", "You are not in this session.")
+                    audience = check_chat(session, sender, history, request.now, private=request.to == "facilitators")
+                except ActionError as error:
+                    results[index] = error
+                    continue
+                session.last_seq += 1
+                message = new_message(
+                    session, sender, request.text, request.now, seq=session.last_seq, audience=audience
+                )
+                message.pk = message_id
+                if message_id is None:
+                    insert_message(message)  # SQLite: the INSERT gives the id that the event carries
+                announce(session, sender, message, request.now)
+                stored.append(message)
+                results[index] = message
+            write_batch(stored, rooms, with_commit=outermost)
+    return [results[index] for index in range(len(requests))]
+
+
+def claim_rooms_and_senders(
+    requests: Sequence[ChatRequest],
+) -> tuple[dict[int, GroupSession], dict[int, tuple[Participant, SendHistory, int | None]]]:
+    """The requests' rooms, locked: {id: room}; their senders: {id: (sender, send history, message id)}.
+
+    As `claim_room_and_sender`, for a batch, except that the seqs are counted here
+    (`write_batch` stores the rooms' last) and the sender's session is checked by the
+    caller. The send history's window starts from the earliest request's `now`: a send
+    that falls in it and not in a later request's window is one that no longer delays
+    that request, so the rate rules answer the same.
+    """
+    circle = settings.CIRCLE
+    window_start = min(request.now for request in requests) - timedelta(seconds=circle["RATE_LIMIT_SECONDS"])
+    room_ids = sorted({request.session_id for request in requests})
+    sender_ids = [request.participant_id for request in requests]
+    history_params = [write_datetime(window_start), circle["RATE_LIMIT_COUNT"] - 1]
+    draws_ids = connection.vendor == "postgresql"
+    if draws_ids:
+        room_rows, sender_rows = rows_of(
+            (LOCK_ROOMS_SQL, [room_ids]), (LOAD_SENDERS_DRAWING_IDS_SQL, [*history_params, sender_ids])
+        )
+    else:
+        room_rows, sender_rows = rows_of(
+            (sqlite_in(LOCK_ROOMS_SQL, len(room_ids)), room_ids),
+            (sqlite_in(LOAD_SENDERS_SQL, len(sender_ids)), [*history_params, *sender_ids]),
+        )
+    rooms = {row[0]: room_from_row(row[0], row[1:]) for row in room_rows}
+    senders: dict[int, tuple[Participant, SendHistory, int | None]] = {}
+    for participant_id, session_id, *row in sender_rows:
+        message_id = row.pop() if draws_ids else None
+        senders[participant_id] = (*sender_from_row(session_id, participant_id, row), message_id)
+    return rooms, senders
+
+
+def write_batch(stored: Sequence[Message], rooms: dict[int, GroupSession], *, with_commit: bool) -> None:
+    """The batch's writes: its messages (already INSERTed on SQLite) and each room's new last seq.
+
+    On PostgreSQL they leave together, with the COMMIT when the batch's transaction is
+    the outermost one (`send_with_commit`).
+    """
+    seqs = sorted({message.session_id: rooms[message.session_id].last_seq for message in stored}.items())
+    room_updates = [(SET_LAST_SEQ_SQL, [last_seq, room_id]) for room_id, last_seq in seqs]
+    if connection.vendor != "postgresql":
+        with connection.cursor() as cursor:
+            for sql, params in room_updates:
+                cursor.execute(sql, params)
+        return
+    statements = [*(insert_statement(message) for message in stored), *room_updates]
+    if with_commit:
+        send_with_commit(*statements)
+    elif statements:
+        send_together(*statements)
+    for message in stored:
+        mark_stored(message)
 
 
 def do_send_private(session_id: int, facilitator_id: int, recipient_id: int, text: str, now: datetime) -> Message:
@@ -376,9 +559,28 @@ def store_and_broadcast(
     With its id drawn beforehand (`message_id`: chat.send on PostgreSQL) the message is
     written last, so that its INSERT can leave with the COMMIT (`commit_with_insert`).
     """
+    message = new_message(session, sender, text, now, seq=seq, audience=audience, recipient=recipient)
+    message.pk = message_id
+    if message_id is None:
+        insert_message(message)  # the INSERT gives the id that the event and the alert carry
+    announce(session, sender, message, now)
+    if message_id is not None:
+        insert_message(message, with_commit=commit_with_insert)
+    return message
+
+
+def new_message(
+    session: GroupSession,
+    sender: Participant,
+    text: str,
+    now: datetime,
+    *,
+    seq: int,
+    audience: str,
+    recipient: Participant | None = None,
+) -> Message:
     body = text.strip()
-    message = Message(
-        id=message_id,
+    return Message(
         session=session,
         participant=sender,
         seq=seq,
@@ -389,9 +591,12 @@ def store_and_broadcast(
         audience=audience,
         recipient=recipient,
     )
-    if message_id is None:
-        insert_message(message)  # the INSERT gives the id that the event and the alert carry
+
+
+def announce(session: GroupSession, sender: Participant, message: Message, now: datetime) -> None:
+    """A stored message's event on commit to those who may read it; the private line's audit; a crisis alert."""
     event = message_out(message, as_event=ChatMessageEvent)
+    audience, recipient = message.audience, message.recipient
     if audience == Audience.ROOM:
         send_event_on_commit(session.pk, event, seq=message.seq)
     elif audience == Audience.FACILITATORS:
@@ -404,9 +609,6 @@ def store_and_broadcast(
         record(session, sender, action, now, target=recipient, message_seq=message.seq)
     if sender.role != "facilitator":
         raise_alert_if_at_risk(session, sender, message)
-    if message_id is not None:
-        insert_message(message, with_commit=commit_with_insert)
-    return message
 
 
 def raise_alert_if_at_risk(session: GroupSession, sender: Participant, message: Message) -> None:
