@@ -61,6 +61,18 @@ class ScriptedDatabase:
             await asyncio.sleep(0)
 
 
+async def behind_a_held_batch(
+    committer: ChatCommitter, database: ScriptedDatabase, sends: list[tuple[int, str]]
+) -> tuple[asyncio.Task[Message], list[asyncio.Task[Message]]]:
+    """Participant 1's "a" goes first and is held on its way; `sends` (participant, text) arrive
+    meanwhile and wait. Returns the tasks of "a" and of the others; the caller opens the gate."""
+    first = asyncio.create_task(committer.send(request(1, "a")))
+    await database.held()
+    rest = [asyncio.create_task(committer.send(request(participant, text))) for participant, text in sends]
+    await asyncio.sleep(0)
+    return first, rest
+
+
 @pytest.fixture
 def database(monkeypatch: pytest.MonkeyPatch) -> ScriptedDatabase:
     scripted = ScriptedDatabase()
@@ -77,13 +89,8 @@ async def test_a_message_with_nothing_ahead_goes_at_once_and_alone(database):
 
 async def test_what_arrives_meanwhile_goes_together_one_message_per_participant(database):
     committer = ChatCommitter()
-    first = asyncio.create_task(committer.send(request(1, "a")))
-    await database.held()
-    rest = [
-        asyncio.create_task(committer.send(request(participant, text)))
-        for participant, text in [(2, "b"), (3, "c"), (2, "b2"), (4, "d"), (2, "b3")]
-    ]
-    await asyncio.sleep(0)
+    sends = [(2, "b"), (3, "c"), (2, "b2"), (4, "d"), (2, "b3")]
+    first, rest = await behind_a_held_batch(committer, database, sends)
     database.gate.set()
 
     results = await asyncio.gather(first, *rest)
@@ -98,12 +105,7 @@ async def test_a_refusal_is_its_senders_alone(database):
         ActionError("no_floor", "Raise your hand.") if r.participant_id == 2 else ScriptedDatabase.store_all([r])[0]
         for r in requests
     ]
-    committer = ChatCommitter()
-    first = asyncio.create_task(committer.send(request(1, "a")))
-    await database.held()
-    refused = asyncio.create_task(committer.send(request(2, "b")))
-    stored = asyncio.create_task(committer.send(request(3, "c")))
-    await asyncio.sleep(0)
+    first, (refused, stored) = await behind_a_held_batch(ChatCommitter(), database, [(2, "b"), (3, "c")])
     database.gate.set()
 
     assert (await first).text == "a"
@@ -121,11 +123,7 @@ async def test_a_failed_batch_is_sent_again_one_by_one(database):
         return ScriptedDatabase.store_all(requests)
 
     database.answer = fail_on_bad
-    committer = ChatCommitter()
-    first = asyncio.create_task(committer.send(request(1, "a")))
-    await database.held()
-    batch = [asyncio.create_task(committer.send(request(p, text))) for p, text in [(2, "b"), (3, "bad"), (4, "d")]]
-    await asyncio.sleep(0)
+    first, batch = await behind_a_held_batch(ChatCommitter(), database, [(2, "b"), (3, "bad"), (4, "d")])
     database.gate.set()
 
     b, bad, d = await asyncio.gather(*batch, return_exceptions=True)
@@ -143,11 +141,7 @@ async def test_while_the_database_is_unreachable_a_batch_fails_at_once(database)
         raise DatabaseUnavailable("the database was unreachable a moment ago")
 
     database.answer = unreachable_after_a
-    committer = ChatCommitter()
-    first = asyncio.create_task(committer.send(request(1, "a")))
-    await database.held()
-    batch = [asyncio.create_task(committer.send(request(p, text))) for p, text in [(2, "b"), (3, "c")]]
-    await asyncio.sleep(0)
+    first, batch = await behind_a_held_batch(ChatCommitter(), database, [(2, "b"), (3, "c")])
     database.gate.set()
 
     results = await asyncio.gather(*batch, return_exceptions=True)
@@ -158,12 +152,8 @@ async def test_while_the_database_is_unreachable_a_batch_fails_at_once(database)
 
 
 async def test_a_message_is_stored_even_if_its_sender_stops_waiting(database):
-    committer = ChatCommitter()
-    first = asyncio.create_task(committer.send(request(1, "a")))
-    await database.held()
-    gone = asyncio.create_task(committer.send(request(2, "sent, then the socket closed")))
-    stays = asyncio.create_task(committer.send(request(3, "c")))
-    await asyncio.sleep(0)
+    sends = [(2, "sent, then the socket closed"), (3, "c")]
+    first, (gone, stays) = await behind_a_held_batch(ChatCommitter(), database, sends)
     gone.cancel()
     database.gate.set()
 
