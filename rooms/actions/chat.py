@@ -24,6 +24,10 @@ common table expression that modifies data) leaves with the COMMIT
 them cost PostgreSQL more than running them; DB_PREPARED_STATEMENTS). Everything else
 (the rules, the rendering, the event, the crisis scan) is the same code the rest
 of the room uses.
+
+A busy worker stores its waiting chat.sends together (`do_send_chats`, group
+commit, called by rooms.group_commit): the same steps for a batch, each statement
+covering every message of it, in two round trips for the whole batch.
 """
 
 from __future__ import annotations
