@@ -378,16 +378,9 @@ def do_send_chat(session_id: int, participant_id: int, text: str, now: datetime,
     with transaction.atomic():
         session, sender, history, message_id = claim_room_and_sender(session_id, participant_id, now)
         audience = check_chat(session, sender, history, now, private=private)
-        return store_and_broadcast(
-            session,
-            sender,
-            text,
-            now,
-            seq=session.last_seq,
-            audience=audience,
-            message_id=message_id,
-            commit_with_insert=outermost,
-        )
+        message = new_message(session, sender, text, now, seq=session.last_seq, audience=audience)
+        message.pk = message_id
+        return store_and_broadcast(message, commit_with_insert=outermost)
 
 
 def check_chat(
@@ -468,7 +461,7 @@ def do_send_chats(requests: Sequence[ChatRequest]) -> list[Message | ActionError
                 message.pk = message_id
                 if message_id is None:
                     insert_message(message)  # SQLite: the INSERT gives the id that the event carries
-                announce(session, sender, message, request.now)
+                announce(message)
                 stored.append(message)
                 results[index] = message
             write_batch(stored, rooms, with_commit=outermost)
@@ -543,32 +536,21 @@ def do_send_private(session_id: int, facilitator_id: int, recipient_id: int, tex
             raise ActionError("not_admitted", f"{recipient.display_name} is in the lobby; use a lobby message.")
         check_send_rate(recent_history(sender, now), now, slowmode_seconds=0)
         seq = next_seq(session)
-        return store_and_broadcast(session, sender, text, now, seq=seq, audience=Audience.PRIVATE, recipient=recipient)
+        message = new_message(session, sender, text, now, seq=seq, audience=Audience.PRIVATE, recipient=recipient)
+        return store_and_broadcast(message)
 
 
-def store_and_broadcast(
-    session: GroupSession,
-    sender: Participant,
-    text: str,
-    now: datetime,
-    *,
-    seq: int,
-    audience: str,
-    recipient: Participant | None = None,
-    message_id: int | None = None,
-    commit_with_insert: bool = False,
-) -> Message:
+def store_and_broadcast(message: Message, *, commit_with_insert: bool = False) -> Message:
     """Store the message, broadcast it on commit, audit the private line, alert on a crisis.
 
-    With its id drawn beforehand (`message_id`: chat.send on PostgreSQL) the message is
+    With its id drawn beforehand (`message.pk`: chat.send on PostgreSQL) the message is
     written last, so that its INSERT can leave with the COMMIT (`commit_with_insert`).
     """
-    message = new_message(session, sender, text, now, seq=seq, audience=audience, recipient=recipient)
-    message.pk = message_id
-    if message_id is None:
+    drawn = message.pk is not None
+    if not drawn:
         insert_message(message)  # the INSERT gives the id that the event and the alert carry
-    announce(session, sender, message, now)
-    if message_id is not None:
+    announce(message)
+    if drawn:
         insert_message(message, with_commit=commit_with_insert)
     return message
 
@@ -597,10 +579,11 @@ def new_message(
     )
 
 
-def announce(session: GroupSession, sender: Participant, message: Message, now: datetime) -> None:
+def announce(message: Message) -> None:
     """A stored message's event on commit to those who may read it; the private line's audit; a crisis alert."""
     event = message_out(message, as_event=ChatMessageEvent)
-    audience, recipient = message.audience, message.recipient
+    session, sender, recipient, now = message.session, message.participant, message.recipient, message.sent_at
+    audience = message.audience
     if audience == Audience.ROOM:
         send_event_on_commit(session.pk, event, seq=message.seq)
     elif audience == Audience.FACILITATORS:
