@@ -378,8 +378,9 @@ def do_send_chat(session_id: int, participant_id: int, text: str, now: datetime,
     with transaction.atomic():
         session, sender, history, message_id = claim_room_and_sender(session_id, participant_id, now)
         audience = check_chat(session, sender, history, now, private=private)
-        message = new_message(session, sender, text, now, seq=session.last_seq, audience=audience)
-        message.pk = message_id
+        message = new_message(
+            session, sender, text, now, seq=session.last_seq, audience=audience, message_id=message_id
+        )
         return store_and_broadcast(message, commit_with_insert=outermost)
 
 
@@ -456,9 +457,14 @@ def do_send_chats(requests: Sequence[ChatRequest]) -> list[Message | ActionError
                     continue
                 session.last_seq += 1
                 message = new_message(
-                    session, sender, request.text, request.now, seq=session.last_seq, audience=audience
+                    session,
+                    sender,
+                    request.text,
+                    request.now,
+                    seq=session.last_seq,
+                    audience=audience,
+                    message_id=message_id,
                 )
-                message.pk = message_id
                 if message_id is None:
                     insert_message(message)  # SQLite: the INSERT gives the id that the event carries
                 announce(message)
@@ -564,9 +570,12 @@ def new_message(
     seq: int,
     audience: str,
     recipient: Participant | None = None,
+    message_id: int | None = None,
 ) -> Message:
+    """The message as it will be stored; `message_id` when drawn beforehand (chat.send on PostgreSQL)."""
     body = text.strip()
     return Message(
+        id=message_id,
         session=session,
         participant=sender,
         seq=seq,
