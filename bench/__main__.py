@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from bench.duties import add_arguments as add_duties_arguments
 from bench.duties import command_duties
+from bench.lexicon import add_arguments as add_lexicon_arguments
+from bench.lexicon import command_lexicon
 from bench.micro import add_arguments as add_micro_arguments
 from bench.micro import command_micro
 from bench.profile import command_profile
@@ -48,6 +50,12 @@ SUBCOMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Cal
         command_txn,
     ),
     ("sendpath", "CPU per frame sent through the socket's auth stack", add_sendpath_arguments, command_sendpath),
+    (
+        "lexicon",
+        "the crisis lexicon's scan of a 2,000-character message, English and Spanish",
+        add_lexicon_arguments,
+        command_lexicon,
+    ),
 ]
 
 
