@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from config.text import clean_text, has_visible_text
+
 
 @dataclass(frozen=True, slots=True)
 class RoomView:
@@ -46,11 +48,12 @@ def current_floor_holder(room: RoomView, now: datetime) -> int | None:
 
 
 def text_refusal(text: str, max_chars: int) -> Refusal | None:
-    stripped = text.strip()
-    if not stripped:
+    """Judges the text as it would be stored (config.text.clean_text): nothing visible is `invalid`."""
+    cleaned = clean_text(text)
+    if not has_visible_text(cleaned):
         return Refusal("invalid", "The message is empty.")
-    if len(stripped) > max_chars:
-        return Refusal("too_long", f"Messages can be at most {max_chars} characters ({len(stripped)} sent).")
+    if len(cleaned) > max_chars:
+        return Refusal("too_long", f"Messages can be at most {max_chars} characters ({len(cleaned)} sent).")
     return None
 
 
