@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
 
-from facilitator.models import AgendaItem, Attendance, FloorTurn, Prompt, RoomClock
+from facilitator.models import AgendaItem, Attendance, FloorTurn
 from facilitator.rules import (
     AgendaEntry,
     RosterSeat,
@@ -23,7 +23,6 @@ from facilitator.rules import (
     next_in_round,
     seats_for,
 )
-from moderation.audit import record
 from rooms.actions import (
     load_target,
     refuse,
@@ -32,9 +31,10 @@ from rooms.actions import (
     room_view,
     speaker_view,
 )
+from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import ActionError
-from rooms.models import GroupSession, Mode, Participant
+from rooms.models import GroupSession, Mode, Participant, Prompt, RoomClock
 from rooms.rules import hand_refusal
 from rooms.schemas import (
     AgendaUpdated,

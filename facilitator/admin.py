@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from facilitator.models import AgendaItem, Attendance, Prompt
+from facilitator.models import AgendaItem, Attendance
+from rooms.models import Prompt
 
 
 @admin.register(Prompt)

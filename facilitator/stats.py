@@ -21,10 +21,10 @@ from channels.db import database_sync_to_async
 from django.db.models import Q
 from django.utils import timezone
 
-from facilitator.models import AgendaItem, FloorTurn, RoomClock
+from facilitator.models import AgendaItem, FloorTurn
 from facilitator.rules import Balance, Speaker, Turn, participation_balance
 from rooms.broadcast import Envelope, make_envelope
-from rooms.models import GroupSession, Participant
+from rooms.models import GroupSession, Participant, RoomClock
 from rooms.schemas import AgendaItemOut, ParticipantStatsOut, StatsEvent, StatsOut
 from rooms.serializers import prompt_out
 

@@ -8,7 +8,6 @@ from django.db import transaction
 from django.db.models import F
 
 from facilitator.actions import broadcast_participant, broadcast_queue, lower_hand, release_floor, skip_locked
-from moderation.audit import record
 from rooms.actions import (
     check_facilitator,
     load_actor,
@@ -16,6 +15,7 @@ from rooms.actions import (
     room_as_facilitator,
 )
 from rooms.actions.presence import drop_connections
+from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import NOT_ON_ROSTER, ActionError
 from rooms.models import Audience, GroupSession, Message, Participant

@@ -13,10 +13,8 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from facilitator.models import Prompt
-from moderation.models import AuditEntry
 from moderation.notices import part2_notice_text
-from rooms.models import Audience, GroupSession, Message, Participant
+from rooms.models import Audience, AuditEntry, GroupSession, Message, Participant, Prompt
 
 
 def person_label(participant: Participant | None) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -56,7 +57,7 @@ class GroupSession(models.Model):
     floor_granted_at = models.DateTimeField(null=True, blank=True)
     round_seconds = models.PositiveIntegerField(null=True, blank=True)
     current_prompt = models.ForeignKey(
-        "facilitator.Prompt", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "rooms.Prompt", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     slowmode_seconds = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -148,7 +149,7 @@ class Message(models.Model):
     text = models.TextField()
     html = models.TextField()
     sent_at = models.DateTimeField()
-    prompt = models.ForeignKey("facilitator.Prompt", null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
+    prompt = models.ForeignKey("rooms.Prompt", null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
     audience = models.CharField(max_length=16, choices=Audience.choices, default=Audience.ROOM)
     recipient = models.ForeignKey(
         Participant, null=True, blank=True, on_delete=models.CASCADE, related_name="private_messages", db_index=False
@@ -200,3 +201,143 @@ class GuestPass(models.Model):
     consent_accepted_at = models.DateTimeField(null=True, blank=True)
     # The confidentiality agreement exactly as the guest accepted it (the clinic may change it later).
     consent_text = models.TextField(blank=True)
+
+
+# The three models below were born in facilitator and moderation and moved down into the
+# core (rooms/migrations/0006) because the room's topic, its floor/queue version and the
+# audit log are core room behaviour; `db_table` keeps the tables they were created with.
+
+
+class PromptCategory(models.TextChoices):
+    STRESS = "stress", "Stress"
+    TRIGGERS = "triggers", "Triggers"
+    MEDICATION = "medication", "Medication"
+    MENTAL_HEALTH = "mental_health", "Mental health"
+    COPING = "coping", "Coping"
+    FAMILY = "family", "Family and relationships"
+    GOALS = "goals", "Goals"
+
+
+class Prompt(models.Model):
+    """A topic the facilitator puts to the group.
+
+    Library prompts (session is null) are seeded by facilitator's data migrations and edited
+    in the admin; a custom prompt typed during a session belongs to that session.
+    """
+
+    category = models.CharField(max_length=20, choices=PromptCategory.choices)
+    text = models.CharField(max_length=500)
+    session = models.ForeignKey(
+        GroupSession, null=True, blank=True, on_delete=models.CASCADE, related_name="custom_prompts"
+    )
+    active = models.BooleanField(default=True, help_text="Inactive prompts are hidden from the picker.")
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "facilitator_prompt"
+        ordering = ["category", "position", "id"]
+
+    def __str__(self) -> str:
+        return f"[{self.category}] {self.text[:60]}"
+
+
+class RoomClock(models.Model):
+    """A per-room counter bumped under the room lock for every floor or queue change.
+
+    `floor.changed` and `queue.updated` carry it as `version` (and `session.state`
+    too), so a client that hears two workers' events out of order keeps the newer one.
+    """
+
+    session = models.OneToOneField(GroupSession, on_delete=models.CASCADE, primary_key=True, related_name="clock")
+    version = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        db_table = "facilitator_roomclock"
+
+
+# What the retention purge writes over a guest's name in an audit entry's labels.
+REDACTED_GUEST_LABEL = "(guest)"
+
+
+class AppendOnlyError(Exception):
+    """The audit log is append-only: rows are never changed or deleted by the application."""
+
+
+def is_permitted_redaction(field: str, value: object) -> bool:
+    """The only changes a stored audit entry may undergo (mirrored by the database trigger):
+
+    * the retention purge blanks `removed_text` and writes REDACTED_GUEST_LABEL over an
+      expired guest's name in `actor_label` / `target_label`;
+    * deleting a session or participant elsewhere sets the foreign keys to NULL (the
+      labels keep who it was).
+    """
+    if field == "removed_text":
+        return value == ""
+    if field in {"actor_label", "target_label"}:
+        return value == REDACTED_GUEST_LABEL
+    if field in {"session", "session_id", "actor", "actor_id", "target", "target_id"}:
+        return value is None
+    return False
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        refused = [field for field, value in kwargs.items() if not is_permitted_redaction(field, value)]
+        if refused:
+            raise AppendOnlyError(f"Audit entries cannot be changed ({', '.join(sorted(refused))}).")
+        return super().update(**kwargs)
+
+    update.alters_data = True  # type: ignore[attr-defined]
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit entries cannot be deleted.")
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+
+class AuditEntry(models.Model):
+    """Append-only record of a facilitation or moderation action.
+
+    Rows are created by the actions (rooms.audit.record) and never changed by
+    the application; the one exception is purge_expired, which blanks
+    `removed_text` (and an expired guest's name in the labels) once the retention
+    period has passed. Enforced three times: here (save/delete), in the queryset
+    (update/delete), and by a database trigger (moderation/migrations/0002, on the
+    table this model keeps) that refuses any other UPDATE, and on PostgreSQL any
+    DELETE, whoever sends it.
+    """
+
+    session = models.ForeignKey(GroupSession, null=True, blank=True, on_delete=models.SET_NULL)
+    actor = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_actions"
+    )
+    actor_label = models.CharField(max_length=120)
+    action = models.CharField(max_length=40)
+    target = models.ForeignKey(
+        Participant, null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_targets"
+    )
+    target_label = models.CharField(max_length=120, blank=True)
+    message_seq = models.PositiveBigIntegerField(null=True, blank=True)
+    reason = models.CharField(max_length=500, blank=True)
+    removed_text = models.TextField(blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    objects: ClassVar[AuditEntryQuerySet] = AuditEntryQuerySet.as_manager()  # type: ignore[assignment]
+
+    class Meta:
+        db_table = "moderation_auditentry"
+        ordering = ["created_at", "id"]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action} {self.target_label}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnlyError("Audit entries cannot be changed once written.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit entries cannot be deleted.")

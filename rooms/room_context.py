@@ -11,8 +11,7 @@ from typing import Any
 
 from django.urls import Resolver404, resolve
 
-from facilitator.models import Prompt, PromptCategory
-from rooms.models import GroupSession, Participant
+from rooms.models import GroupSession, Participant, Prompt, PromptCategory
 
 
 def supported_frames() -> list[str]:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from facilitator.models import Prompt
-from rooms.models import Connection, GroupSession, GuestPass, Message, Participant
+from rooms.models import Connection, GroupSession, GuestPass, Message, Participant, Prompt
 from rooms.schemas import FloorOut, InviteOut, MessageOut, ParticipantOut, PromptOut, SessionOut
 
 

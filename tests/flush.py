@@ -19,7 +19,7 @@ from typing import Any
 from django.contrib.auth.models import Permission
 from django.contrib.contenttypes.models import ContentType
 
-from moderation.models import AuditEntry
+from rooms.models import AuditEntry
 
 KEPT_TABLES = frozenset({ContentType._meta.db_table, Permission._meta.db_table})
 APPEND_ONLY_TABLE = AuditEntry._meta.db_table

@@ -15,11 +15,10 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.models import Member
-from facilitator.models import AgendaItem, Prompt
-from moderation.models import AuditEntry
+from facilitator.models import AgendaItem
 from rooms.actions.chat import do_send_chat
 from rooms.actions.guests import do_create_invite
-from rooms.models import GroupSession, GuestPass, Message, Participant
+from rooms.models import AuditEntry, GroupSession, GuestPass, Message, Participant, Prompt
 from tests.security_support import make_guest
 
 # Frames anyone in the room may send (the contract's "Anyone in the room", plus the

@@ -26,12 +26,11 @@ from moderation.actions import (
     do_set_slowmode,
     do_unmute,
 )
-from moderation.audit import record
-from moderation.models import REDACTED_GUEST_LABEL, AppendOnlyError, AuditEntry
 from rooms.actions.chat import do_send_chat, do_send_private
 from rooms.actions.guests import do_create_invite
 from rooms.actions.lifecycle import do_end_session, do_start_session
-from rooms.models import GroupSession
+from rooms.audit import record
+from rooms.models import REDACTED_GUEST_LABEL, AppendOnlyError, AuditEntry, GroupSession
 from tests.conftest import participant
 from tests.moderation_support import guest_cookie, make_guest
 
@@ -235,7 +234,7 @@ def admin_client(db):
 
 
 def test_admin_shows_entries_but_refuses_add_change_and_delete(admin_client, entry):
-    base = "/admin/moderation/auditentry/"
+    base = "/admin/rooms/auditentry/"
     listing = admin_client.get(base)
     assert listing.status_code == 200
     assert b"names a third party" in listing.content

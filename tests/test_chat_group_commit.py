@@ -27,14 +27,13 @@ from django.utils import timezone
 from accounts.models import Member
 from facilitator.actions import do_grant_floor, do_set_mode
 from moderation.actions import do_mute, do_set_slowmode
-from moderation.models import AuditEntry
 from rooms import broadcast
 from rooms.actions import chat
 from rooms.actions.chat import ChatRequest, do_send_chat, do_send_chats
 from rooms.actions.guests import do_admit_guest
 from rooms.actions.lifecycle import do_schedule_session, do_start_session
 from rooms.errors import ActionError
-from rooms.models import GroupSession, Message, Participant
+from rooms.models import AuditEntry, GroupSession, Message, Participant
 from tests.conftest import on_another_thread
 from tests.guests_support import invite_and_redeem
 

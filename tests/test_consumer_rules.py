@@ -10,9 +10,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
-from moderation.models import AuditEntry
 from rooms.actions.lifecycle import do_schedule_session
-from rooms.models import GroupSession, Message, Participant
+from rooms.models import AuditEntry, GroupSession, Message, Participant
 from tests.conftest import Peer, connect_all, pid, set_room
 from tests.frames import EXAMPLES, FACILITATOR_ONLY, aim, example_id, room_snapshot
 

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from channels.db import database_sync_to_async
+from django.db import connection
+from django.db.migrations.loader import MigrationLoader
 from django.utils import timezone
 
-from facilitator.models import AgendaItem, Prompt
+from facilitator.models import AgendaItem
 from facilitator.stats import STATS_SLICES, stats_slice
 from rooms.hub import RoomHub
-from rooms.models import GroupSession
+from rooms.models import GroupSession, Prompt, PromptCategory
 from tests import facilitation_support
 from tests.conftest import connect_all, pid, set_room
 from tests.facilitation_support import ask, frames_for, make_guest, of_type
@@ -143,20 +149,32 @@ def test_each_room_has_its_stats_once_in_every_run_of_slices_ticks(first_tick):
 # ---------------------------------------------------------------- the prompt library
 
 
+SEED_MIGRATION = "facilitator.migrations.0003_seed_prompt_library"
+
+
 @pytest.mark.django_db
 def test_library_migration_seeds_seven_categories_idempotently():
-    import importlib
-
-    from django.apps import apps
-
-    from facilitator import prompt_library
-    from facilitator.models import PromptCategory
-
-    seed = importlib.import_module("facilitator.migrations.0003_seed_prompt_library").seed
+    seed_migration = importlib.import_module(SEED_MIGRATION)
+    # The models as they stood when the migration was written, as `migrate` hands them to it.
+    state = MigrationLoader(connection).project_state(("facilitator", "0003_seed_prompt_library"))
     Prompt.objects.filter(session__isnull=True).delete()  # earlier transactional tests may have flushed it
-    seed(apps, None)
-    seed(apps, None)  # running it again adds nothing
+    seed_migration.seed(state.apps, None)
+    seed_migration.seed(state.apps, None)  # running it again adds nothing
     library = Prompt.objects.filter(session__isnull=True)
-    assert library.count() == len(prompt_library.PROMPTS)
+    assert library.count() == len(seed_migration.PROMPTS) == 65
     assert set(library.values_list("category", flat=True)) == set(PromptCategory.values)
     assert len(PromptCategory.values) == 7
+
+
+def test_library_migration_seeds_a_frozen_copy_not_the_live_library():
+    """Editing facilitator/prompt_library.py must not change what an old migration seeds or unseeds."""
+    probe = (
+        "import importlib, sys; "
+        f"importlib.import_module({SEED_MIGRATION!r}); "
+        "print('facilitator.prompt_library' in sys.modules)"
+    )
+    repo = Path(__file__).resolve().parent.parent
+    ran = subprocess.run(
+        [sys.executable, "-c", probe], cwd=repo, capture_output=True, text=True, check=True, timeout=60
+    )
+    assert ran.stdout.strip() == "False"

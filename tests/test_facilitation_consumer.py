@@ -13,8 +13,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from facilitator.actions import do_expire_due_floors
-from facilitator.models import Prompt
-from rooms.models import GroupSession, Participant
+from rooms.models import GroupSession, Participant, Prompt
 from tests import facilitation_support
 from tests.conftest import connect_all, pid, set_room
 from tests.facilitation_support import ask, frames_for, make_guest, next_of, of_type, parse

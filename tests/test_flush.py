@@ -10,8 +10,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from accounts.models import Member
-from moderation.models import AuditEntry
-from rooms.models import GroupSession, Message
+from rooms.models import AuditEntry, GroupSession, Message
 from tests.flush import KEPT_TABLES
 
 pytestmark = pytest.mark.django_db(transaction=True)

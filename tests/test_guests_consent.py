@@ -8,8 +8,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import Client
 
-from moderation.models import AuditEntry
-from rooms.models import GuestPass, Participant
+from rooms.models import AuditEntry, GuestPass, Participant
 from tests.conftest import connect_all, pid
 from tests.guests_support import ainvite, ainvite_and_redeem, aredeem, invite, invite_and_redeem, redeem
 

@@ -10,9 +10,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from moderation.models import AuditEntry
 from rooms.actions.guests import RELATIONSHIPS
-from rooms.models import GuestPass, Participant
+from rooms.models import AuditEntry, GuestPass, Participant
 from tests.guests_support import invite, redeem
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -14,10 +14,9 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from moderation.models import AuditEntry
 from rooms.actions import guests
 from rooms.actions.lifecycle import do_schedule_session
-from rooms.models import GroupSession, GuestPass, Participant
+from rooms.models import AuditEntry, GroupSession, GuestPass, Participant
 from tests.conftest import connect_all, participant, pid, set_room
 from tests.guests_support import ainvite, ainvite_and_redeem, aredeem, invite, invite_and_redeem, redeem
 

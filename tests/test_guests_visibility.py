@@ -11,9 +11,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import Member
-from moderation.models import AuditEntry
 from rooms.actions.lifecycle import do_schedule_session
-from rooms.models import GroupSession, Participant
+from rooms.models import AuditEntry, GroupSession, Participant
 from tests.guests_support import ainvite_and_redeem, invite_and_redeem
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -10,8 +10,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from moderation.models import AuditEntry
-from rooms.models import GroupSession
+from rooms.models import AuditEntry, GroupSession
 from tests.conftest import pid
 from tests.moderation_support import add_cofacilitator, collect, guest_cookie, make_guest
 

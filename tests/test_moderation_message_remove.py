@@ -4,10 +4,9 @@ import pytest
 from django.utils import timezone
 
 from moderation.actions import do_remove_message
-from moderation.models import AuditEntry
 from rooms.actions.chat import do_send_chat
 from rooms.errors import ActionError
-from rooms.models import GroupSession, Message
+from rooms.models import AuditEntry, GroupSession, Message
 from tests.conftest import connect_all, participant, set_room
 from tests.moderation_support import guest_cookie, make_guest
 

@@ -6,8 +6,7 @@ import pytest
 from django.utils import timezone
 
 from moderation.actions import do_expire_due_mutes, do_mute
-from moderation.models import AuditEntry
-from rooms.models import GroupSession, Participant
+from rooms.models import AuditEntry, GroupSession, Participant
 from tests.conftest import connect_all, participant, pid, set_room
 from tests.moderation_support import collect
 

@@ -3,8 +3,7 @@
 import pytest
 from django.test import Client
 
-from moderation.models import AuditEntry
-from rooms.models import Connection, GroupSession, Participant
+from rooms.models import AuditEntry, Connection, GroupSession, Participant
 from tests.conftest import connect_all, pid
 from tests.moderation_support import collect
 

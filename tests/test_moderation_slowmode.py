@@ -6,10 +6,9 @@ import pytest
 from django.utils import timezone
 
 from moderation.actions import do_set_slowmode
-from moderation.models import AuditEntry
 from rooms.actions.chat import do_send_chat
 from rooms.errors import ActionError
-from rooms.models import GroupSession
+from rooms.models import AuditEntry, GroupSession
 from tests.conftest import connect_all, participant, set_room
 
 pytestmark = pytest.mark.django_db(transaction=True)

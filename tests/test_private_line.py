@@ -8,9 +8,8 @@ import asyncio
 import pytest
 from asgiref.sync import sync_to_async
 
-from moderation.models import AuditEntry
 from rooms.actions.lifecycle import do_schedule_session
-from rooms.models import GroupSession
+from rooms.models import AuditEntry, GroupSession
 from tests.conftest import pid
 from tests.moderation_support import add_cofacilitator, collect, guest_cookie, make_guest
 

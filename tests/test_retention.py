@@ -10,10 +10,9 @@ from django.test import override_settings
 from django.utils import timezone
 
 from moderation.actions import do_remove_message, do_remove_participant
-from moderation.models import AuditEntry
 from rooms.actions.chat import do_send_chat
 from rooms.actions.retention import do_purge_expired
-from rooms.models import GroupSession, GuestPass, Message, Participant
+from rooms.models import AuditEntry, GroupSession, GuestPass, Message, Participant
 from rooms.visibility import recent_visible
 from tests.conftest import participant
 from tests.moderation_support import make_guest

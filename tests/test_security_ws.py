@@ -16,9 +16,8 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
-from moderation.models import AuditEntry
 from rooms.consumers import HANDLERS
-from rooms.models import GroupSession, Participant
+from rooms.models import AuditEntry, GroupSession, Participant
 from rooms.origin import origin_allowed
 from rooms.schemas import parse_client_frame
 from tests.conftest import cookie_for, pid, set_room

@@ -9,11 +9,10 @@ from django.utils import timezone
 
 from accounts.models import Member
 from moderation.actions import do_remove_message
-from moderation.models import AuditEntry
 from moderation.notices import PART2_NOTICE
 from rooms.actions.chat import do_send_chat, do_send_private
 from rooms.actions.retention import do_purge_expired
-from rooms.models import GroupSession
+from rooms.models import AuditEntry, GroupSession
 from tests.conftest import participant
 from tests.moderation_support import guest_cookie, make_guest
 

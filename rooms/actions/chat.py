@@ -43,9 +43,9 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils.dateparse import parse_datetime
 
-from moderation.audit import record
 from moderation.lexicon import scan
 from rooms.actions import load_target, next_seq, refuse, room_as_facilitator, room_view, speaker_view
+from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import ActionError
 from rooms.models import Audience, GroupSession, Message, Participant

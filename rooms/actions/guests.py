@@ -23,7 +23,6 @@ from django.conf import settings
 from django.db import transaction
 
 from facilitator.actions import broadcast_queue, lower_hand, release_floor
-from moderation.audit import record
 from rooms.actions import (
     check_not_ended,
     load_target,
@@ -33,6 +32,7 @@ from rooms.actions import (
     room_as_participant,
 )
 from rooms.actions.presence import drop_connections
+from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import NOT_ON_ROSTER, ActionError
 from rooms.models import Connection, GroupSession, GuestAdmission, GuestPass, Participant

@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from accounts.models import Member, Role
-from moderation.audit import record
 from rooms.actions import (
     room_as_facilitator,
 )
+from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import SESSION_ENDED, ActionError, ProvisioningError
 from rooms.models import Connection, GroupSession, Kind, Participant, Status

@@ -20,8 +20,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
-from moderation.models import REDACTED_GUEST_LABEL, AuditEntry
-from rooms.models import GuestPass, Message, Participant
+from rooms.models import REDACTED_GUEST_LABEL, AuditEntry, GuestPass, Message, Participant
 
 GUEST_PLACEHOLDER = "(guest)"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from moderation.models import AuditEntry
-from rooms.models import GroupSession, Participant
+from config.text import clean_line
+from rooms.models import AuditEntry, GroupSession, Participant
 
 
 def record(
@@ -29,7 +29,7 @@ def record(
         target=target,
         target_label=f"{target.display_name} ({target.role})" if target else "",
         message_seq=message_seq,
-        reason=reason or "",
+        reason=clean_line(reason or ""),  # typed by a facilitator: one line (config.text)
         removed_text=removed_text,
         detail=detail,
         created_at=now,
