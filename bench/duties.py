@@ -85,11 +85,13 @@ def stats_tick(session_ids: list[int]) -> None:
 
 
 def due_timer_sweep() -> None:
+    """The due checks of the deadline duties (floor expiry, mute lapse), as each hub asks them four times a second."""
     from django.utils import timezone
 
-    from rooms.hub import expire_due_timers
+    from rooms.extensions import deadline_tick_seconds, periodic_duties
+    from rooms.hub import due_duties, duties_by_period
 
-    expire_due_timers(timezone.now())
+    due_duties(duties_by_period(periodic_duties)[(deadline_tick_seconds(), 0.0)], timezone.now())
 
 
 def command_duties(args: argparse.Namespace) -> int:

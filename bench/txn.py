@@ -133,7 +133,7 @@ def command_txn(args: argparse.Namespace) -> int:
         django.setup()
         from django.utils import timezone
 
-        from facilitator.actions import do_set_mode
+        from facilitator.actions.rounds import do_set_mode
         from rooms import broadcast
         from rooms.actions.lifecycle import do_start_session
         from rooms.models import Participant

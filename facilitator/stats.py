@@ -15,29 +15,26 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from channels.db import database_sync_to_async
+from django.conf import settings
 from django.db.models import Q
-from django.utils import timezone
 
 from facilitator.models import AgendaItem, FloorTurn
 from facilitator.rules import Balance, Speaker, Turn, participation_balance
 from rooms.broadcast import Envelope, make_envelope
-from rooms.models import GroupSession, Participant, RoomClock
+from rooms.extensions import DutyTick, PeriodicDuty
+from rooms.models import GroupSession, Participant
 from rooms.schemas import AgendaItemOut, ParticipantStatsOut, StatsEvent, StatsOut
 from rooms.serializers import prompt_out
 
-if TYPE_CHECKING:
-    from rooms.hub import RoomHub
-
-# Stats go out at most this often (settings.CIRCLE["STATS_SECONDS"] overrides it, e.g. in tests).
+# Stats go out at most this often (settings.CIRCLE["STATS_SECONDS"] overrides it).
 STATS_SECONDS = 5.0
 
 
-def read_room_version(session_id: int) -> int:
-    """The committed floor/queue version, for session.state (read before the floor and queue)."""
-    return RoomClock.objects.filter(session_id=session_id).values_list("version", flat=True).first() or 0
+def stats_seconds() -> float:
+    return float(settings.CIRCLE.get("STATS_SECONDS", STATS_SECONDS))
 
 
 def agenda_out(items: Iterable[AgendaItem]) -> list[AgendaItemOut]:
@@ -127,37 +124,37 @@ def stats_slice(rooms: list[int], tick: int, slices: int = STATS_SLICES) -> list
 
 @dataclass
 class TickerState:
-    """One hub's ticker: its tick count, and what it last sent per room (without `at`: unchanged is not resent)."""
+    """What one hub's ticker last sent per room (without `at`: unchanged is not resent)."""
 
-    ticks: int = 0
     sent: dict[int, str] = field(default_factory=dict)
 
 
 _tickers: weakref.WeakKeyDictionary[Any, TickerState] = weakref.WeakKeyDictionary()
 
 
-def rooms_with_local_facilitators(hub: RoomHub) -> list[int]:
-    return [
-        session_id
-        for session_id, local in hub.rooms.items()
-        if any(getattr(getattr(r, "viewer", None), "role", None) == "facilitator" for r in local)
-    ]
-
-
-async def stats_tick(hub: RoomHub) -> None:
-    """The hub's stats duty (every STATS_SECONDS / STATS_SLICES): compute this tick's rooms once for this
-    worker and hand their stats to its facilitators."""
-    rooms = rooms_with_local_facilitators(hub)
-    ticker = _tickers.setdefault(hub, TickerState())
+async def stats_tick(tick: DutyTick) -> None:
+    """The stats duty (every STATS_SECONDS / STATS_SLICES): compute this tick's rooms once for this worker
+    and hand their stats to its own facilitators."""
+    rooms = tick.rooms.rooms_with_local("facilitator")
+    ticker = _tickers.setdefault(tick.rooms, TickerState())
     for gone in set(ticker.sent) - set(rooms):
         del ticker.sent[gone]
-    due = stats_slice(rooms, ticker.ticks)
-    ticker.ticks += 1
+    due = stats_slice(rooms, tick.number)
     if not due:
         return
     sent = {room: ticker.sent[room] for room in due if room in ticker.sent}
-    envelopes = await database_sync_to_async(stats_envelopes, thread_sensitive=False)(due, timezone.now(), sent)
+    envelopes = await database_sync_to_async(stats_envelopes, thread_sensitive=False)(due, tick.now, sent)
     for fingerprint, envelope in envelopes:
         ticker.sent[envelope["session_id"]] = fingerprint
-        await hub._fan_out(envelope)
+        await tick.rooms.deliver_local(envelope)
         await asyncio.sleep(0)
+
+
+# A slice every STATS_SECONDS / STATS_SLICES, the first one STATS_SECONDS after the hub starts
+# (facilitators have just had the stats in their session.state).
+STATS_TICK = PeriodicDuty(
+    name="facilitator.stats",
+    every_seconds=lambda: stats_seconds() / STATS_SLICES,
+    first_after_seconds=lambda: stats_seconds() * (STATS_SLICES - 1) / STATS_SLICES,
+    run=stats_tick,
+)

@@ -5,19 +5,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 
-from facilitator.actions import broadcast_participant, broadcast_queue, lower_hand, release_floor, skip_locked
 from rooms.actions import (
     check_facilitator,
     load_actor,
     load_target,
     room_as_facilitator,
+    skip_locked,
 )
+from rooms.actions.floor import broadcast_participant, broadcast_queue, lower_hand, release_floor
 from rooms.actions.presence import drop_connections
 from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import NOT_ON_ROSTER, ActionError
+from rooms.extensions import PeriodicDuty, deadline_tick_seconds, in_database_thread
 from rooms.models import Audience, GroupSession, Message, Participant
 from rooms.schemas import MessageRemoved, ParticipantRemoved, SlowmodeChanged
 
@@ -41,12 +43,18 @@ def do_mute(session_id: int, facilitator_id: int, target_id: int, minutes: int |
 
 def do_unmute(session_id: int, facilitator_id: int, target_id: int, now: datetime) -> None:
     with room_as_facilitator(session_id, facilitator_id) as (session, actor):
-        target = load_target(session, target_id)
-        target.muted = False
-        target.muted_until = None
-        target.save(update_fields=["muted", "muted_until"])
+        unmute(session, load_target(session, target_id), actor, now)
+
+
+def unmute(session: GroupSession, target: Participant, actor: Participant | None, now: datetime, **detail: str) -> None:
+    """Lift a mute (room locked): whoever is still in the room hears participant.updated; audited.
+    `actor` None: a timed mute lapsed by itself."""
+    target.muted = False
+    target.muted_until = None
+    target.save(update_fields=["muted", "muted_until"])
+    if target.removed_at is None:
         broadcast_participant(session, target, now)
-        record(session, actor, "participant.unmute", now, target=target)
+    record(session, actor, "participant.unmute", now, target=target, **detail)
 
 
 def do_remove_participant(
@@ -62,7 +70,7 @@ def do_remove_participant(
         release_floor(session, target, now, reason="removed")
         target.removed_at = now
         target.save(update_fields=["removed_at"])
-        drop_connections(target, now)
+        drop_connections(session, target, now)
         record(session, actor, "participant.remove", now, target=target, reason=reason or "")
         send_event_on_commit(
             session.pk,
@@ -101,34 +109,43 @@ def do_remove_message(
         send_event_on_commit(session.pk, MessageRemoved(message_id=message.pk))
 
 
+def lapsed_mutes(now: datetime) -> QuerySet[Participant]:
+    """People whose timed mute has run out: the one condition the due check and the claim both select on."""
+    return Participant.objects.filter(muted=True, muted_until__lte=now)
+
+
+def mutes_due(now: datetime) -> bool:
+    """The mute-lapse duty's due check, four times a second on every worker (an index: rooms.models)."""
+    return lapsed_mutes(now).exists()
+
+
 def do_expire_due_mutes(now: datetime) -> int:
-    """Part of the due-timer sweep (rooms.hub): a timed mute whose `muted_until` has passed lapses.
+    """The mute-lapse duty (rooms.extensions, run by every worker's hub): a timed mute whose `muted_until`
+    has passed lapses, as if a facilitator had unmuted them.
 
     Everyone hears `participant.updated` with muted false. Each room is claimed
     with SKIP LOCKED, so of several workers sweeping at once exactly one acts;
     a room busy with another action is picked up on the next tick.
     """
-    due = list(
-        Participant.objects.filter(muted=True, muted_until__lte=now).values_list("session_id", flat=True).distinct()
-    )
+    due = list(lapsed_mutes(now).values_list("session_id", flat=True).distinct())
     lapsed = 0
     for session_id in due:
         with transaction.atomic():
             session = GroupSession.objects.select_for_update(**skip_locked()).filter(pk=session_id).first()
             if session is None:
                 continue  # another worker holds the room; next tick
-            targets = Participant.objects.select_related("guest_of").filter(
-                session=session, muted=True, muted_until__lte=now
-            )
-            for target in targets:
-                target.muted = False
-                target.muted_until = None
-                target.save(update_fields=["muted", "muted_until"])
-                if target.removed_at is None:
-                    broadcast_participant(session, target, now)
-                record(session, None, "participant.unmute", now, target=target, reason="timed mute lapsed")
+            for target in lapsed_mutes(now).filter(session=session).select_related("guest_of"):
+                unmute(session, target, None, now, reason="timed mute lapsed")
                 lapsed += 1
     return lapsed
+
+
+MUTE_LAPSE = PeriodicDuty(
+    name="moderation.mute_lapse",
+    every_seconds=deadline_tick_seconds,
+    due=mutes_due,
+    run=in_database_thread(do_expire_due_mutes),
+)
 
 
 def do_set_slowmode(session_id: int, facilitator_id: int, seconds: int, now: datetime) -> None:

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
+from channels.db import database_sync_to_async
+from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:
@@ -112,6 +114,20 @@ class PeriodicDuty:
     due: Callable[[datetime], bool] | None = None
     # The first run comes this long after the hub starts, plus `every_seconds`.
     first_after_seconds: Callable[[], float] | None = None
+
+
+def deadline_tick_seconds() -> float:
+    """The period of the duties that act on deadlines (a floor's, a timed mute's): each is acted on within it."""
+    return float(settings.CIRCLE["TIMER_TICK_SECONDS"])
+
+
+def in_database_thread(job: Callable[[datetime], object]) -> Callable[[DutyTick], Awaitable[None]]:
+    """A duty's run that is one synchronous database job given the tick's time (on the database thread pool)."""
+
+    async def run(tick: DutyTick) -> None:
+        await database_sync_to_async(job, thread_sensitive=False)(tick.now)
+
+    return run
 
 
 # ------------------------------------------------------------------ hooks

@@ -4,10 +4,13 @@ Each worker process (each event loop) has one hub. It owns HUB_LANES layer
 channels, each read by its own pump (a room always through the same one, so its
 events stay in order; rooms on other lanes do not wait behind it). It joins a
 room's group when its first local connection to that room opens and leaves it
-when the last one closes, and runs the worker's background duties: presence
-heartbeats, the sweep of dead workers' connections, and due timers (floor
-expiry). Timers are claimed in the database, so every worker may sweep and each
-deadline is still acted on once.
+when the last one closes, and runs the worker's background duties: its own
+(presence heartbeats, the sweep of dead workers' connections, the watch on the
+channel layer) and the periodic duties the apps registered (rooms.extensions:
+floor expiry, mute lapse, the stats tick). Those take their time from the hub's
+clock (`clock`), and `run_duties` is how a test ticks them at a time of its
+choosing. Deadlines are claimed in the database, so every worker may run every
+duty and each deadline is still acted on once.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
@@ -26,7 +29,15 @@ from django.conf import settings
 from django.utils import timezone
 
 from config.loop_local import LoopLocal
-from rooms.broadcast import Envelope, room_group
+from rooms.actions.presence import (
+    do_close_connections,
+    do_close_worker_connections,
+    do_refresh_worker_connections,
+    do_sweep_stale_connections,
+    worker_connections,
+)
+from rooms.broadcast import Envelope, Viewer, room_group
+from rooms.extensions import DutyTick, PeriodicDuty, periodic_duties
 from rooms.faults import (
     DATABASE_ERRORS,
     LAYER_ERRORS,
@@ -35,6 +46,8 @@ from rooms.faults import (
     SERVICE_RESTART,
     database_breaker,
 )
+from rooms.schemas import error_frame
+from rooms.shutdown import install_sigterm_handler
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -43,6 +56,7 @@ T = TypeVar("T")
 class Receiver(Protocol):
     session_id: int
     connection_id: str
+    viewer: Viewer | None  # who it is, once their catch-up is read
 
     async def deliver(self, envelope: Envelope) -> None: ...
 
@@ -91,6 +105,9 @@ class RoomHub:
         # workers have beaten again (STALE_SECONDS), so it only ever removes dead ones.
         self.database_ok_since: float | None = None
         self._failing: set[str] = set()  # background duties failing because of an outage (logged once)
+        # The time every duty is given; tests run the duties themselves with a time of their own (run_duties).
+        self.clock: Callable[[], datetime] = timezone.now
+        self._duty_runs: dict[str, int] = {}  # how many times each periodic duty ran on this hub
 
     # ------------------------------------------------------------ membership
 
@@ -144,6 +161,29 @@ class RoomHub:
     def local_receivers(self) -> list[Receiver]:
         return [receiver for local in self.rooms.values() for receiver in local]
 
+    def rooms_with_local(self, role: str) -> list[int]:
+        """The rooms where this worker serves at least one connection of someone with this role."""
+        return [
+            session_id
+            for session_id, local in self.rooms.items()
+            if any(receiver.viewer is not None and receiver.viewer.role == role for receiver in local)
+        ]
+
+    async def deliver_local(self, envelope: Envelope) -> None:
+        """Hand an event to this worker's own connections to its room (each decides whether it is a recipient).
+
+        The pumps deliver what the channel layer brings this way; a duty that computes an
+        event for this worker's connections only (the stats) hands it over directly.
+        """
+        resyncing = self._resyncing  # empty but for the moments after an outage (_layer_up)
+        for receiver in tuple(self.rooms.get(envelope["session_id"], ())):
+            if resyncing and receiver in resyncing:
+                continue
+            try:
+                await receiver.deliver(envelope)
+            except Exception:
+                logger.exception("delivery to one connection failed")
+
     # ------------------------------------------------------------ tasks
 
     async def _start(self) -> None:
@@ -158,26 +198,17 @@ class RoomHub:
         loop = asyncio.get_running_loop()
         self.database_ok_since = loop.time()
         quiet_layer_cleaners(loop)
-        from facilitator.stats import STATS_SLICES
-        from rooms.shutdown import install_sigterm_handler
-
         install_sigterm_handler(self)
         self._tasks = [
             *(loop.create_task(self._pump(channel), name=f"circle-hub-pump-{channel}") for channel in channel_names),
-            loop.create_task(self._every(settings.CIRCLE["TIMER_TICK_SECONDS"], self._due_timers)),
             loop.create_task(self._every(settings.CIRCLE["HEARTBEAT_SECONDS"], self._heartbeat)),
             loop.create_task(self._watch_layer(), name="circle-hub-layer-watch"),
             loop.create_task(self._every(settings.CIRCLE["STALE_SECONDS"] / 3, self._sweep)),
-            # A slice every STATS_SECONDS / STATS_SLICES, the first one STATS_SECONDS after the start
-            # (facilitators have just had the stats in their session.state).
-            loop.create_task(
-                self._every(
-                    self._stats_seconds() / STATS_SLICES,
-                    self._stats,
-                    first_after=self._stats_seconds() * (STATS_SLICES - 1) / STATS_SLICES,
-                )
-            ),
         ]
+        for (every, first_after), duties in duties_by_period(periodic_duties).items():
+            name = " + ".join(duty.name for duty in duties)
+            ticking = self._every(every, self._ticker(duties), first_after=first_after, name=name)
+            self._tasks.append(loop.create_task(ticking, name=f"circle-hub-{name}"))
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -213,7 +244,7 @@ class RoomHub:
                 # clients were told live updates paused and get it all from the database when
                 # they resync. Delivered now, it could lead a client past a lost one.
                 continue
-            await self._fan_out(envelope)
+            await self.deliver_local(envelope)
 
     # ------------------------------------------------------------ channel layer outages
 
@@ -289,8 +320,6 @@ class RoomHub:
     @staticmethod
     def _notice(session_id: int, text: str) -> Envelope:
         """A server notice for every local connection of a room, sent through the usual delivery path."""
-        from rooms.schemas import error_frame
-
         return {
             "type": "room.event",
             "session_id": session_id,
@@ -313,8 +342,6 @@ class RoomHub:
         stay until the clients had `reconnect_grace` seconds to arrive elsewhere, so
         someone who merely moved worker is never announced as having left.
         """
-        from rooms.actions.presence import do_close_worker_connections
-
         self.shutting_down = True
         receivers = self.local_receivers()
         for receiver in receivers:
@@ -327,18 +354,8 @@ class RoomHub:
         if receivers:
             await asyncio.sleep(reconnect_grace)
         await database_sync_to_async(do_close_worker_connections, thread_sensitive=False)(
-            self.worker_id, timezone.now()
+            self.worker_id, self.clock()
         )
-
-    async def _fan_out(self, envelope: Envelope) -> None:
-        resyncing = self._resyncing  # empty but for the moments after an outage (_layer_up)
-        for receiver in tuple(self.rooms.get(envelope["session_id"], ())):
-            if resyncing and receiver in resyncing:
-                continue
-            try:
-                await receiver.deliver(envelope)
-            except Exception:
-                logger.exception("delivery to one connection failed")
 
     async def _rejoin_groups(self) -> None:
         """Join every room's group, including rooms first attached while this ran (attach skips the join while
@@ -349,9 +366,11 @@ class RoomHub:
                 await answered(self.layer.group_add(room_group(session_id), self.lane(session_id)))
                 joined.add(session_id)
 
-    async def _every(self, seconds: float, duty: Callable[[], Awaitable[None]], *, first_after: float = 0) -> None:
+    async def _every(
+        self, seconds: float, duty: Callable[[], Awaitable[None]], *, first_after: float = 0, name: str = ""
+    ) -> None:
         """Run `duty` every `seconds`, the first time `first_after` + `seconds` after the hub starts."""
-        name = duty.__name__
+        name = name or duty.__name__
         await asyncio.sleep(first_after)
         while True:
             await asyncio.sleep(seconds)
@@ -381,16 +400,29 @@ class RoomHub:
             finally:
                 database_breaker.record(outcome)
 
-    async def _due_timers(self) -> None:
-        await database_sync_to_async(expire_due_timers, thread_sensitive=False)(timezone.now())
+    def _ticker(self, duties: Sequence[PeriodicDuty]) -> Callable[[], Awaitable[None]]:
+        async def tick() -> None:
+            await self.run_duties(duties, self.clock())
+
+        return tick
+
+    async def run_duties(self, duties: Sequence[PeriodicDuty], now: datetime) -> None:
+        """One tick of these duties at `now`: the due checks of all of them in one trip to the database thread
+        (four times a second on every worker, nearly always nothing is due), then the run of each due one."""
+        checked = [duty for duty in duties if duty.due is not None]
+        due = await database_sync_to_async(due_duties, thread_sensitive=False)(checked, now) if checked else set()
+        for duty in duties:
+            if duty.due is not None and duty.name not in due:
+                continue
+            number = self._duty_runs.get(duty.name, 0)
+            self._duty_runs[duty.name] = number + 1
+            await duty.run(DutyTick(now=now, number=number, rooms=self))
 
     async def _heartbeat(self) -> None:
-        from rooms.actions.presence import do_refresh_worker_connections
-
         attached = {receiver.connection_id: receiver for receiver in self.local_receivers()}
         try:
             await database_sync_to_async(do_refresh_worker_connections, thread_sensitive=False)(
-                self.worker_id, timezone.now()
+                self.worker_id, self.clock()
             )
         except DATABASE_ERRORS:
             self.database_ok_since = None
@@ -415,14 +447,12 @@ class RoomHub:
         database) reconnects, which registers it again; a row with no socket behind
         it (its disconnect could not be recorded) is closed, announcing the departure.
         """
-        from rooms.actions.presence import do_close_connections, worker_connections
-
         stored = await database_sync_to_async(worker_connections, thread_sensitive=False)(self.worker_id)
         for connection_id, receiver in attached.items():
             if connection_id not in stored:
                 logger.warning("a connection's presence row vanished; asking the client to reconnect")
                 await receiver.shed(SERVICE_RESTART)
-        now = timezone.now()
+        now = self.clock()
         settled = now - timedelta(seconds=ORPHAN_SECONDS)
         orphans = [cid for cid, opened_at in stored.items() if cid not in attached and opened_at < settled]
         if orphans:
@@ -434,24 +464,23 @@ class RoomHub:
         return since is not None and asyncio.get_running_loop().time() - since >= settings.CIRCLE["STALE_SECONDS"]
 
     async def _sweep(self) -> None:
-        from rooms.actions.presence import do_sweep_stale_connections
-
         if not self._database_steady():
             return  # just after a database outage, stale rows may belong to live workers
-        await database_sync_to_async(do_sweep_stale_connections, thread_sensitive=False)(timezone.now())
+        await database_sync_to_async(do_sweep_stale_connections, thread_sensitive=False)(self.clock())
 
-    @staticmethod
-    def _stats_seconds() -> float:
-        from facilitator.stats import STATS_SECONDS
 
-        return float(settings.CIRCLE.get("STATS_SECONDS", STATS_SECONDS))
+def duties_by_period(duties: Iterable[PeriodicDuty]) -> dict[tuple[float, float], list[PeriodicDuty]]:
+    """The duties that share a period (and a first run) tick together: one task, one trip for their due checks."""
+    groups: dict[tuple[float, float], list[PeriodicDuty]] = {}
+    for duty in duties:
+        first_after = duty.first_after_seconds() if duty.first_after_seconds is not None else 0.0
+        groups.setdefault((duty.every_seconds(), first_after), []).append(duty)
+    return groups
 
-    async def _stats(self) -> None:
-        """Participation stats, computed once per room by this worker (a slice of its rooms per call), for its
-        facilitators only."""
-        from facilitator.stats import stats_tick
 
-        await stats_tick(self)
+def due_duties(duties: Sequence[PeriodicDuty], now: datetime) -> set[str]:
+    """The names of the duties whose due check says they have something to do at `now` (database thread)."""
+    return {duty.name for duty in duties if duty.due is not None and duty.due(now)}
 
 
 async def lane_channels(layer: Any, worker_id: str) -> list[str]:
@@ -492,44 +521,6 @@ async def reconnect_layer(layer: Any) -> None:
         # later waits on one of them.
         await layer.connection(index).connection_pool.disconnect()
     await answered(ping_layer(layer))
-
-
-def expire_due_timers(now: datetime) -> None:
-    """Every due-timer sweep in one trip to the database thread: it runs four times a second on every worker.
-
-    Nearly always nothing is due, so one hand-written statement asks first; each
-    sweep (an ORM query to build and compile, then a claim per room) runs only when
-    it has something to do.
-    """
-    from facilitator.actions import do_expire_due_floors
-    from moderation.actions import do_expire_due_mutes
-
-    floors_due, mutes_due = due_timers(now)
-    if floors_due:
-        do_expire_due_floors(now)
-    if mutes_due:
-        do_expire_due_mutes(now)
-
-
-def due_timers(now: datetime) -> tuple[bool, bool]:
-    """Whether a floor has run out, and whether a timed mute has lapsed (both read through an index)."""
-    from django.db import connection
-
-    from rooms.models import GroupSession, Participant
-
-    sql = DUE_TIMERS_SQL.format(rooms=GroupSession._meta.db_table, people=Participant._meta.db_table)
-    at = connection.ops.adapt_datetimefield_value(now)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [at, at])
-        floors, mutes = cursor.fetchone()
-    return bool(floors), bool(mutes)
-
-
-# The same conditions as do_expire_due_floors and do_expire_due_mutes select on.
-DUE_TIMERS_SQL = """
-SELECT EXISTS (SELECT 1 FROM {rooms} WHERE floor_expires_at <= %s AND floor_holder_id IS NOT NULL),
-       EXISTS (SELECT 1 FROM {people} WHERE muted AND muted_until <= %s)
-"""
 
 
 def quiet_layer_cleaners(loop: asyncio.AbstractEventLoop) -> None:

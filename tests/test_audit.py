@@ -9,14 +9,9 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Member
-from facilitator.actions import (
-    do_clear_hands,
-    do_grant_floor,
-    do_post_prompt,
-    do_raise_hand,
-    do_revoke_floor,
-    do_set_mode,
-)
+from facilitator.actions.floor_queue import do_clear_hands, do_grant_floor, do_raise_hand, do_revoke_floor
+from facilitator.actions.prompts_agenda import do_post_prompt
+from facilitator.actions.rounds import do_set_mode
 from moderation.actions import (
     do_expire_due_mutes,
     do_mute,

@@ -25,7 +25,8 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import Member
-from facilitator.actions import do_grant_floor, do_set_mode
+from facilitator.actions.floor_queue import do_grant_floor
+from facilitator.actions.rounds import do_set_mode
 from moderation.actions import do_mute, do_set_slowmode
 from rooms import broadcast
 from rooms.actions import chat

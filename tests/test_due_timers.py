@@ -1,9 +1,10 @@
-"""The hub's due-timer sweep (rooms.hub.expire_due_timers) asks first, then acts exactly when a deadline passed.
+"""The deadline duties (floor expiry, mute lapse) ask first, then act exactly when a deadline passed.
 
-Four times a second on every worker, one statement (`due_timers`) says whether a
-floor has run out or a timed mute has lapsed; only then do the sweeps run. Its
-conditions must be the sweeps' own, or a deadline would be skipped (too narrow) or
-the sweeps would run for nothing (too wide).
+Four times a second on every worker the hub asks each duty's due check (one trip to
+the database thread for all of them); only a due duty runs. A due check and its
+duty's claim select on one condition (`expired_floors`, `lapsed_mutes`), so it cannot
+skip a deadline or run the duty for nothing. The hub is ticked here with times of the
+test's choosing (RoomHub.run_duties): nothing sleeps.
 """
 
 from __future__ import annotations
@@ -11,44 +12,54 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from facilitator.actions import do_grant_floor
-from moderation.actions import do_mute
-from rooms.hub import due_timers, expire_due_timers
+from facilitator.actions.floor_queue import FLOOR_EXPIRY, do_grant_floor, floors_due
+from moderation.actions import MUTE_LAPSE, do_mute, mutes_due
+from rooms.hub import RoomHub
 from rooms.models import GroupSession, Participant
-from tests.conftest import participant
+from tests.conftest import participant, pid
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+DEADLINE_DUTIES = [FLOOR_EXPIRY, MUTE_LAPSE]
+
+
+def due(now):
+    return floors_due(now), mutes_due(now)
 
 
 def test_nothing_due_in_a_quiet_room(live_group, dana, alex):
     do_mute(live_group.pk, participant(live_group, dana).pk, participant(live_group, alex).pk, None, timezone.now())
-    assert due_timers(timezone.now() + timedelta(days=1)) == (False, False)  # muted until unmuted: never due
+    assert due(timezone.now() + timedelta(days=1)) == (False, False)  # muted until unmuted: never due
 
 
-def test_a_floor_deadline_is_due_from_its_second_on_and_the_sweep_releases_it(live_group, dana, alex):
+async def test_a_floor_deadline_is_due_from_its_second_on_and_the_hub_releases_it(live_group, dana, alex):
+    hub = RoomHub()
     now = timezone.now()
-    do_grant_floor(live_group.pk, participant(live_group, dana).pk, participant(live_group, alex).pk, 60, now)
-    assert due_timers(now + timedelta(seconds=59)) == (False, False)
-    expire_due_timers(now + timedelta(seconds=59))
-    assert GroupSession.objects.get(pk=live_group.pk).floor_holder_id == participant(live_group, alex).pk
+    alex_id = await pid(live_group, alex)
+    await database_sync_to_async(do_grant_floor)(live_group.pk, await pid(live_group, dana), alex_id, 60, now)
+    assert await database_sync_to_async(due)(now + timedelta(seconds=59)) == (False, False)
+    await hub.run_duties(DEADLINE_DUTIES, now + timedelta(seconds=59))
+    assert (await GroupSession.objects.aget(pk=live_group.pk)).floor_holder_id == alex_id
 
-    assert due_timers(now + timedelta(seconds=60)) == (True, False)
-    expire_due_timers(now + timedelta(seconds=60))
-    assert GroupSession.objects.get(pk=live_group.pk).floor_holder_id is None
-    assert due_timers(now + timedelta(seconds=61)) == (False, False)
+    assert await database_sync_to_async(due)(now + timedelta(seconds=60)) == (True, False)
+    await hub.run_duties(DEADLINE_DUTIES, now + timedelta(seconds=60))
+    assert (await GroupSession.objects.aget(pk=live_group.pk)).floor_holder_id is None
+    assert await database_sync_to_async(due)(now + timedelta(seconds=61)) == (False, False)
 
 
-def test_a_timed_mute_is_due_when_it_lapses_and_the_sweep_lifts_it(live_group, dana, alex, sam):
+async def test_a_timed_mute_is_due_when_it_lapses_and_the_hub_lifts_it(live_group, dana, alex, sam):
+    hub = RoomHub()
     now = timezone.now()
-    dana_id = participant(live_group, dana).pk
-    do_mute(live_group.pk, dana_id, participant(live_group, alex).pk, 5, now)
-    do_mute(live_group.pk, dana_id, participant(live_group, sam).pk, None, now)
-    assert due_timers(now + timedelta(minutes=4, seconds=59)) == (False, False)
+    dana_id = await pid(live_group, dana)
+    await database_sync_to_async(do_mute)(live_group.pk, dana_id, await pid(live_group, alex), 5, now)
+    await database_sync_to_async(do_mute)(live_group.pk, dana_id, await pid(live_group, sam), None, now)
+    assert await database_sync_to_async(due)(now + timedelta(minutes=4, seconds=59)) == (False, False)
 
-    assert due_timers(now + timedelta(minutes=5)) == (False, True)
-    expire_due_timers(now + timedelta(minutes=5))
-    muted = set(Participant.objects.filter(session=live_group, muted=True).values_list("member__username", flat=True))
-    assert muted == {"sam"}
-    assert due_timers(now + timedelta(days=1)) == (False, False)
+    assert await database_sync_to_async(due)(now + timedelta(minutes=5)) == (False, True)
+    await hub.run_duties(DEADLINE_DUTIES, now + timedelta(minutes=5))
+    muted = Participant.objects.filter(session=live_group, muted=True).values_list("member__username", flat=True)
+    assert {name async for name in muted} == {"sam"}
+    assert await database_sync_to_async(due)(now + timedelta(days=1)) == (False, False)

@@ -12,7 +12,7 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from facilitator.actions import do_expire_due_floors
+from facilitator.actions.floor_queue import do_expire_due_floors
 from rooms.models import GroupSession, Participant, Prompt
 from tests import facilitation_support
 from tests.conftest import connect_all, pid, set_room

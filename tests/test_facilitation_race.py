@@ -17,9 +17,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from facilitator import actions
-from facilitator.actions import queue_ids
+from facilitator.actions import floor_queue
 from rooms import broadcast
+from rooms.actions.floor import queue_ids
 from rooms.errors import ActionError
 from rooms.models import GroupSession
 from tests.conftest import participant
@@ -86,13 +86,13 @@ def test_concurrent_grants_yields_and_raises_leave_one_holder_and_one_queue(
     patients = [participant(live_group, m).pk for m in (alex, sam, jordan, riley)]
 
     def grant(target: int) -> Callable[[], None]:
-        return lambda: actions.do_grant_floor(room, lead, target, 120, timezone.now())
+        return lambda: floor_queue.do_grant_floor(room, lead, target, 120, timezone.now())
 
     def raise_hand(who: int) -> Callable[[], None]:
-        return lambda: actions.do_raise_hand(room, who, timezone.now())
+        return lambda: floor_queue.do_raise_hand(room, who, timezone.now())
 
     def yield_floor(who: int) -> Callable[[], None]:
-        return lambda: actions.do_yield_floor(room, who, timezone.now())
+        return lambda: floor_queue.do_yield_floor(room, who, timezone.now())
 
     rng = random.Random(3)
     for n in range(PAIRS):

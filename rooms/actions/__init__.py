@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 
 from rooms.errors import ActionError
@@ -25,6 +25,12 @@ def lock_room(session_id: int) -> GroupSession:
         return GroupSession.objects.select_for_update().get(pk=session_id)
     except GroupSession.DoesNotExist:
         raise ActionError("not_found", "No such session.") from None
+
+
+def skip_locked() -> dict[str, bool]:
+    """select_for_update's arguments for a claim that passes over rows another worker holds (SQLite: none;
+    it locks the whole database for a write, so there is nothing to skip)."""
+    return {"skip_locked": True} if connection.features.has_select_for_update_skip_locked else {}
 
 
 def load_actor(session: GroupSession, participant_id: int) -> Participant:

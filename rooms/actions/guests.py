@@ -22,7 +22,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db import transaction
 
-from facilitator.actions import broadcast_queue, lower_hand, release_floor
+from config.text import clean_line, clean_text, has_visible_text
 from rooms.actions import (
     check_not_ended,
     load_target,
@@ -31,14 +31,16 @@ from rooms.actions import (
     room_as_facilitator,
     room_as_participant,
 )
+from rooms.actions.floor import broadcast_queue, lower_hand, release_floor
+from rooms.actions.guest_announcements import announce_guest_presence, announce_invite
 from rooms.actions.presence import drop_connections
 from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import NOT_ON_ROSTER, ActionError
 from rooms.models import Connection, GroupSession, GuestAdmission, GuestPass, Participant
 from rooms.rules import text_refusal
-from rooms.schemas import InviteUpdated, LobbyMessage, LobbyWaiting, ParticipantRemoved, ParticipantUpdated
-from rooms.serializers import invite_out, participant_out
+from rooms.schemas import LobbyMessage, LobbyWaiting, ParticipantRemoved, ParticipantUpdated
+from rooms.serializers import participant_out
 
 RELATIONSHIPS = ("spouse", "parent", "child", "sibling", "friend", "other")
 LOBBY_SAY_MAX_CHARS = 500
@@ -63,21 +65,6 @@ def join_path(token: str) -> str:
 # ------------------------------------------------------------------ invitations
 
 
-def announce_invite(session: GroupSession, guest_pass: GuestPass) -> None:
-    """invite.updated to the facilitators and the patient the invitation is for (room locked by the caller)."""
-    guest_pass = GuestPass.objects.select_related("for_participant", "guest").get(pk=guest_pass.pk)
-    online = guest_pass.guest_id is not None and Connection.objects.filter(participant_id=guest_pass.guest_id).exists()
-    event = InviteUpdated(invite=invite_out(guest_pass, session_status=session.status, guest_online=online))
-    send_event_on_commit(session.pk, event, to="facilitators", ids=[guest_pass.for_participant_id])
-
-
-def announce_guest_presence(session: GroupSession, guest: Participant) -> None:
-    """A guest's pass changed state because they came online or went offline (called by presence)."""
-    guest_pass = GuestPass.objects.filter(guest=guest).first()
-    if guest_pass is not None:
-        announce_invite(session, guest_pass)
-
-
 def check_invite(session: GroupSession, patient: Participant) -> None:
     if not session.allow_guests:
         raise ActionError("not_allowed", "This session was not scheduled to allow guests.")
@@ -94,7 +81,7 @@ def create_pass(
     guest_pass = GuestPass.objects.create(
         session=session,
         for_participant=patient,
-        name=name.strip()[:60],
+        name=clean_line(name)[:60],
         token_hash=hash_token(token),
         created_at=now,
         created_by=created_by,
@@ -107,7 +94,7 @@ def create_pass(
 def do_create_invite(
     session_id: int, facilitator_id: int, for_participant_id: int, name: str, now: datetime
 ) -> tuple[GuestPass, str]:
-    if not name.strip():
+    if not has_visible_text(clean_line(name)):
         raise ActionError("invalid", "Give the guest's name.")
     with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         patient = load_target(session, for_participant_id)
@@ -160,7 +147,7 @@ def do_decline_invite(session_id: int, patient_id: int, invite_id: int, now: dat
 
 def do_invite_by_username(session_id: int, patient_username: str, name: str, now: datetime) -> tuple[GuestPass, str]:
     """invite_guest (the clinic's command line): the same rules as invite.create, named by username."""
-    if not name.strip():
+    if not has_visible_text(clean_line(name)):
         raise ActionError("invalid", "the guest's name must not be empty")
     with transaction.atomic():
         try:
@@ -211,7 +198,7 @@ def do_redeem_pass(
         guest = Participant.objects.create(
             session=guest_pass.session,
             role="guest",
-            display_name=display_name.strip()[:60] or guest_pass.name,
+            display_name=clean_line(display_name)[:60] or guest_pass.name,
             guest_of=guest_pass.for_participant,
             relationship=relationship if relationship in RELATIONSHIPS else "other",
             admitted=False,
@@ -277,7 +264,7 @@ def expel_guest(session: GroupSession, guest: Participant, now: datetime) -> Non
     GuestAdmission.objects.filter(participant=guest, until_seq__isnull=True).update(
         until_seq=session.last_seq, returned_at=now
     )
-    drop_connections(guest, now)
+    drop_connections(session, guest, now)
     send_event_on_commit(
         session.pk,
         ParticipantRemoved(participant_id=guest.pk),
@@ -341,7 +328,7 @@ def do_lobby_say(session_id: int, facilitator_id: int, text: str, now: datetime)
             .distinct()
             .count()
         )
-        body = text.strip()
+        body = clean_text(text)
         event = LobbyMessage(text=body, participant_id=actor.pk, display_name=actor.display_name, sent_at=now)
         send_event_on_commit(session.pk, event, to="lobby", ids=facilitators)
         # The note is logistics, not therapy; the audit keeps that it was sent, not its words.

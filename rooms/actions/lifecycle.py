@@ -7,12 +7,14 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from accounts.models import Member, Role
+from config.text import clean_line, has_visible_text
 from rooms.actions import (
     room_as_facilitator,
 )
 from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import SESSION_ENDED, ActionError, ProvisioningError
+from rooms.extensions import session_ended_hooks
 from rooms.models import Connection, GroupSession, Kind, Participant, Status
 from rooms.rules import default_mode
 from rooms.schemas import SessionStatusEvent
@@ -21,7 +23,7 @@ from rooms.schemas import SessionStatusEvent
 def check_schedule(
     title: str, facilitator: str, patients: list[str], kind: str, duration: int
 ) -> tuple[Member, list[Member]]:
-    if not title.strip():
+    if not has_visible_text(clean_line(title)):
         raise ProvisioningError("title must not be empty")
     if kind not in Kind.values:
         raise ProvisioningError(f"kind must be group or individual, not {kind!r}")
@@ -63,7 +65,7 @@ def do_schedule_session(
 ) -> GroupSession:
     lead, roster = check_schedule(title, facilitator, patients, kind, duration_minutes)
     session = GroupSession.objects.create(
-        title=title.strip(),
+        title=clean_line(title),
         kind=kind,
         starts_at=starts_at,
         duration_minutes=duration_minutes,
@@ -106,9 +108,8 @@ def do_end_session(session_id: int, actor_id: int, now: datetime) -> None:
         # Unredeemed passes lapse with the session (the join view refuses them with 410).
         Participant.objects.filter(session=session).update(hand_raised_at=None)
         Connection.objects.filter(participant__session=session).delete()
-        from facilitator.actions import close_session_records  # attendance spans and the floor turn end here
-
-        close_session_records(session, now)
+        for hook in session_ended_hooks:  # e.g. facilitator: attendance spans and the floor turn end here
+            hook(session, now)
         record(session, actor, "session.end", now)
         send_event_on_commit(
             session.pk, SessionStatusEvent(status="ended"), to="everyone", effect=f"close:{SESSION_ENDED}"

@@ -9,8 +9,10 @@ from django.db import transaction
 from django.db.models import F, Q
 
 from rooms.actions import lock_room
+from rooms.actions.guest_announcements import announce_guest_presence
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import NO_SUCH_SESSION, NOT_ON_ROSTER, SESSION_ENDED, ActionError, RoomClosed
+from rooms.extensions import absence_hooks, arrival_hooks, departure_hooks
 from rooms.models import Connection, GroupSession, GuestPass, Participant
 from rooms.schemas import LobbyWaiting, ParticipantJoined, ParticipantLeft
 from rooms.serializers import participant_out
@@ -60,9 +62,8 @@ def do_open_connection(
         if not was_online:
             Participant.objects.filter(pk=participant.pk).update(offline_since=None)
             announce_arrival(session, participant, now)
-            from facilitator.actions import open_attendance
-
-            open_attendance(session, participant, now)
+            for hook in arrival_hooks:
+                hook(session, participant, now)
         return participant
 
 
@@ -72,8 +73,6 @@ def announce_arrival(session: GroupSession, participant: Participant, now: datet
         # Someone in the lobby is not in the room: only facilitators hear of them.
         send_event_on_commit(session.pk, ParticipantJoined(participant=shown), to="facilitators")
         send_event_on_commit(session.pk, LobbyWaiting(participant=shown), to="facilitators")
-        from rooms.actions.guests import announce_guest_presence
-
         announce_guest_presence(session, participant)  # their invitation is now "in_lobby"
     else:
         send_event_on_commit(session.pk, ParticipantJoined(participant=shown), exclude=[participant.pk])
@@ -98,28 +97,23 @@ def announce_departure_if_last(
     """Their last connection is gone: announce it and start the absence grace period."""
     if Connection.objects.filter(participant=participant).exists():
         return False
-    Participant.objects.filter(pk=participant.pk).update(offline_since=offline_since or now)
-    from facilitator.actions import close_attendance
-
-    close_attendance(participant, offline_since or now)
+    left_at = offline_since or now
+    Participant.objects.filter(pk=participant.pk).update(offline_since=left_at)
+    for hook in departure_hooks:
+        hook(session, participant, left_at)
     to = "facilitators" if participant.role == "guest" and not participant.admitted else "members"
     send_event_on_commit(session.pk, ParticipantLeft(participant_id=participant.pk), to=to)
     if participant.role == "guest" and not participant.admitted and participant.removed_at is None:
-        from rooms.actions.guests import announce_guest_presence
-
         announce_guest_presence(session, participant)  # no longer waiting: "redeemed"
     return True
 
 
-def drop_connections(participant: Participant, now: datetime) -> None:
-    """Someone removed or turned away: their sockets no longer count and their visit ends now.
-
-    The sockets themselves are closed by the event the caller broadcasts.
-    """
-    from facilitator.actions import close_attendance
-
+def drop_connections(session: GroupSession, participant: Participant, now: datetime) -> None:
+    """Someone removed or turned away: their sockets no longer count and their visit ends now (a departure,
+    not announced: the caller broadcasts the event that closes the sockets)."""
     Connection.objects.filter(participant=participant).delete()
-    close_attendance(participant, now)
+    for hook in departure_hooks:
+        hook(session, participant, now)
 
 
 def do_refresh_worker_connections(worker_id: str, now: datetime) -> int:
@@ -136,8 +130,6 @@ def do_sweep_stale_connections(now: datetime) -> int:
     Each room is handled under its lock, so two sweeping workers cannot both
     announce the same departure.
     """
-    from facilitator.actions import release_absent_participants
-
     circle = settings.CIRCLE
     stale_before = now - timedelta(seconds=circle["STALE_SECONDS"])
     absent_before = now - timedelta(seconds=circle["ABSENCE_GRACE_SECONDS"])
@@ -163,7 +155,12 @@ def do_sweep_stale_connections(now: datetime) -> int:
             removed += len(stale)
             for participant in {row.participant for row in stale}:
                 announce_departure_if_last(session, participant, now, offline_since=absent_before)
-            release_absent_participants(session, absent_before, now)
+            absent = list(
+                Participant.objects.filter(session=session, offline_since__lte=absent_before, connections__isnull=True)
+            )
+            if absent:
+                for hook in absence_hooks:
+                    hook(session, absent, now)
     return removed
 
 
