@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from accounts.models import Member, Role, SecurityEvent
+from config.text import clean_line, has_visible_text
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import NOT_SIGNED_IN, ProvisioningError
 from rooms.models import Connection
@@ -30,7 +31,8 @@ def check_new_member(username: str, role: str, display_name: str, password: str)
         raise ProvisioningError("username must not be empty")
     if role not in Role.values:
         raise ProvisioningError(f"role must be one of {', '.join(Role.values)}, not {role!r}")
-    if not display_name.strip():
+    display_name = clean_line(display_name)
+    if not has_visible_text(display_name):
         raise ProvisioningError("display name must not be empty")
     if len(display_name) > 60:
         raise ProvisioningError("display name must be at most 60 characters")
@@ -46,7 +48,7 @@ def check_new_member(username: str, role: str, display_name: str, password: str)
 def do_create_member(username: str, role: str, display_name: str, password: str) -> Member:
     check_new_member(username, role, display_name, password)
     return Member.objects.create_user(
-        username=username, password=password, role=role, display_name=display_name.strip()
+        username=username, password=password, role=role, display_name=clean_line(display_name)
     )
 
 

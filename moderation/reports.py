@@ -111,34 +111,45 @@ def stamp(moment: datetime | None) -> str:
     return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M:%S %Z")
 
 
+def entry_lines(text: str, *, indent: str = "") -> list[str]:
+    """One entry of the download: its first line as given, every further line indented beneath it.
+
+    Every text in an entry (a message, a name, a title, a prompt, a reason) came from
+    someone's keyboard. Stored texts are normalized (config.text), and this splits on
+    every character any viewer may take for a line break (str.splitlines: CR, U+2028,
+    U+0085, form feed... as well as LF), so that no text, however old or however it got
+    in, starts a line of its own that could read as another entry.
+    """
+    first, *rest = text.splitlines() or [""]
+    return [indent + first, *(f"{indent}    {more}" for more in rest)]
+
+
 def transcript_text(transcript: Transcript) -> str:
     """The plain-text download: the 42 CFR part 2 notice first, then the record."""
     session = transcript.session
-    out = [part2_notice_text(), "=" * 72, f"Transcript: {session.title}"]
+    out = [part2_notice_text(), "=" * 72, *entry_lines(f"Transcript: {session.title}")]
     out.append(f"Session {session.pk} ({session.kind}), scheduled {stamp(session.starts_at)}, "
                f"started {stamp(session.started_at)}, ended {stamp(session.ended_at)}")
-    out.append(f"Exported {stamp(transcript.exported_at)} by {transcript.exported_by}")
+    out.extend(entry_lines(f"Exported {stamp(transcript.exported_at)} by {transcript.exported_by}"))
     out.append("Participants:")
     for person in transcript.participants:
         removed = f" - removed from the session {stamp(person.removed_at)}" if person.removed_at else ""
-        out.append(f"  {person_label(person)}{removed}")
+        out.extend(entry_lines(f"{person_label(person)}{removed}", indent="  "))
     out.append("=" * 72)
     if not transcript.lines:
         out.append("(no messages)")
     for line in transcript.lines:
         if line.prompt is not None:
-            out.append(f"--- Prompt ({line.prompt.category}): {line.prompt.text}")
+            out.extend(entry_lines(f"--- Prompt ({line.prompt.category}): {line.prompt.text}"))
         head = f"[{stamp(line.sent_at)}] #{line.seq} {line.sender}"
         if line.audience_note:
             head += f" ({line.audience_note})"
         if line.state == "removed":
-            out.append(f"{head}: [message {line.removed_note}]")
+            out.extend(entry_lines(f"{head}: [message {line.removed_note}]"))
         elif line.state == "purged":
-            out.append(f"{head}: [text deleted under the retention policy]")
+            out.extend(entry_lines(f"{head}: [text deleted under the retention policy]"))
         else:
-            first, *rest = line.text.split("\n")
-            out.append(f"{head}: {first}")
-            out.extend(f"    {more}" for more in rest)
+            out.extend(entry_lines(f"{head}: {line.text}"))
     out.append("=" * 72)
     out.append("End of transcript. " + "42 CFR part 2 prohibits unauthorized use or disclosure of these records.")
     return "\n".join(out) + "\n"

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.text import clean_line, has_visible_text
 from rooms.access import facilitator_or_404
 from rooms.actions import guests
 from rooms.errors import ActionError
@@ -46,12 +47,24 @@ def guest_session_over(request: HttpRequest, session: GroupSession) -> HttpRespo
     return render(request, "rooms/guest_ended.html", {"session": session}, status=410)
 
 
+class DisplayNameField(forms.CharField):
+    """A name others will see: one line (config.text.clean_line), with something visible in it."""
+
+    def to_python(self, value: Any) -> str:
+        return clean_line(super().to_python(value))
+
+    def validate(self, value: str) -> None:
+        super().validate(value)
+        if value and not has_visible_text(value):
+            raise forms.ValidationError("Give a name the group can see.", code="invisible")
+
+
 # ------------------------------------------------------------------ the facilitator's invitations page
 
 
 class InviteForm(forms.Form):
     for_participant = forms.TypedChoiceField(coerce=int, label="Guest of")
-    name = forms.CharField(max_length=60, label="Guest's name")
+    name = DisplayNameField(max_length=60, label="Guest's name")
 
     def __init__(self, session: GroupSession, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

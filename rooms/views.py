@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 from rooms.actions.guests import RELATIONSHIPS, PassGone, PassUnknown, check_pass_usable, do_redeem_pass, find_pass
 from rooms.dashboard_views import dashboard_context
 from rooms.faults import OUTAGE_ERRORS
-from rooms.guest_views import agreement_text, guest_cookie_expiry, guest_session_over
+from rooms.guest_views import DisplayNameField, agreement_text, guest_cookie_expiry, guest_session_over
 from rooms.models import GroupSession, Participant
 from rooms.room_context import room_page_context
 from rooms.ws_auth import GUEST_SESSION_KEY
@@ -76,7 +76,7 @@ def room(request: HttpRequest, session_id: int) -> HttpResponse:
 
 
 class JoinForm(forms.Form):
-    display_name = forms.CharField(max_length=60, label="Your name, as the group will see it")
+    display_name = DisplayNameField(max_length=60, label="Your name, as the group will see it")
     relationship = forms.ChoiceField(
         choices=[(r, r.capitalize()) for r in RELATIONSHIPS], initial="other", required=False
     )
