@@ -7,6 +7,7 @@ from rooms.extensions import (
     floor_released_hooks,
     register_duty,
     session_ended_hooks,
+    state_contributors,
 )
 
 
@@ -15,6 +16,10 @@ class FacilitatorConfig(AppConfig):
     verbose_name = "Facilitation"
 
     def ready(self) -> None:
+        from facilitator.state import facilitation_state  # reads models: not before the apps are ready
+
+        state_contributors.register("facilitation", facilitation_state)
+
         # The actions and the stats read models: not before the apps are ready.
         from facilitator.actions.attendance import close_attendance, close_session_records, open_attendance
         from facilitator.actions.floor_queue import FLOOR_EXPIRY, release_absent

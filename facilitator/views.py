@@ -1,15 +1,25 @@
-"""Facilitator-only pages: the attendance sheet of one session (HTML, or CSV with ?format=csv)."""
+"""Facilitator-only pages: planning a session's agenda, and the attendance sheet of one session
+(HTML, or CSV with ?format=csv)."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils import timezone
-from django.views.decorators.http import require_GET
+from datetime import datetime
+from typing import Any
 
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
+
+from facilitator.actions.prompts_agenda import do_add_agenda_item, do_move_agenda_item, do_remove_agenda_item
 from facilitator.attendance import attendance_csv, attendance_report
-from rooms.access import facilitator_record_page
-from rooms.models import GroupSession, Participant
+from facilitator.models import AgendaItem
+from rooms.access import facilitator_or_404, facilitator_record_page
+from rooms.errors import ActionError
+from rooms.models import GroupSession, Participant, Status
+from rooms.room_context import prompt_categories, prompt_library
 
 
 @require_GET
@@ -24,3 +34,60 @@ def attendance(request: HttpRequest, session: GroupSession, seat: Participant) -
     response = render(request, "facilitator/attendance.html", {"session": session, "rows": rows})
     response["Cache-Control"] = "no-store"
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def agenda(request: HttpRequest, session_id: int) -> HttpResponse:
+    """Plan a session's prompts before it starts (the console edits the same agenda live)."""
+    session, me = facilitator_or_404(request, session_id)
+    if request.method == "POST":
+        now = timezone.now()
+        op = request.POST.get("op")
+        try:
+            if op == "add":
+                add_agenda_item(session, me, request.POST, now)
+            elif op in {"remove", "up", "down"}:
+                item = AgendaItem.objects.filter(session=session, pk=int_or_none(request.POST.get("item"))).first()
+                if item is None:
+                    raise ActionError("not_found", "That prompt is no longer on the agenda.")
+                if op == "remove":
+                    do_remove_agenda_item(session.pk, me.pk, item.pk, now)
+                else:
+                    position = max(item.position + (-1 if op == "up" else 1), 0)
+                    do_move_agenda_item(session.pk, me.pk, item.pk, position, now)
+            else:
+                raise ActionError("invalid", "Unknown change.")
+        except ActionError as error:
+            messages.error(request, error.message)
+        return redirect(f"/sessions/{session.pk}/agenda/")
+    items = list(AgendaItem.objects.filter(session=session).select_related("prompt").order_by("position", "pk"))
+    return render(
+        request,
+        "rooms/agenda.html",
+        {
+            "session": session,
+            "items": items,
+            "prompts": prompt_library(),
+            "categories": prompt_categories(),
+            "editable": session.status != Status.ENDED,
+        },
+    )
+
+
+def int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def add_agenda_item(session: GroupSession, me: Participant, post: Any, now: datetime) -> None:
+    prompt_id = int_or_none(post.get("prompt_id"))
+    text = (post.get("text") or "").strip()
+    if text:
+        category = post.get("category") or ""
+        if category not in {c["key"] for c in prompt_categories()}:
+            raise ActionError("invalid", "Choose a category for your own prompt.")
+        do_add_agenda_item(session.pk, me.pk, now, category=category, text=text[:500])
+    elif prompt_id is not None:
+        do_add_agenda_item(session.pk, me.pk, now, prompt_id=prompt_id)
+    else:
+        raise ActionError("invalid", "Choose a prompt from the library or write your own.")

@@ -1,10 +1,10 @@
-"""The dashboards' extras: scheduling a session and planning its agenda (facilitators),
-family invitations (patients). Thin adapters over the actions, like rooms/views.py.
+"""The dashboards' extras: scheduling a session (facilitators), family invitations (patients).
+Thin adapters over the actions, like rooms/views.py. (Planning an agenda is facilitator.views.agenda.)
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from django import forms
@@ -14,17 +14,14 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from accounts.models import Member, Role
-from facilitator import actions as facilitation
-from facilitator.models import AgendaItem
-from rooms.access import facilitator_or_404
 from rooms.actions import guests
 from rooms.actions.lifecycle import do_schedule_session
 from rooms.errors import ActionError, ProvisioningError
-from rooms.models import GroupSession, GuestPass, Kind, Participant
-from rooms.room_context import prompt_categories, prompt_library, session_reports
+from rooms.models import GroupSession, GuestPass, Kind, Participant, ParticipantRole, Status
+from rooms.room_context import session_reports
 
 
 def patient_choices() -> list[tuple[str, str]]:
@@ -74,9 +71,9 @@ def session_lists(user: Member) -> dict[str, list[GroupSession]]:
     )
     sessions = [p.session for p in participations]
     return {
-        "live": [s for s in sessions if s.status == "live"],
-        "upcoming": [s for s in sessions if s.status == "scheduled"],
-        "ended": [s for s in sessions if s.status == "ended"][-10:],
+        "live": [s for s in sessions if s.status == Status.LIVE],
+        "upcoming": [s for s in sessions if s.status == Status.SCHEDULED],
+        "ended": [s for s in sessions if s.status == Status.ENDED][-10:],
     }
 
 
@@ -88,7 +85,7 @@ def family_invitations(user: Member) -> list[GuestPass]:
             for_participant__removed_at__isnull=True,
             revoked_at__isnull=True,
             declined=False,
-            session__status__in=["scheduled", "live"],
+            session__status__in=[Status.SCHEDULED, Status.LIVE],
         )
         .select_related("session", "guest")
         .order_by("session__starts_at", "created_at")
@@ -98,16 +95,18 @@ def family_invitations(user: Member) -> list[GuestPass]:
 def schedule_rows(user: Member) -> dict[str, list[dict[str, Any]]]:
     """A facilitator's sessions with their roster size and the record pages that exist."""
     led = (
-        Participant.objects.filter(member=user, role="facilitator", removed_at__isnull=True)
+        Participant.objects.filter(member=user, role=ParticipantRole.FACILITATOR, removed_at__isnull=True)
         .select_related("session")
-        .annotate(patients=Count("session__participants", filter=Q(session__participants__role="patient")))
+        .annotate(
+            patients=Count("session__participants", filter=Q(session__participants__role=ParticipantRole.PATIENT))
+        )
         .order_by("session__starts_at", "session_id")
     )
     rows = [{"session": p.session, "patients": p.patients, "reports": session_reports(p.session)} for p in led]
     return {
-        "live": [r for r in rows if r["session"].status == "live"],
-        "upcoming": [r for r in rows if r["session"].status == "scheduled"],
-        "ended": [r for r in rows if r["session"].status == "ended"][-10:][::-1],
+        "live": [r for r in rows if r["session"].status == Status.LIVE],
+        "upcoming": [r for r in rows if r["session"].status == Status.SCHEDULED],
+        "ended": [r for r in rows if r["session"].status == Status.ENDED][-10:][::-1],
     }
 
 
@@ -144,63 +143,6 @@ def schedule(request: HttpRequest) -> HttpResponse:
             return redirect("/")
     context = {**session_lists(request.user), **dashboard_context(request.user, form=form), "form_open": True}
     return render(request, "rooms/dashboard.html", context, status=400)
-
-
-@login_required
-@require_http_methods(["GET", "POST"])
-def agenda(request: HttpRequest, session_id: int) -> HttpResponse:
-    """Plan a session's prompts before it starts (the console edits the same agenda live)."""
-    session, me = facilitator_or_404(request, session_id)
-    if request.method == "POST":
-        now = timezone.now()
-        op = request.POST.get("op")
-        try:
-            if op == "add":
-                add_agenda_item(session, me, request.POST, now)
-            elif op in {"remove", "up", "down"}:
-                item = AgendaItem.objects.filter(session=session, pk=int_or_none(request.POST.get("item"))).first()
-                if item is None:
-                    raise ActionError("not_found", "That prompt is no longer on the agenda.")
-                if op == "remove":
-                    facilitation.do_remove_agenda_item(session.pk, me.pk, item.pk, now)
-                else:
-                    position = max(item.position + (-1 if op == "up" else 1), 0)
-                    facilitation.do_move_agenda_item(session.pk, me.pk, item.pk, position, now)
-            else:
-                raise ActionError("invalid", "Unknown change.")
-        except ActionError as error:
-            messages.error(request, error.message)
-        return redirect(f"/sessions/{session.pk}/agenda/")
-    items = list(AgendaItem.objects.filter(session=session).select_related("prompt").order_by("position", "pk"))
-    return render(
-        request,
-        "rooms/agenda.html",
-        {
-            "session": session,
-            "items": items,
-            "prompts": prompt_library(),
-            "categories": prompt_categories(),
-            "editable": session.status != "ended",
-        },
-    )
-
-
-def int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
-def add_agenda_item(session: GroupSession, me: Participant, post: Any, now: datetime) -> None:
-    prompt_id = int_or_none(post.get("prompt_id"))
-    text = (post.get("text") or "").strip()
-    if text:
-        category = post.get("category") or ""
-        if category not in {c["key"] for c in prompt_categories()}:
-            raise ActionError("invalid", "Choose a category for your own prompt.")
-        facilitation.do_add_agenda_item(session.pk, me.pk, now, category=category, text=text[:500])
-    elif prompt_id is not None:
-        facilitation.do_add_agenda_item(session.pk, me.pk, now, prompt_id=prompt_id)
-    else:
-        raise ActionError("invalid", "Choose a prompt from the library or write your own.")
 
 
 @login_required

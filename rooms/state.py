@@ -4,26 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 
-from facilitator.rules import RosterSeat, next_in_round, seats_for
-from facilitator.stats import load_agenda, load_stats, read_room_version
+from rooms.actions.floor import read_room_version
 from rooms.broadcast import Viewer
 from rooms.errors import NOT_ON_ROSTER, RoomClosed
-from rooms.models import GroupSession, GuestAdmission, Message, Participant
-from rooms.schemas import RoundOut, SessionState
+from rooms.extensions import state_contributors
+from rooms.models import GroupSession, GuestAdmission, Message, Participant, ParticipantRole
+from rooms.schemas import SessionState
 from rooms.serializers import floor_out, message_out, participant_out, prompt_out, session_out, with_online
 from rooms.visibility import recent_visible, visible_invites, visible_participants
-
-
-def round_view(session: GroupSession, seats: list[RosterSeat]) -> RoundOut | None:
-    if session.mode != "round":
-        return None
-    holder = session.floor_holder_id
-    position = next((s.position for s in seats if s.participant_id == holder), None)
-    upcoming = next_in_round(seats, position) if holder is not None else None
-    return RoundOut(holder=holder, next=upcoming.participant_id if upcoming else None, seconds=session.round_seconds)
 
 
 def build_session_state(viewer: Participant, *, since: int | None, now: datetime) -> SessionState:
@@ -32,7 +24,7 @@ def build_session_state(viewer: Participant, *, since: int | None, now: datetime
     everyone = list(
         with_online(Participant.objects.filter(session=session, removed_at__isnull=True)).select_related("guest_of")
     )
-    is_facilitator = viewer.role == "facilitator"
+    is_facilitator = viewer.role == ParticipantRole.FACILITATOR
     # People in the lobby are not in the room yet: only facilitators see them.
     shown = visible_participants(viewer, everyone)
     queue = sorted((p for p in everyone if p.hand_raised_at is not None), key=lambda p: (p.hand_raised_at, p.pk))
@@ -41,6 +33,9 @@ def build_session_state(viewer: Participant, *, since: int | None, now: datetime
     messages = recent_visible(
         viewer, since=since, state_limit=circle["STATE_MESSAGE_LIMIT"], since_limit=circle["SINCE_MESSAGE_LIMIT"]
     )
+    contributed: dict[str, Any] = {}  # SessionState validates each section
+    for contributor in state_contributors:  # the apps' sections: facilitation's round, agenda and stats
+        contributed.update(contributor(session, viewer, now))
     return SessionState(
         session=session_out(session),
         me=participant_out(me, online=True, now=now),
@@ -49,13 +44,11 @@ def build_session_state(viewer: Participant, *, since: int | None, now: datetime
         queue=[p.pk for p in queue],
         prompt=prompt_out(session.current_prompt) if session.current_prompt else None,
         messages=[message_out(m) for m in messages],
-        round=round_view(session, seats_for(everyone, now)),
         crisis_resources=circle["CRISIS_RESOURCES"] if is_facilitator else None,
         version=version,
-        agenda=load_agenda(session.pk) if is_facilitator else None,
-        stats=load_stats(session, now) if is_facilitator else None,
         invites=visible_invites(viewer, session),
         removed_message_ids=removed_before(session, since) if since is not None else None,
+        **contributed,
     )
 
 
