@@ -13,10 +13,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402 - needs Django set up first
 
+from rooms.frames import check_frame_handlers  # noqa: E402
 from rooms.origin import OriginCheck  # noqa: E402
 from rooms.outbound import OutboundLimit  # noqa: E402
 from rooms.routing import websocket_urlpatterns  # noqa: E402
 from rooms.socket_session import SocketAuthMiddlewareStack  # noqa: E402
+
+check_frame_handlers()  # a client frame type no app registered a handler for stops the start-up here
 
 application = ProtocolTypeRouter(
     {

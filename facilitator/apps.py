@@ -16,6 +16,10 @@ class FacilitatorConfig(AppConfig):
     verbose_name = "Facilitation"
 
     def ready(self) -> None:
+        from facilitator import frame_handlers  # handlers import models: not before the apps are ready
+
+        frame_handlers.handlers.register()
+
         from facilitator.state import facilitation_state  # reads models: not before the apps are ready
 
         state_contributors.register("facilitation", facilitation_state)

@@ -1,7 +1,8 @@
 """The room's WebSocket: a thin adapter that parses a frame, calls an action, replies.
 
 Rules live in rules modules, writes in actions, fan-out in rooms.broadcast and
-rooms.hub. This class only translates between frames and those calls.
+rooms.hub. This class only translates between frames and those calls: rooms.frames
+validates a frame and hands it to the handler its app registered.
 """
 
 from __future__ import annotations
@@ -18,16 +19,13 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.sockets import SocketGuard
-from facilitator import actions as facilitation
-from moderation import actions as moderation
-from rooms.actions import chat, guests, lifecycle
 from rooms.actions.presence import do_close_connection, do_open_connection
 from rooms.broadcast import Envelope, Viewer, effect_for, is_recipient
 from rooms.errors import NOT_SIGNED_IN, ActionError, RoomClosed
 from rooms.faults import DATABASE_ERRORS, TRY_AGAIN_LATER, db
-from rooms.group_commit import chat_committer
+from rooms.frames import Sender, dispatch, parse_client_frame
 from rooms.hub import get_hub
-from rooms.schemas import Ack, ClientFrame, error_frame, parse_client_frame, ref_of_refused
+from rooms.schemas import Ack, error_frame, ref_of_refused
 from rooms.state import load_catchup
 from rooms.ws_auth import identify, parse_since
 
@@ -195,16 +193,17 @@ class RoomConsumer(AsyncWebsocketConsumer):
         try:
             frame = parse_client_frame(text_data)
         except ActionError as error:
-            await self.refuse_frame(error, error.extra.get("ref"))  # type: ignore[arg-type]
+            ref = error.extra.get("ref")
+            await self.refuse_frame(error, ref if isinstance(ref, str) else None)
             return
-        handler = getattr(self, HANDLERS[frame.type])  # type: ignore[attr-defined]
+        sender = Sender(self.session_id, self.participant_id, timezone.now())
         try:
-            extra = await handler(frame) or {}
+            extra = await dispatch(sender, frame) or {}
         except ActionError as error:
             await self.send(text_data=error_frame(error.code, error.message, frame.ref, **error.extra))
             return
         except DATABASE_ERRORS:  # psycopg_pool's PoolTimeout included: never an ack for what was not stored
-            logger.warning("database unavailable during %s", frame.type)  # type: ignore[attr-defined]
+            logger.warning("database unavailable during %s", frame.type)
             await self.send(text_data=error_frame("unavailable", "Not saved: please try again in a moment.", frame.ref))
             return
         if frame.ref is not None:
@@ -218,178 +217,3 @@ class RoomConsumer(AsyncWebsocketConsumer):
             self.invalid_frames.popleft()
         if len(self.invalid_frames) > INVALID_FRAME_BURST:
             await self.close(1008)
-
-    # ------------------------------------------------------------ handlers: anyone in the room
-
-    async def handle_chat_send(self, frame: Any) -> dict[str, Any]:
-        request = chat.ChatRequest(self.session_id, self.participant_id, frame.text, timezone.now(), to=frame.to)
-        message = await chat_committer().send(request)
-        return {"message_id": message.pk, "seq": message.seq}
-
-    async def handle_hand_raise(self, frame: ClientFrame) -> None:
-        await db(facilitation.do_raise_hand)(self.session_id, self.participant_id, timezone.now())
-
-    async def handle_hand_lower(self, frame: ClientFrame) -> None:
-        await db(facilitation.do_lower_hand)(self.session_id, self.participant_id, timezone.now())
-
-    async def handle_ping(self, frame: ClientFrame) -> None:
-        """Nothing to do: receiving it already counted as activity (SocketGuard.touch)."""
-
-    async def handle_floor_yield(self, frame: ClientFrame) -> None:
-        await db(facilitation.do_yield_floor)(self.session_id, self.participant_id, timezone.now())
-
-    # ------------------------------------------------------------ handlers: facilitators (checked in the actions)
-
-    async def handle_session_start(self, frame: ClientFrame) -> None:
-        await db(lifecycle.do_start_session)(self.session_id, self.participant_id, timezone.now())
-
-    async def handle_session_end(self, frame: ClientFrame) -> None:
-        await db(lifecycle.do_end_session)(self.session_id, self.participant_id, timezone.now())
-
-    async def handle_mode_set(self, frame: Any) -> None:
-        await db(facilitation.do_set_mode)(
-            self.session_id, self.participant_id, frame.mode, frame.seconds, timezone.now()
-        )
-
-    async def handle_floor_grant(self, frame: Any) -> None:
-        await db(facilitation.do_grant_floor)(
-            self.session_id, self.participant_id, frame.participant_id, frame.seconds, timezone.now()
-        )
-
-    async def handle_floor_revoke(self, frame: ClientFrame) -> None:
-        await db(facilitation.do_revoke_floor)(self.session_id, self.participant_id, timezone.now())
-
-    async def handle_round_next(self, frame: ClientFrame) -> None:
-        await db(facilitation.do_next_round)(self.session_id, self.participant_id, timezone.now())
-
-    async def handle_hand_clear(self, frame: ClientFrame) -> dict[str, Any]:
-        lowered = await db(facilitation.do_clear_hands)(self.session_id, self.participant_id, timezone.now())
-        return {"lowered": lowered}
-
-    async def handle_prompt_post(self, frame: Any) -> dict[str, Any]:
-        prompt = await db(facilitation.do_post_prompt)(
-            self.session_id,
-            self.participant_id,
-            timezone.now(),
-            prompt_id=frame.prompt_id,
-            category=frame.category,
-            text=frame.text,
-        )
-        return {"prompt_id": prompt.pk}
-
-    async def handle_private_send(self, frame: Any) -> dict[str, Any]:
-        message = await db(chat.do_send_private)(
-            self.session_id, self.participant_id, frame.participant_id, frame.text, timezone.now()
-        )
-        return {"message_id": message.pk, "seq": message.seq}
-
-    async def handle_participant_mute(self, frame: Any) -> None:
-        await db(moderation.do_mute)(
-            self.session_id, self.participant_id, frame.participant_id, frame.minutes, timezone.now()
-        )
-
-    async def handle_participant_unmute(self, frame: Any) -> None:
-        await db(moderation.do_unmute)(self.session_id, self.participant_id, frame.participant_id, timezone.now())
-
-    async def handle_participant_remove(self, frame: Any) -> None:
-        await db(moderation.do_remove_participant)(
-            self.session_id, self.participant_id, frame.participant_id, frame.reason, timezone.now()
-        )
-
-    async def handle_message_remove(self, frame: Any) -> None:
-        await db(moderation.do_remove_message)(
-            self.session_id, self.participant_id, frame.message_id, frame.reason, timezone.now()
-        )
-
-    async def handle_slowmode_set(self, frame: Any) -> None:
-        await db(moderation.do_set_slowmode)(self.session_id, self.participant_id, frame.seconds, timezone.now())
-
-    async def handle_lobby_admit(self, frame: Any) -> None:
-        await db(guests.do_admit_guest)(self.session_id, self.participant_id, frame.participant_id, timezone.now())
-
-    async def handle_lobby_deny(self, frame: Any) -> None:
-        await db(guests.do_deny_guest)(self.session_id, self.participant_id, frame.participant_id, timezone.now())
-
-    async def handle_invite_create(self, frame: Any) -> dict[str, Any]:
-        guest_pass, token = await db(guests.do_create_invite)(
-            self.session_id, self.participant_id, frame.for_participant_id, frame.name, timezone.now()
-        )
-        return {"invite_id": guest_pass.pk, "join_path": guests.join_path(token)}
-
-    async def handle_invite_revoke(self, frame: Any) -> None:
-        await db(guests.do_revoke_invite)(self.session_id, self.participant_id, frame.invite_id, timezone.now())
-
-    async def handle_lobby_return(self, frame: Any) -> None:
-        await db(guests.do_return_to_lobby)(self.session_id, self.participant_id, frame.participant_id, timezone.now())
-
-    async def handle_lobby_say(self, frame: Any) -> dict[str, Any]:
-        waiting = await db(guests.do_lobby_say)(self.session_id, self.participant_id, frame.text, timezone.now())
-        return {"waiting": waiting}
-
-    # ------------------------------------------------------------ handlers: the patient an invitation is for
-
-    async def handle_invite_decline(self, frame: Any) -> None:
-        await db(guests.do_decline_invite)(self.session_id, self.participant_id, frame.invite_id, timezone.now())
-
-    # ------------------------------------------------------------ handlers: the agenda (facilitators)
-
-    async def handle_agenda_add(self, frame: Any) -> dict[str, Any]:
-        item = await db(facilitation.do_add_agenda_item)(
-            self.session_id,
-            self.participant_id,
-            timezone.now(),
-            prompt_id=frame.prompt_id,
-            category=frame.category,
-            text=frame.text,
-            position=frame.position,
-        )
-        return {"item_id": item.pk, "prompt_id": item.prompt_id, "position": item.position}
-
-    async def handle_agenda_remove(self, frame: Any) -> None:
-        await db(facilitation.do_remove_agenda_item)(
-            self.session_id, self.participant_id, frame.item_id, timezone.now()
-        )
-
-    async def handle_agenda_move(self, frame: Any) -> None:
-        await db(facilitation.do_move_agenda_item)(
-            self.session_id, self.participant_id, frame.item_id, frame.position, timezone.now()
-        )
-
-    async def handle_agenda_next(self, frame: ClientFrame) -> dict[str, Any]:
-        item, prompt = await db(facilitation.do_next_agenda)(self.session_id, self.participant_id, timezone.now())
-        return {"item_id": item.pk, "prompt_id": prompt.pk}
-
-
-# Frame type -> handler method, spelled out so a grep finds both ends.
-HANDLERS: dict[str, str] = {
-    "chat.send": "handle_chat_send",
-    "private.send": "handle_private_send",
-    "hand.raise": "handle_hand_raise",
-    "hand.lower": "handle_hand_lower",
-    "hand.clear": "handle_hand_clear",
-    "floor.yield": "handle_floor_yield",
-    "ping": "handle_ping",
-    "session.start": "handle_session_start",
-    "session.end": "handle_session_end",
-    "mode.set": "handle_mode_set",
-    "floor.grant": "handle_floor_grant",
-    "floor.revoke": "handle_floor_revoke",
-    "round.next": "handle_round_next",
-    "prompt.post": "handle_prompt_post",
-    "participant.mute": "handle_participant_mute",
-    "participant.unmute": "handle_participant_unmute",
-    "participant.remove": "handle_participant_remove",
-    "message.remove": "handle_message_remove",
-    "slowmode.set": "handle_slowmode_set",
-    "lobby.admit": "handle_lobby_admit",
-    "lobby.deny": "handle_lobby_deny",
-    "invite.create": "handle_invite_create",
-    "invite.revoke": "handle_invite_revoke",
-    "invite.decline": "handle_invite_decline",
-    "lobby.return": "handle_lobby_return",
-    "lobby.say": "handle_lobby_say",
-    "agenda.add": "handle_agenda_add",
-    "agenda.remove": "handle_agenda_remove",
-    "agenda.move": "handle_agenda_move",
-    "agenda.next": "handle_agenda_next",
-}

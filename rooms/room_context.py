@@ -11,13 +11,12 @@ from typing import Any
 
 from django.urls import Resolver404, resolve
 
+from rooms.frames import FRAME_TYPES
 from rooms.models import GroupSession, Participant, Prompt, PromptCategory
 
 
 def supported_frames() -> list[str]:
-    from rooms.consumers import HANDLERS  # the consumer is the authority on what it handles
-
-    return sorted(HANDLERS)
+    return sorted(FRAME_TYPES)  # each has its handler: start-up checks (rooms.frames.check_frame_handlers)
 
 
 def prompt_library() -> list[dict[str, Any]]:

@@ -1,7 +1,9 @@
 """Every WebSocket frame, in and out, has exactly one schema here.
 
-Inbound frames are validated at the edge (the consumer) with `parse_client_frame`;
-outbound events are built as these models and serialized once per room.
+Inbound frames are validated at the edge (the consumer) by rooms.frames, whose table
+lists which of the schemas below a client may send; outbound events are built as
+these models and serialized once per room. The words of the protocol that are also
+stored (roles, statuses, modes, categories, audiences) are the models' enums.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ import json
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from rooms.errors import ActionError
+from rooms.models import Audience, Kind, Mode, ParticipantRole, PromptCategory, Status
 
 # ---------------------------------------------------------------- inbound
 
@@ -21,11 +23,15 @@ class ClientFrame(BaseModel):
     # strict: "5" is not a participant id; unknown extra fields are ignored so
     # newer clients keep working against older servers.
     model_config = ConfigDict(extra="ignore", strict=True, frozen=True)
+    type: str  # the frame's name on the wire: each schema narrows it to its one literal
     ref: Annotated[str, Field(max_length=64)] | None = None
 
 
 ParticipantId = Annotated[int, Field(ge=1)]
 Reason = Annotated[str, Field(max_length=500)] | None
+# An enum's value, as sent on the wire ("moderated"): strict validation would want the enum member itself.
+ModeName = Annotated[Mode, Field(strict=False)]
+CategoryName = Annotated[PromptCategory, Field(strict=False)]
 
 
 class ChatSend(ClientFrame):
@@ -72,7 +78,7 @@ class SessionEnd(ClientFrame):
 
 class ModeSet(ClientFrame):
     type: Literal["mode.set"]
-    mode: Literal["open", "moderated", "round"]
+    mode: ModeName
     seconds: Annotated[int, Field(ge=10, le=900)] | None = None
 
 
@@ -90,13 +96,10 @@ class RoundNext(ClientFrame):
     type: Literal["round.next"]
 
 
-PromptCategoryName = Literal["stress", "triggers", "medication", "mental_health", "coping", "family", "goals"]
-
-
 class PromptPost(ClientFrame):
     type: Literal["prompt.post"]
     prompt_id: Annotated[int, Field(ge=1)] | None = None
-    category: PromptCategoryName | None = None
+    category: CategoryName | None = None
     text: Annotated[str, Field(max_length=500)] | None = None
 
 
@@ -185,7 +188,7 @@ class AgendaAdd(ClientFrame):
 
     type: Literal["agenda.add"]
     prompt_id: Annotated[int, Field(ge=1)] | None = None
-    category: PromptCategoryName | None = None
+    category: CategoryName | None = None
     text: Annotated[str, Field(max_length=500)] | None = None
     position: Annotated[int, Field(ge=0)] | None = None
 
@@ -203,46 +206,6 @@ class AgendaMove(ClientFrame):
 
 class AgendaNext(ClientFrame):
     type: Literal["agenda.next"]
-
-
-InboundFrame = Annotated[
-    ChatSend
-    | PrivateSend
-    | HandRaise
-    | HandLower
-    | HandClear
-    | Ping
-    | FloorYield
-    | SessionStart
-    | SessionEnd
-    | ModeSet
-    | FloorGrant
-    | FloorRevoke
-    | RoundNext
-    | PromptPost
-    | ParticipantMute
-    | ParticipantUnmute
-    | ParticipantRemove
-    | MessageRemove
-    | SlowmodeSet
-    | LobbyAdmit
-    | LobbyDeny
-    | InviteCreate
-    | InviteRevoke
-    | InviteDecline
-    | LobbyReturn
-    | LobbySay
-    | AgendaAdd
-    | AgendaRemove
-    | AgendaMove
-    | AgendaNext,
-    Field(discriminator="type"),
-]
-_inbound = TypeAdapter(InboundFrame)
-CLIENT_FRAME_TYPES = frozenset(
-    model.model_fields["type"].annotation.__args__[0]  # type: ignore[union-attr]
-    for model in ClientFrame.__subclasses__()
-)
 
 
 def read_ref(data: object) -> str | None:
@@ -282,29 +245,6 @@ def plain_text_only(data: object) -> bool:
     return True
 
 
-def parse_client_frame(text: str) -> ClientFrame:
-    """Decode and validate one client text frame; ActionError('invalid') on anything malformed."""
-    try:
-        data = json.loads(text)
-    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser allows
-        raise ActionError("invalid", "The frame is not valid JSON.") from None
-    if not plain_text_only(data):
-        raise ActionError("invalid", "Text may not contain NUL or unpaired surrogates.", ref=read_ref(data))
-    if not isinstance(data, dict):
-        raise ActionError("invalid", "A frame must be a JSON object.")
-    frame_type = data.get("type")
-    if not isinstance(frame_type, str):
-        raise ActionError("invalid", "A frame needs a string field `type`.", ref=read_ref(data))
-    if frame_type not in CLIENT_FRAME_TYPES:
-        raise ActionError("invalid", f"Unknown frame type {frame_type[:40]!r}.", ref=read_ref(data))
-    try:
-        return _inbound.validate_python(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"][1:]) or "frame"
-        raise ActionError("invalid", f"{where}: {first['msg']}", ref=read_ref(data)) from None
-
-
 # ---------------------------------------------------------------- outbound
 
 
@@ -315,7 +255,7 @@ class Out(BaseModel):
 class ParticipantOut(Out):
     participant_id: int
     display_name: str
-    role: Literal["facilitator", "patient", "guest"]
+    role: ParticipantRole
     online: bool
     muted: bool
     hand_raised: bool
@@ -333,13 +273,13 @@ class MessageOut(Out):
     seq: int
     participant_id: int
     display_name: str
-    role: Literal["facilitator", "patient", "guest"]
+    role: ParticipantRole
     text: str
     html: str
     sent_at: datetime
     prompt_id: int | None
     # Extension: "room", or "facilitators" / "private" for the private line.
-    audience: Literal["room", "facilitators", "private"] = "room"
+    audience: Audience = Audience.ROOM
     recipient_id: int | None = None
     # Extension: the sender as shown ("Maria (family of Alex)" for a guest).
     label: str | None = None
@@ -347,16 +287,16 @@ class MessageOut(Out):
 
 class PromptOut(Out):
     prompt_id: int
-    category: str
+    category: PromptCategory
     text: str
 
 
 class SessionOut(Out):
     id: int
     title: str
-    kind: Literal["group", "individual"]
-    status: Literal["scheduled", "live", "ended"]
-    mode: Literal["open", "moderated", "round"]
+    kind: Kind
+    status: Status
+    mode: Mode
     starts_at: datetime
     ends_at: datetime
     allow_guests: bool
@@ -504,7 +444,7 @@ class FloorChanged(Out):
 
 class ModeChanged(Out):
     type: Literal["mode.changed"] = "mode.changed"
-    mode: Literal["open", "moderated", "round"]
+    mode: Mode
     round_seconds: int | None = None
 
 
@@ -539,7 +479,7 @@ class StatsEvent(StatsOut):
 
 class SessionStatusEvent(Out):
     type: Literal["session.status"] = "session.status"
-    status: Literal["scheduled", "live", "ended"]
+    status: Status
 
 
 class LobbyWaiting(Out):

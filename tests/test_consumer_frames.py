@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from rooms.frames import FRAME_TYPES
 from rooms.models import GroupSession
-from rooms.schemas import CLIENT_FRAME_TYPES, ClientFrame
 from tests.conftest import Peer, pid
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -336,8 +336,7 @@ def frame_objects(types: list[str]) -> st.SearchStrategy[dict[str, Any]]:
 # Every client frame type with the fields its schema declares (extensions included).
 SHARED = {"type", "ref"}
 FIELDS_BY_TYPE = {
-    model.model_fields["type"].annotation.__args__[0]: [name for name in model.model_fields if name not in SHARED]
-    for model in ClientFrame.__subclasses__()
+    frame_type: [name for name in model.model_fields if name not in SHARED] for frame_type, model in FRAME_TYPES.items()
 }
 
 
@@ -440,8 +439,8 @@ FUZZ_SETTINGS = settings(
 )
 # The facilitator's fuzz must not end the session: that closes everyone on purpose (4410).
 ENDS = {"session.end"}
-FACILITATOR_TYPES = sorted(CLIENT_FRAME_TYPES - ENDS)
-PATIENT_TYPES = sorted(CLIENT_FRAME_TYPES)
+FACILITATOR_TYPES = sorted(FRAME_TYPES.keys() - ENDS)
+PATIENT_TYPES = sorted(FRAME_TYPES)
 
 
 @FUZZ_SETTINGS

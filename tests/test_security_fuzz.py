@@ -31,9 +31,9 @@ from accounts.models import Member
 from rooms.actions.chat import do_send_chat, do_send_private
 from rooms.actions.guests import do_create_invite
 from rooms.actions.lifecycle import do_schedule_session
+from rooms.frames import FRAME_TYPES
 from rooms.hub import get_hub
 from rooms.models import GroupSession, GuestPass, Message, Participant
-from rooms.schemas import CLIENT_FRAME_TYPES, ClientFrame
 from tests.conftest import PASSWORD, Peer, cookie_for
 from tests.security_support import make_guest
 
@@ -42,7 +42,6 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ACTORS = ["dana", "alex", "sam", "guest"]
 ALLOWED_CLOSE_CODES = {4401, 4403, 4404, 4410, 1008}
 FACILITATOR_ONLY_EVENTS = {"lobby.waiting", "alert"}
-MODELS = {m.model_fields["type"].annotation.__args__[0]: m for m in ClientFrame.__subclasses__()}
 
 choices = st.fixed_dictionaries(
     {
@@ -61,7 +60,7 @@ choices = st.fixed_dictionaries(
 )
 steps = st.lists(
     st.one_of(
-        st.tuples(st.just("frame"), st.sampled_from(ACTORS), st.sampled_from(sorted(CLIENT_FRAME_TYPES)), choices),
+        st.tuples(st.just("frame"), st.sampled_from(ACTORS), st.sampled_from(sorted(FRAME_TYPES)), choices),
         # The moves that matter for confidentiality, so they happen often: admission, return, the floor, chat.
         st.tuples(
             st.just("scripted"),
@@ -125,7 +124,7 @@ def build_frame(
 ) -> dict[str, Any]:
     """A frame of `frame_type` from the random choices; chat text is marked with who may read it."""
     frame: dict[str, Any] = {"type": frame_type}
-    for name, field in MODELS[frame_type].model_fields.items():
+    for name, field in FRAME_TYPES[frame_type].model_fields.items():
         if name in {"type", "ref"} or (not field.is_required() and not c["optional"]):
             continue
         if name.endswith("_id") and name != "prompt_id":

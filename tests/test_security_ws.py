@@ -16,10 +16,9 @@ from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
-from rooms.consumers import HANDLERS
+from rooms.frames import FRAME_TYPES, parse_client_frame
 from rooms.models import AuditEntry, GroupSession, Participant
 from rooms.origin import origin_allowed
-from rooms.schemas import parse_client_frame
 from tests.conftest import cookie_for, pid, set_room
 from tests.frames import ANYONE, EXAMPLES, FACILITATOR_ONLY, Targets, aim, room_snapshot
 from tests.security_support import reply, send_raw
@@ -136,7 +135,7 @@ async def test_frame_over_16_kib_is_refused_and_reaches_nobody(connect, live_gro
 
 
 def test_the_facilitator_only_table_is_every_other_handled_frame_and_each_example_passes_the_edge():
-    assert set(HANDLERS) - ANYONE == FACILITATOR_ONLY
+    assert set(FRAME_TYPES) - ANYONE == FACILITATOR_ONLY
     targets = Targets(
         participant_id=1, admitted_guest_id=2, waiting_guest_id=3, message_id=4, prompt_id=5, item_id=6, invite_id=7
     )

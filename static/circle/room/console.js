@@ -1,7 +1,7 @@
 // The facilitator console: session, floor and queue, people and messages here;
 // waiting room and invitations (console-guests.js), topic and agenda
 // (console-topic.js), alerts and participation (console-insight.js). Every control sends one
-// frame the server handles (rooms/consumers.py HANDLERS); controls for frames
+// frame the server handles (rooms/frames.py CLIENT_FRAMES); controls for frames
 // this server does not handle are not on the page at all (room_context.py).
 
 import { mountGuests } from "./console-guests.js";

@@ -1,0 +1,208 @@
+"""The one table of client frame types, and the handler each one is dispatched to.
+
+`CLIENT_FRAMES` lists the schema of every frame a client may send (the schemas
+themselves are in rooms.schemas); its `type` literal is the frame's name on the
+wire. The discriminated union that validates a frame and the set of known frame
+types follow from it. The room core and the apps above it (facilitator,
+moderation...) each register the handlers of their frames in their
+`AppConfig.ready()`, so the consumer dispatches without knowing who handles what.
+
+Adding a frame: its schema in rooms.schemas, one entry here, one handler registered
+by the app it belongs to. A frame type registered twice fails at registration; one
+with no handler fails start-up (`check_frame_handlers`, called by config.asgi).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any, TypeVar, Union, cast
+
+from django.core.exceptions import ImproperlyConfigured
+from pydantic import Field, TypeAdapter, ValidationError
+
+from rooms.errors import ActionError
+from rooms.schemas import (
+    AgendaAdd,
+    AgendaMove,
+    AgendaNext,
+    AgendaRemove,
+    ChatSend,
+    ClientFrame,
+    FloorGrant,
+    FloorRevoke,
+    FloorYield,
+    HandClear,
+    HandLower,
+    HandRaise,
+    InviteCreate,
+    InviteDecline,
+    InviteRevoke,
+    LobbyAdmit,
+    LobbyDeny,
+    LobbyReturn,
+    LobbySay,
+    MessageRemove,
+    ModeSet,
+    ParticipantMute,
+    ParticipantRemove,
+    ParticipantUnmute,
+    Ping,
+    PrivateSend,
+    PromptPost,
+    RoundNext,
+    SessionEnd,
+    SessionStart,
+    SlowmodeSet,
+    plain_text_only,
+    read_ref,
+)
+
+CLIENT_FRAMES: tuple[type[ClientFrame], ...] = (
+    # anyone in the room
+    ChatSend,
+    HandRaise,
+    HandLower,
+    FloorYield,
+    Ping,
+    # facilitators (each action checks who may)
+    PrivateSend,
+    HandClear,
+    SessionStart,
+    SessionEnd,
+    ModeSet,
+    FloorGrant,
+    FloorRevoke,
+    RoundNext,
+    PromptPost,
+    ParticipantMute,
+    ParticipantUnmute,
+    ParticipantRemove,
+    MessageRemove,
+    SlowmodeSet,
+    # family guests and the lobby
+    LobbyAdmit,
+    LobbyDeny,
+    LobbyReturn,
+    LobbySay,
+    InviteCreate,
+    InviteRevoke,
+    InviteDecline,
+    # the agenda
+    AgendaAdd,
+    AgendaRemove,
+    AgendaMove,
+    AgendaNext,
+)
+
+
+def frame_type_of(schema: type[ClientFrame]) -> str:
+    """The frame's name on the wire: the one value of its `type` literal."""
+    (name,) = schema.model_fields["type"].annotation.__args__  # type: ignore[union-attr]
+    return cast(str, name)
+
+
+FRAME_TYPES: Mapping[str, type[ClientFrame]] = {frame_type_of(schema): schema for schema in CLIENT_FRAMES}
+
+# The union of the table's schemas, told apart by `type`. Built from the table
+# (not spelled out as `A | B | ...`), so that no second list of the frames exists.
+InboundFrame = Annotated[Union[CLIENT_FRAMES], Field(discriminator="type")]  # noqa: UP007 - built from a tuple
+_inbound: TypeAdapter[ClientFrame] = TypeAdapter(InboundFrame)
+
+
+def parse_client_frame(text: str) -> ClientFrame:
+    """Decode and validate one client text frame; ActionError('invalid') on anything malformed."""
+    try:
+        data = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser allows
+        raise ActionError("invalid", "The frame is not valid JSON.") from None
+    if not plain_text_only(data):
+        raise ActionError("invalid", "Text may not contain NUL or unpaired surrogates.", ref=read_ref(data))
+    if not isinstance(data, dict):
+        raise ActionError("invalid", "A frame must be a JSON object.")
+    frame_type = data.get("type")
+    if not isinstance(frame_type, str):
+        raise ActionError("invalid", "A frame needs a string field `type`.", ref=read_ref(data))
+    if frame_type not in FRAME_TYPES:
+        raise ActionError("invalid", f"Unknown frame type {frame_type[:40]!r}.", ref=read_ref(data))
+    try:
+        return _inbound.validate_python(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"][1:]) or "frame"
+        raise ActionError("invalid", f"{where}: {first['msg']}", ref=read_ref(data)) from None
+
+
+# ---------------------------------------------------------------- handlers
+
+
+@dataclass(frozen=True, slots=True)
+class Sender:
+    """Who sent a frame, to which room, and when it arrived (the `now` of the action it asks for)."""
+
+    session_id: int
+    participant_id: int
+    at: datetime
+
+
+# What a handler adds to the frame's ack (`{"type": "ack", "ref": ..., **fields}`); None: nothing.
+AckFields = dict[str, int | str | None]
+
+F = TypeVar("F", bound=ClientFrame)
+FrameHandler = Callable[[Sender, F], Awaitable[AckFields | None]]
+
+# The registered handlers, by schema (each app's FrameHandlers.register adds its own).
+_handlers: dict[type[ClientFrame], FrameHandler[Any]] = {}
+
+
+def two_handlers(schema: type[ClientFrame], *handlers: FrameHandler[Any]) -> ImproperlyConfigured:
+    names = " and ".join(f"{handler.__module__}.{handler.__qualname__}" for handler in handlers)
+    return ImproperlyConfigured(f"{frame_type_of(schema)} has two handlers: {names}")
+
+
+class FrameHandlers:
+    """One app's frame handlers, gathered with `@handlers.of(Schema)`; its `ready()` registers them.
+
+    The decorator ties the handler's frame parameter to the schema, so a type checker
+    sees each handler's own frame type.
+    """
+
+    def __init__(self) -> None:
+        self.by_schema: dict[type[ClientFrame], FrameHandler[Any]] = {}
+
+    def of(self, schema: type[F]) -> Callable[[FrameHandler[F]], FrameHandler[F]]:
+        if schema not in CLIENT_FRAMES:
+            raise ImproperlyConfigured(f"{schema.__name__} is not in rooms.frames.CLIENT_FRAMES")
+
+        def gather(handler: FrameHandler[F]) -> FrameHandler[F]:
+            if schema in self.by_schema:
+                raise two_handlers(schema, self.by_schema[schema], handler)
+            self.by_schema[schema] = handler
+            return handler
+
+        return gather
+
+    def register(self) -> None:
+        """Make these the handlers of their frames; a frame another app already handles is refused."""
+        for schema, handler in self.by_schema.items():
+            if schema in _handlers:
+                raise two_handlers(schema, _handlers[schema], handler)
+        _handlers.update(self.by_schema)
+
+
+def unhandled_frame_types() -> list[str]:
+    return [frame_type_of(schema) for schema in CLIENT_FRAMES if schema not in _handlers]
+
+
+def check_frame_handlers() -> None:
+    """Every frame type of the table has its handler: called at start-up (config.asgi), once the apps are ready."""
+    missing = unhandled_frame_types()
+    if missing:
+        raise ImproperlyConfigured(f"client frame types without a handler: {', '.join(missing)}")
+
+
+async def dispatch(sender: Sender, frame: ClientFrame) -> AckFields | None:
+    """Run the frame's handler; what it returns goes into the ack."""
+    return await _handlers[type(frame)](sender, frame)
