@@ -1,12 +1,12 @@
 """Writing members and their sign-in security: accounts, throttling, second factor, sign-out.
 
-The only place that creates clinic accounts, records SecurityEvents, enrolls
-TOTP devices and closes a person's room sockets when they sign out.
+The only place that creates clinic accounts, records SecurityEvents and enrolls
+TOTP devices. Closing a person's room sockets when they sign out is the room
+core's (rooms.actions.sign_out), told by the accounts.signals.signed_out signal.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -16,14 +16,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
 
 from accounts.models import Member, Role, SecurityEvent
+from accounts.provisioning import ProvisioningError
 from config.text import clean_line, has_visible_text
-from rooms.broadcast import send_event_on_commit
-from rooms.errors import NOT_SIGNED_IN, ProvisioningError
-from rooms.models import Connection
-from rooms.schemas import Out
 
 
 def check_new_member(username: str, role: str, display_name: str, password: str) -> None:
@@ -160,46 +156,7 @@ def do_enroll_totp(username: str, now: datetime, *, replace: bool = False) -> st
 # ---------------------------------------------------------------- signing out
 
 
-class SignedOut(Out):
-    """Sent to each of a person's room sockets just before they are closed with 4401."""
-
-    type: Literal["auth.signed_out"] = "auth.signed_out"
-    reason: Literal["logout", "idle", "expired"]
-
-
-def do_close_sockets_of(
-    *, member_id: int | None = None, guest_participant_id: int | None = None, reason: str = "logout"
-) -> int:
-    """Close every open room socket of a person who signed out (or timed out), on every worker.
-
-    One envelope per room, to that person's participants only, each closed with 4401
-    once the envelope is delivered; the consumers' own disconnects then clear the
-    Connection rows and announce the departure. Returns the number of rooms told.
-    """
-    if member_id is not None:
-        who = Q(participant__member_id=member_id)
-    elif guest_participant_id is not None:
-        who = Q(participant_id=guest_participant_id, participant__role="guest")
-    else:
-        return 0
-    rooms: dict[int, set[int]] = defaultdict(set)
-    for session_id, participant_id in Connection.objects.filter(who).values_list(
-        "participant__session_id", "participant_id"
-    ):
-        rooms[session_id].add(participant_id)
-    with transaction.atomic():
-        for session_id, participant_ids in sorted(rooms.items()):
-            send_event_on_commit(
-                session_id,
-                SignedOut(reason=reason if reason in {"idle", "expired"} else "logout"),  # type: ignore[arg-type]
-                to="none",
-                ids=sorted(participant_ids),
-                effects_for={pid: f"close:{NOT_SIGNED_IN}" for pid in participant_ids},
-            )
-    return len(rooms)
-
-
-def do_end_session(
+def do_end_sign_in(
     session: SessionBase, reason: str, now: datetime, *, member_id: int | None, address: str | None = None
 ) -> None:
     """A session found idle (or too old) by a room socket: it ends, and the cookie stops working."""

@@ -2,7 +2,7 @@
 
 One timestamp per Django session (epoch seconds under LAST_ACTIVITY_KEY),
 written by config.security.IdleTimeoutMiddleware for HTTP requests and by
-accounts.sockets.SocketGuard for WebSocket frames, at most every
+rooms.socket_guard.SocketGuard for WebSocket frames, at most every
 SESSION_ACTIVITY_WRITE_SECONDS. Both sides end the session once it is older
 than IDLE_TIMEOUT_SECONDS.
 """

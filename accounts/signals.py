@@ -1,4 +1,4 @@
-"""Sign-in and sign-out side effects: audit entries, the idle clock, closing room sockets."""
+"""Sign-in and sign-out side effects: security events, the idle clock, and `signed_out` for the room sockets."""
 
 from __future__ import annotations
 
@@ -6,14 +6,20 @@ import time
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.actions import do_close_sockets_of, do_record_security_event
+from accounts.actions import do_record_security_event
 from accounts.backends import client_address
 from accounts.idle import GUEST_SESSION_KEY, LAST_ACTIVITY_KEY, SIGNED_IN_AT_KEY
 from accounts.models import SecurityEvent
+
+# A person signed out, or their sign-in ended idle or expired: sent with `member_id` (a member)
+# or `guest_participant_id` (a guest; the other is None) and `reason` ("logout", "idle",
+# "expired"). accounts sits below the room core and does not import it: rooms connects its
+# receiver (closing that person's room sockets) in RoomsConfig.ready().
+signed_out = Signal()
 
 SIGN_OUT_KINDS = {"idle": SecurityEvent.Kind.IDLE_TIMEOUT, "expired": SecurityEvent.Kind.SESSION_EXPIRED}
 
@@ -51,12 +57,14 @@ def on_logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs:
     member_id = user.pk if user is not None and getattr(user, "is_authenticated", False) else None
     guest = request.session.get(GUEST_SESSION_KEY) if request is not None else None
     guest_id = guest.get("participant_id") if isinstance(guest, dict) else None
-    if member_id is not None:
-        do_close_sockets_of(member_id=member_id, reason=reason)
-    elif isinstance(guest_id, int):
-        do_close_sockets_of(guest_participant_id=guest_id, reason=reason)
-    else:
+    if member_id is None and not isinstance(guest_id, int):
         return
+    signed_out.send(
+        sender=on_logged_out,
+        member_id=member_id,
+        guest_participant_id=guest_id if member_id is None else None,
+        reason=reason,
+    )
     do_record_security_event(
         SIGN_OUT_KINDS.get(reason, SecurityEvent.Kind.LOGOUT),
         timezone.now(),

@@ -65,9 +65,9 @@ class IdleTimeoutMiddleware:
     """Automatic logoff (HIPAA 164.312(a)(2)(iii)), and an upper bound on any sign-in (SESSION_COOKIE_AGE).
 
     The session remembers when its owner was last active (HTTP requests here,
-    WebSocket frames through accounts.sockets.SocketGuard). Past the timeout
+    WebSocket frames through rooms.socket_guard.SocketGuard). Past the timeout
     the request is served signed out and the person is logged out, which
-    closes their open room sockets (accounts.signals). The timestamp is written
+    closes their open room sockets (accounts.signals.signed_out). The timestamp is written
     at most every SESSION_ACTIVITY_WRITE_SECONDS, not on every request.
     """
 

@@ -9,3 +9,9 @@ class RoomsConfig(AppConfig):
         from rooms import frame_handlers  # handlers import models: not before the apps are ready
 
         frame_handlers.handlers.register()
+
+        # Both import models: not before the apps are ready.
+        from accounts.signals import signed_out
+        from rooms.actions.sign_out import close_sockets_on_sign_out
+
+        signed_out.connect(close_sockets_on_sign_out, dispatch_uid="rooms-close-sockets-on-sign-out")

@@ -18,7 +18,6 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.sockets import SocketGuard
 from rooms.actions.presence import do_close_connection, do_open_connection
 from rooms.broadcast import Envelope, Viewer, effect_for, is_recipient
 from rooms.errors import NOT_SIGNED_IN, ActionError, RoomClosed
@@ -26,6 +25,7 @@ from rooms.faults import DATABASE_ERRORS, TRY_AGAIN_LATER, db
 from rooms.frames import Sender, dispatch, parse_client_frame
 from rooms.hub import get_hub
 from rooms.schemas import Ack, error_frame, ref_of_refused
+from rooms.socket_guard import SocketGuard
 from rooms.state import load_catchup
 from rooms.ws_auth import identify, parse_since
 
@@ -40,7 +40,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     session_id: int
     participant_id: int | None = None
     viewer: Viewer | None = None
-    guard: SocketGuard | None = None  # sign-in, idle and role re-checks (accounts.sockets)
+    guard: SocketGuard | None = None  # sign-in, idle and role re-checks (rooms.socket_guard)
     # No channel-layer channel of its own: room events reach a connection through its
     # worker's hub (rooms.hub), and nothing addresses a connection through the layer.
     # Channels would otherwise keep a layer receive (a task and a queue) per socket.

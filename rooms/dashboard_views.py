@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Member, Role
+from accounts.provisioning import ProvisioningError
 from rooms.actions import guests
 from rooms.actions.lifecycle import do_schedule_session
-from rooms.errors import ActionError, ProvisioningError
+from rooms.errors import ActionError
 from rooms.models import GroupSession, GuestPass, Kind, Participant, ParticipantRole, Status
 from rooms.room_context import session_reports
 

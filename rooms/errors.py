@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 
-class ProvisioningError(Exception):
-    """Bad input to a provisioning command: one clear line, nothing written."""
-
-
 class ActionError(Exception):
     """A refused client action; `code` is one of the contract's error codes."""
 

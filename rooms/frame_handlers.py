@@ -40,7 +40,7 @@ async def send_chat(sender: Sender, frame: ChatSend) -> AckFields:
 
 @handlers.of(Ping)
 async def ping(sender: Sender, frame: Ping) -> None:
-    """Nothing to do: receiving it already counted as activity (accounts.sockets.SocketGuard.touch)."""
+    """Nothing to do: receiving it already counted as activity (rooms.socket_guard.SocketGuard.touch)."""
 
 
 # ------------------------------------------------------------ facilitators (checked in the actions)

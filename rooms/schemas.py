@@ -513,6 +513,13 @@ class AlertEvent(Out):
     resources: str
 
 
+class SignedOut(Out):
+    """Sent to each of a person's room sockets just before they are closed with 4401."""
+
+    type: Literal["auth.signed_out"] = "auth.signed_out"
+    reason: Literal["logout", "idle", "expired"]
+
+
 class Ack(Out):
     model_config = ConfigDict(frozen=True, extra="allow")
     type: Literal["ack"] = "ack"

@@ -6,7 +6,7 @@ set its cookie on `http.response.start`: a message a WebSocket never sends. On a
 room socket every delivery of every event went through that check, about a third
 of the Python work of one delivery (docs/performance.md, eighth round). A room
 socket never changes its scope's session (sign-in and the guest's pass are HTTP
-views; accounts.sockets writes activity through a store of its own), so here the
+views; rooms.socket_guard writes activity through a store of its own), so here the
 session is resolved into the scope exactly as Channels does it and frames go
 straight to the server's `send`.
 """

@@ -20,8 +20,8 @@ from django.utils import timezone
 from accounts.actions import do_create_member, do_enroll_totp
 from accounts.idle import LAST_ACTIVITY_KEY, SIGNED_IN_AT_KEY
 from accounts.models import SecurityEvent
+from accounts.provisioning import ProvisioningError
 from rooms.actions.lifecycle import do_schedule_session
-from rooms.errors import ProvisioningError
 from tests.conftest import PASSWORD, pid
 from tests.security_support import logged_in_client, make_guest, session_store
 

@@ -331,9 +331,10 @@ def test_member_names_reasons_prompts_and_titles_are_one_line(live_group, dana, 
 @pytest.mark.django_db
 @pytest.mark.parametrize("text", NOTHING_VISIBLE)
 def test_a_prompt_or_title_with_nothing_visible_is_refused(live_group, dana, text):
+    from accounts.provisioning import ProvisioningError
     from facilitator.actions.prompts_agenda import do_post_prompt
     from rooms.actions.lifecycle import do_schedule_session
-    from rooms.errors import ActionError, ProvisioningError
+    from rooms.errors import ActionError
     from tests.conftest import participant
 
     now = datetime.now(UTC)

@@ -1,6 +1,6 @@
 """The socket guard's periodic re-check is one batch per process, not a few queries per socket.
 
-(accounts.sockets.Patrol; the checks themselves are covered socket by socket in
+(rooms.socket_guard.Patrol; the checks themselves are covered socket by socket in
 test_security_auth and test_security_ws.)
 """
 
@@ -16,9 +16,9 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.idle import LAST_ACTIVITY_KEY
-from accounts.sockets import SocketGuard, recheck_all
 from rooms.errors import NOT_ON_ROSTER, NOT_SIGNED_IN
 from rooms.models import Participant
+from rooms.socket_guard import SocketGuard, recheck_all
 from tests.conftest import participant
 from tests.security_support import logged_in_client, session_store
 
@@ -83,7 +83,7 @@ def test_a_removed_participant_and_a_signed_out_session_are_told_apart(sockets, 
 
 async def test_the_patrol_checks_in_bounded_batches(monkeypatch, settings):
     """However many sockets are open, one database call checks at most PATROL_BATCH of them."""
-    from accounts import sockets as module
+    from rooms import socket_guard as module
 
     batches: list[int] = []
 

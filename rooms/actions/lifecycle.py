@@ -7,13 +7,14 @@ from datetime import datetime, timedelta
 from django.db import transaction
 
 from accounts.models import Member, Role
+from accounts.provisioning import ProvisioningError
 from config.text import clean_line, has_visible_text
 from rooms.actions import (
     room_as_facilitator,
 )
 from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
-from rooms.errors import SESSION_ENDED, ActionError, ProvisioningError
+from rooms.errors import SESSION_ENDED, ActionError
 from rooms.extensions import session_ended_hooks
 from rooms.models import Connection, GroupSession, Kind, Participant, Status
 from rooms.rules import default_mode

@@ -1,19 +1,19 @@
-"""Provisioning commands share one contract: bad input -> one line on stderr, non-zero exit, nothing written."""
+"""The room commands' base: the provisioning contract (accounts.provisioning), and a refused room action
+(ActionError, e.g. inviting a guest to an ended session) ends the command the same way."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from rooms.errors import ActionError, ProvisioningError
+from accounts.provisioning import ProvisioningCommand
+from rooms.errors import ActionError
 
 
-class ProvisioningCommand(BaseCommand):
+class RoomProvisioningCommand(ProvisioningCommand):
     def execute(self, *args: Any, **options: Any) -> str | None:
         try:
             return super().execute(*args, **options)
-        except ProvisioningError as error:
-            raise CommandError(str(error)) from None
         except ActionError as error:
             raise CommandError(error.message) from None

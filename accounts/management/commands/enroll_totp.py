@@ -12,7 +12,7 @@ from django.core.management.base import CommandParser
 from django.utils import timezone
 
 from accounts.actions import do_enroll_totp
-from rooms.management.base import ProvisioningCommand
+from accounts.provisioning import ProvisioningCommand
 
 
 class Command(ProvisioningCommand):

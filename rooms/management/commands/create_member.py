@@ -2,7 +2,7 @@ from typing import Any
 
 from accounts.actions import do_create_member
 from accounts.models import Role
-from rooms.management.base import ProvisioningCommand
+from accounts.provisioning import ProvisioningCommand
 
 
 class Command(ProvisioningCommand):

@@ -3,10 +3,10 @@ from typing import Any
 from django.utils import timezone
 
 from rooms.actions.guests import do_invite_by_username, join_path
-from rooms.management.base import ProvisioningCommand
+from rooms.management.base import RoomProvisioningCommand
 
 
-class Command(ProvisioningCommand):
+class Command(RoomProvisioningCommand):
     help = "Invite a family guest for a patient; prints the join path on the last line."
 
     def add_arguments(self, parser: Any) -> None:

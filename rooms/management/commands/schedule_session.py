@@ -3,10 +3,10 @@ from typing import Any
 from django.utils import timezone
 
 from rooms.actions.lifecycle import default_starts_at, do_schedule_session
-from rooms.management.base import ProvisioningCommand
+from rooms.management.base import RoomProvisioningCommand
 
 
-class Command(ProvisioningCommand):
+class Command(RoomProvisioningCommand):
     help = "Schedule a session; prints the new session's id on the last line."
 
     def add_arguments(self, parser: Any) -> None:

@@ -39,11 +39,12 @@ from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
-from accounts.actions import do_end_session
+from accounts.actions import do_end_sign_in
 from accounts.idle import GUEST_SESSION_KEY, LAST_ACTIVITY_KEY, ending, has_identity, last_activity, session_store
 from accounts.models import Member, Role
 from config.loop_local import LoopLocal
 from rooms.errors import NOT_ON_ROSTER, NOT_SIGNED_IN
+from rooms.models import Participant
 
 logger = logging.getLogger(__name__)
 
@@ -202,7 +203,7 @@ def recheck_guards(
         seen = guard.session_verdict(sessions.get(key, {}), member, auth_hash, active_at)
         if seen.end is not None and key not in ends:
             ends[key] = guard
-            do_end_session(
+            do_end_sign_in(
                 session_store(key), seen.end, timezone.now(), member_id=guard.member_id, address=guard.address
             )
         if seen.activity is not None:
@@ -227,8 +228,6 @@ def recheck_guards(
 
 def recheck_all(checks: list[tuple[SocketGuard, float | None]]) -> list[int | str | None]:
     """The patrol's batch: every socket's session, member and participant row in three reads."""
-    from rooms.models import Participant
-
     guards = [guard for guard, _ in checks]
     sessions = load_sessions(guard.session_key for guard in guards if guard.session_key)
     members = {m.pk: m for m in Member.objects.filter(pk__in={g.member_id for g in guards if g.member_id})}
