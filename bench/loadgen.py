@@ -81,7 +81,9 @@ class CircleDialect:
         return base.replace("http://", "ws://", 1) + f"/ws/sessions/{self.session_ids[room]}/"
 
     def headers(self, room: int, index: int) -> dict[str, str]:
-        return {"Cookie": self.cookies[self.rosters[room][index]], "Origin": ORIGIN}
+        # Circle checks the Origin's scheme, host and port: the server's own pages (rooms.origin).
+        base = self.base_urls[(room + index) % len(self.base_urls)]
+        return {"Cookie": self.cookies[self.rosters[room][index]], "Origin": base.rstrip("/")}
 
     def chat_frame(self, text: str, number: int) -> str:
         return '{"type":"chat.send","ref":"%d","text":"%s"}' % (number, text)  # noqa: UP031 - hot loop

@@ -7,7 +7,9 @@ start-up with one clear line naming the variable instead of surfacing later.
 from __future__ import annotations
 
 import os
-from urllib.parse import parse_qs, unquote, urlparse
+import re
+from typing import NamedTuple
+from urllib.parse import parse_qs, unquote, urlparse, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -43,6 +45,46 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
 
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
+
+
+class Origin(NamedTuple):
+    """A web origin (RFC 6454) as compared: scheme and host lower case, the port always given."""
+
+    scheme: str
+    host: str
+    port: int
+
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# What a browser sends as Origin: scheme://host[:port], nothing else (no userinfo, path, query,
+# backslash); anything else is refused before parsing, so parser quirks cannot help.
+ORIGIN_SHAPE = re.compile(r"(?i:https?)://(?:[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def parse_origin(text: str) -> Origin | None:
+    """The origin in an Origin header or ALLOWED_ORIGINS entry; None when it is not one."""
+    if not ORIGIN_SHAPE.fullmatch(text):
+        return None
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:  # a port out of range
+        return None
+    scheme = parts.scheme.lower()
+    if not parts.hostname:
+        return None
+    return Origin(scheme, parts.hostname, DEFAULT_PORTS[scheme] if port is None else port)
+
+
+def env_origins(name: str) -> list[Origin]:
+    """Comma separated full origins (https://clinic.example, http://10.0.0.5:8000); unset: none."""
+    origins = []
+    for item in env_list(name, ""):
+        origin = parse_origin(item)
+        if origin is None:
+            raise ImproperlyConfigured(f"{name} must list origins such as https://clinic.example, not {item!r}")
+        origins.append(origin)
+    return origins
 
 
 # psycopg prepares a statement after this many runs, or at once when `execute(prepare=True)` asks.

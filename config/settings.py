@@ -7,7 +7,15 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from config.env import channel_layers_from_url, database_from_url, env_bool, env_int, env_list, env_str
+from config.env import (
+    channel_layers_from_url,
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_origins,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -23,6 +31,9 @@ if not SECRET_KEY:
     SECRET_KEY = "circle-development-key-not-for-production"  # noqa: S105 - only with DEBUG on
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
+# The pages allowed to open room WebSockets (rooms.origin); unset: each ALLOWED_HOSTS host on the
+# scheme and port that served the handshake. Behind a proxy, list the origin browsers see.
+ALLOWED_ORIGINS = env_origins("ALLOWED_ORIGINS")
 HTTPS = env_bool("HTTPS", False)
 RETENTION_DAYS = env_int("RETENTION_DAYS", 30, minimum=1)
 # The group's confidentiality agreement every family guest must accept before joining

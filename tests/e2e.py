@@ -91,7 +91,8 @@ REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DAPHNE = BIN / "daphne"
 PASSWORD = "a-long-e2e-password-7"
-ORIGIN = "http://localhost"
+# ws_connect's default Origin: the server's own pages (scheme, host and port of its base URL).
+PAGE_ORIGIN = "the server's own pages"
 # One per test run: servers and commands of this run share it, other runs on
 # the same Redis do not see this run's groups.
 RUN_ID = uuid.uuid4().hex[:10]
@@ -711,13 +712,19 @@ def ws_url(base_url: str, session_id: int, since: int | None = None) -> str:
     return urlunsplit((scheme, parts.netloc, f"/ws/sessions/{session_id}/", query, ""))
 
 
+def page_origin(base_url: str) -> str:
+    """The Origin a browser sends from the server's pages: their scheme, host and port."""
+    parts = urlsplit(base_url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 async def ws_connect(
     base_url: str,
     session_id: int,
     cookie: str | None,
     since: int | None = None,
     *,
-    origin: str | None = ORIGIN,
+    origin: str | None = PAGE_ORIGIN,
     name: str = "",
     timeout: float = 10,
 ) -> Client:
@@ -730,6 +737,8 @@ async def ws_connect(
     headers = {}
     if cookie:
         headers["Cookie"] = cookie
+    if origin == PAGE_ORIGIN:
+        origin = page_origin(base_url)
     if origin:
         headers["Origin"] = origin
     try:

@@ -240,7 +240,7 @@ class StalledReader:
             f"Host: {parts.hostname}:{parts.port}\r\n"
             "Upgrade: websocket\r\nConnection: Upgrade\r\n"
             f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-            f"Origin: {e2e.ORIGIN}\r\nCookie: {cookie}\r\n\r\n"
+            f"Origin: {e2e.page_origin(base_url)}\r\nCookie: {cookie}\r\n\r\n"
         )
         self.sock.sendall(request.encode())
         head = b""

@@ -10,12 +10,14 @@ closes or refreshes the stale socket on its own.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.utils import timezone
 
+from config.env import parse_origin
 from rooms.frames import FRAME_TYPES, parse_client_frame
 from rooms.models import AuditEntry, GroupSession, Participant
 from rooms.origin import origin_allowed
@@ -26,6 +28,13 @@ from tests.security_support import reply, send_raw
 pytestmark = pytest.mark.django_db(transaction=True)
 
 ALLOWED = ["localhost", "127.0.0.1"]
+
+
+def served_as(origin: str) -> dict[str, Any]:
+    """These tests hold the host rule: the socket is served on the origin's own scheme and port
+    (tests/test_security_origin.py holds the scheme and port rules)."""
+    parsed = parse_origin(origin)
+    return {"scheme": parsed.scheme, "port": parsed.port} if parsed else {"scheme": "http", "port": 80}
 
 
 # ---------------------------------------------------------------- origin allowlist
@@ -42,7 +51,7 @@ ALLOWED = ["localhost", "127.0.0.1"]
     ],
 )
 def test_same_site_origins_are_allowed(origin):
-    assert origin_allowed(origin, ALLOWED)
+    assert origin_allowed(origin, ALLOWED, **served_as(origin))
 
 
 @pytest.mark.parametrize(
@@ -77,15 +86,15 @@ def test_same_site_origins_are_allowed(origin):
     ],
 )
 def test_foreign_or_malformed_origins_are_refused(origin):
-    assert not origin_allowed(origin, ALLOWED)
+    assert not origin_allowed(origin, ALLOWED, **served_as(origin))
 
 
 def test_leading_dot_allows_subdomains_only_of_that_domain():
     hosts = [".clinic.example"]
-    assert origin_allowed("https://circle.clinic.example", hosts)
-    assert origin_allowed("https://clinic.example", hosts)
-    assert not origin_allowed("https://clinic.example.evil.example", hosts)
-    assert not origin_allowed("https://evilclinic.example", hosts)
+    assert origin_allowed("https://circle.clinic.example", hosts, scheme="https", port=443)
+    assert origin_allowed("https://clinic.example", hosts, scheme="https", port=443)
+    assert not origin_allowed("https://clinic.example.evil.example", hosts, scheme="https", port=443)
+    assert not origin_allowed("https://evilclinic.example", hosts, scheme="https", port=443)
 
 
 @pytest.mark.parametrize(
