@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from rooms.models import ParticipantRole
+
 
 @dataclass(frozen=True, slots=True)
 class RosterSeat:
@@ -126,7 +128,7 @@ def participation_balance(
         Balance(s.participant_id, s.messages, s.characters, int(held.get(s.participant_id, 0.0)))
         for s in speakers
     ]
-    silent = [s.participant_id for s in speakers if s.role != "facilitator" and s.messages == 0]
+    silent = [s.participant_id for s in speakers if s.role != ParticipantRole.FACILITATOR and s.messages == 0]
     return rows, silent
 
 
@@ -158,5 +160,5 @@ def seats_for(participants: Iterable[Any], now: datetime) -> list[RosterSeat]:
     return [
         RosterSeat(p.pk, p.roster_position, bool(p.is_online) and not p.is_muted(now))
         for p in participants
-        if p.role == "patient" and p.removed_at is None
+        if p.role == ParticipantRole.PATIENT and p.removed_at is None
     ]

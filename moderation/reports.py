@@ -14,13 +14,13 @@ from datetime import datetime
 from django.utils import timezone
 
 from moderation.notices import part2_notice_text
-from rooms.models import Audience, AuditEntry, GroupSession, Message, Participant, Prompt
+from rooms.models import Audience, AuditEntry, GroupSession, Message, Participant, ParticipantRole, Prompt
 
 
 def person_label(participant: Participant | None) -> str:
     if participant is None:
         return "(unknown)"
-    if participant.role == "guest" and participant.guest_of is not None:
+    if participant.role == ParticipantRole.GUEST and participant.guest_of is not None:
         return f"{participant.display_name} (guest of {participant.guest_of.display_name})"
     return f"{participant.display_name} ({participant.role})"
 
@@ -30,7 +30,7 @@ class TranscriptLine:
     seq: int
     sent_at: datetime
     sender: str
-    audience: str  # room | facilitators | private
+    audience: str  # an Audience
     recipient: str | None
     state: str  # shown | removed | purged
     text: str  # empty unless shown

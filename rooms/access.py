@@ -8,7 +8,7 @@ from functools import wraps
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from rooms.models import GroupSession, Participant
+from rooms.models import GroupSession, Participant, ParticipantRole
 
 
 def facilitator_seat(request: HttpRequest, session_id: int) -> Participant | None:
@@ -17,7 +17,7 @@ def facilitator_seat(request: HttpRequest, session_id: int) -> Participant | Non
         return None
     return (
         Participant.objects.select_related("session", "guest_of")
-        .filter(session_id=session_id, member=request.user, role="facilitator", removed_at__isnull=True)
+        .filter(session_id=session_id, member=request.user, role=ParticipantRole.FACILITATOR, removed_at__isnull=True)
         .first()
     )
 

@@ -22,7 +22,7 @@ from config.text import clean_line, has_visible_text
 from rooms.access import facilitator_or_404
 from rooms.actions import guests
 from rooms.errors import ActionError
-from rooms.models import GroupSession, Participant
+from rooms.models import GroupSession, Participant, ParticipantRole, Status
 from rooms.visibility import visible_invites
 
 # ------------------------------------------------------------------ the join page's helpers
@@ -68,7 +68,7 @@ class InviteForm(forms.Form):
 
     def __init__(self, session: GroupSession, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        patients = Participant.objects.filter(session=session, role="patient", removed_at__isnull=True)
+        patients = Participant.objects.filter(session=session, role=ParticipantRole.PATIENT, removed_at__isnull=True)
         self.fields["for_participant"].choices = [(p.pk, p.display_name) for p in patients]
 
 
@@ -87,7 +87,7 @@ def render_invites(
         "session": session,
         "form": form or InviteForm(session),
         "invites": visible_invites(me, session),
-        "can_invite": session.allow_guests and session.status != "ended",
+        "can_invite": session.allow_guests and session.status != Status.ENDED,
         "new_link": new_link,
         "new_name": new_name,
         "error": error,

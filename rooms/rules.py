@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from config.text import clean_text, has_visible_text
+from rooms.models import Kind, Mode, ParticipantRole, Status
 
 
 @dataclass(frozen=True, slots=True)
 class RoomView:
-    status: str  # scheduled | live | ended
-    mode: str  # open | moderated | round
+    status: str  # a Status
+    mode: str  # a Mode
     floor_holder_id: int | None
     floor_expires_at: datetime | None
 
@@ -25,7 +26,7 @@ class RoomView:
 @dataclass(frozen=True, slots=True)
 class SpeakerView:
     participant_id: int
-    role: str  # facilitator | patient | guest
+    role: str  # a ParticipantRole
     admitted: bool
     muted: bool
     removed: bool
@@ -61,7 +62,7 @@ def presence_refusal(speaker: SpeakerView) -> Refusal | None:
     """Refusals that apply to anything a participant does in the room."""
     if speaker.removed:
         return Refusal("not_allowed", "You were removed from this session.")
-    if speaker.role == "guest" and not speaker.admitted:
+    if speaker.role == ParticipantRole.GUEST and not speaker.admitted:
         return Refusal("not_admitted", "Please wait until a facilitator lets you in.")
     return None
 
@@ -75,20 +76,20 @@ def chat_refusal(room: RoomView, speaker: SpeakerView, now: datetime, *, private
     refused = presence_refusal(speaker)
     if refused:
         return refused
-    if room.status == "ended":
+    if room.status == Status.ENDED:
         return Refusal("not_live", "This session has ended.")
-    if speaker.role == "facilitator":
+    if speaker.role == ParticipantRole.FACILITATOR:
         return None
-    if room.status != "live":
+    if room.status != Status.LIVE:
         return Refusal("not_live", "The session has not started yet.")
     if speaker.muted:
         return Refusal("muted", "A facilitator has muted you for now.")
     if private:
         return None
     holds_floor = current_floor_holder(room, now) == speaker.participant_id
-    if speaker.role == "guest":
+    if speaker.role == ParticipantRole.GUEST:
         return None if holds_floor else Refusal("no_floor", "Guests can write when a facilitator gives them the floor.")
-    if room.mode == "open" or holds_floor:
+    if room.mode == Mode.OPEN or holds_floor:
         return None
     return Refusal("no_floor", "Raise your hand and the facilitator will give you the floor.")
 
@@ -153,12 +154,12 @@ def hand_refusal(room: RoomView, speaker: SpeakerView) -> Refusal | None:
     refused = presence_refusal(speaker)
     if refused:
         return refused
-    if room.status == "ended":
+    if room.status == Status.ENDED:
         return Refusal("not_live", "This session has ended.")
     if speaker.muted:
         return Refusal("muted", "A facilitator has muted you for now.")
     return None
 
 
-def default_mode(kind: str) -> str:
-    return "open" if kind == "individual" else "moderated"
+def default_mode(kind: str) -> Mode:
+    return Mode.OPEN if kind == Kind.INDIVIDUAL else Mode.MODERATED

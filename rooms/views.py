@@ -20,7 +20,7 @@ from rooms.actions.guests import RELATIONSHIPS, PassGone, PassUnknown, check_pas
 from rooms.dashboard_views import dashboard_context
 from rooms.faults import OUTAGE_ERRORS
 from rooms.guest_views import DisplayNameField, agreement_text, guest_cookie_expiry, guest_session_over
-from rooms.models import GroupSession, Participant
+from rooms.models import GroupSession, Participant, Status
 from rooms.room_context import room_page_context
 from rooms.ws_auth import GUEST_SESSION_KEY
 
@@ -44,9 +44,9 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         request,
         "rooms/dashboard.html",
         {
-            "live": [s for s in sessions if s.status == "live"],
-            "upcoming": [s for s in sessions if s.status == "scheduled"],
-            "ended": [s for s in sessions if s.status == "ended"][-10:],
+            "live": [s for s in sessions if s.status == Status.LIVE],
+            "upcoming": [s for s in sessions if s.status == Status.SCHEDULED],
+            "ended": [s for s in sessions if s.status == Status.ENDED][-10:],
             **dashboard_context(request.user),
         },
     )
@@ -62,7 +62,7 @@ def room(request: HttpRequest, session_id: int) -> HttpResponse:
         participant = Participant.objects.filter(session=session, member=request.user).first()
     elif guest is not None and guest.get("session_id") == session.pk:
         participant = Participant.objects.filter(pk=guest["participant_id"], session=session).first()
-        if session.status == "ended":
+        if session.status == Status.ENDED:
             return guest_session_over(request, session)  # the guest cookie expires with its session
     else:
         return redirect(f"/accounts/login/?next=/sessions/{session_id}/")

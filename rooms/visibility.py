@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.db.models import Q, QuerySet
 
-from rooms.models import Audience, GroupSession, GuestAdmission, GuestPass, Message, Participant
+from rooms.models import Audience, GroupSession, GuestAdmission, GuestPass, Message, Participant, ParticipantRole
 from rooms.schemas import InviteOut
 from rooms.serializers import invites_out
 
@@ -22,10 +22,10 @@ def visible_messages(participant: Participant) -> QuerySet[Message]:
         session_id=participant.session_id, removed_at__isnull=True, text_purged_at__isnull=True
     )
     audience = Q(audience=Audience.ROOM) | Q(participant=participant) | Q(recipient=participant)
-    if participant.role == "facilitator":
+    if participant.role == ParticipantRole.FACILITATOR:
         audience |= Q(audience=Audience.FACILITATORS)
     messages = messages.filter(audience)
-    if participant.role == "guest":
+    if participant.role == ParticipantRole.GUEST:
         # A guest in the lobby sees nothing; an admitted one, only their spans.
         windows = guest_windows(participant) if participant.admitted else []
         if not windows:
@@ -57,19 +57,19 @@ def visible_participants(viewer: Participant, everyone: list[Participant]) -> li
     themselves and the facilitators; they learn nothing about the group
     (who attends is itself confidential) until they are let in.
     """
-    if viewer.role == "facilitator":
+    if viewer.role == ParticipantRole.FACILITATOR:
         return everyone
-    if viewer.role == "guest" and not viewer.admitted:
-        return [p for p in everyone if p.pk == viewer.pk or p.role == "facilitator"]
+    if viewer.role == ParticipantRole.GUEST and not viewer.admitted:
+        return [p for p in everyone if p.pk == viewer.pk or p.role == ParticipantRole.FACILITATOR]
     return [p for p in everyone if p.admitted or p.pk == viewer.pk]
 
 
 def visible_invites(viewer: Participant, session: GroupSession | None = None) -> list[InviteOut] | None:
     """Family invitations: all of the session's for facilitators, a patient's own, none for guests."""
-    if viewer.role == "guest":
+    if viewer.role == ParticipantRole.GUEST:
         return None
     session = session or viewer.session
     passes = GuestPass.objects.filter(session_id=viewer.session_id)
-    if viewer.role != "facilitator":
+    if viewer.role != ParticipantRole.FACILITATOR:
         passes = passes.filter(for_participant=viewer)
     return invites_out(passes, session.status)

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
-from rooms.models import REDACTED_GUEST_LABEL, AuditEntry, GuestPass, Message, Participant
+from rooms.models import REDACTED_GUEST_LABEL, AuditEntry, GuestPass, Message, Participant, ParticipantRole
 
 GUEST_PLACEHOLDER = "(guest)"
 
@@ -47,7 +47,7 @@ def do_purge_expired(now: datetime, retention_days: int) -> PurgeReport:
         .filter(Q(created_at__lt=cutoff) | Q(Exists(quoted_expired)))
         .update(removed_text="")
     )
-    expired_guest_rows = Participant.objects.filter(role="guest").filter(
+    expired_guest_rows = Participant.objects.filter(role=ParticipantRole.GUEST).filter(
         Q(session__ended_at__lt=cutoff) | Q(session__ended_at__isnull=True, created_at__lt=cutoff)
     )
     guests = expired_guest_rows.exclude(display_name=GUEST_PLACEHOLDER, relationship="").update(

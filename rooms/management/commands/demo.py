@@ -8,7 +8,7 @@ from django.utils import timezone
 from accounts.actions import do_create_member
 from accounts.models import Member
 from rooms.actions.lifecycle import default_starts_at, do_schedule_session
-from rooms.models import GroupSession
+from rooms.models import GroupSession, Status
 
 DEMO_PASSWORD = "circle-demo-2026"  # noqa: S105 - printed for the demo on purpose
 DEMO_MEMBERS = [
@@ -37,7 +37,7 @@ class Command(BaseCommand):
                 do_create_member(username, role, display_name, DEMO_PASSWORD)
         now = timezone.now()
         for title, kind, patients, allow_guests in DEMO_SESSIONS:
-            if not GroupSession.objects.filter(title=title, status__in=["scheduled", "live"]).exists():
+            if not GroupSession.objects.filter(title=title, status__in=[Status.SCHEDULED, Status.LIVE]).exists():
                 do_schedule_session(
                     title=title,
                     facilitator="dana",
