@@ -19,7 +19,7 @@ def variables_the_code_reads() -> set[str]:
     """Every environment variable read through config.env's helpers."""
     names: set[str] = set()
     for path in (ROOT / "config").glob("*.py"):
-        names |= set(re.findall(r"env_(?:str|bool|int|list)\(\s*\"([A-Z0-9_]+)\"", path.read_text()))
+        names |= set(re.findall(r"env_(?:str|bool|int|list|origins)\(\s*\"([A-Z0-9_]+)\"", path.read_text()))
     return names
 
 
