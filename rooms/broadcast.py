@@ -24,17 +24,19 @@ from pydantic import BaseModel
 
 from config.loop_local import LoopLocal
 from rooms.faults import LAYER_ERRORS
+from rooms.models import ParticipantRole
 
 logger = logging.getLogger(__name__)
 
-Audience = Literal["everyone", "members", "facilitators", "lobby", "none"]
+# Who of a room's connections receive an event (is_recipient): not a message's Audience (rooms.models).
+Recipients = Literal["everyone", "members", "facilitators", "lobby", "none"]
 
 
 class Envelope(TypedDict):
     type: Literal["room.event"]
     session_id: int
     text: str
-    to: Audience
+    to: Recipients
     ids: list[int]  # also delivered to these participants, whatever `to` says
     # Never delivered to these participants: the one whose arrival it announces
     # (their session.state, built after the commit, already shows it).
@@ -67,11 +69,11 @@ def is_recipient(viewer: Viewer, envelope: Envelope) -> bool:
     if to == "everyone":
         return True
     if to == "facilitators":
-        return viewer.role == "facilitator"
+        return viewer.role == ParticipantRole.FACILITATOR
     if to == "lobby":
-        return viewer.role == "guest" and not viewer.admitted
+        return viewer.role == ParticipantRole.GUEST and not viewer.admitted
     if to == "members":
-        if viewer.role != "guest":
+        if viewer.role != ParticipantRole.GUEST:
             return True
         seq = envelope["seq"]
         return viewer.admitted and (seq is None or seq > viewer.visible_after_seq)
@@ -89,7 +91,7 @@ def make_envelope(
     session_id: int,
     event: BaseModel,
     *,
-    to: Audience = "members",
+    to: Recipients = "members",
     ids: Iterable[int] = (),
     exclude: Iterable[int] = (),
     seq: int | None = None,
