@@ -12,7 +12,8 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from facilitator.actions.floor_queue import do_expire_due_floors
+from facilitator.actions.floor_queue import FLOOR_EXPIRY
+from rooms.hub import get_hub
 from rooms.models import GroupSession, Participant, Prompt
 from tests import facilitation_support
 from tests.conftest import connect_all, pid, set_room
@@ -220,7 +221,7 @@ async def test_round_over_four_patients_one_offline_one_passing(connect, live_gr
     assert fresh.state["round"] == {"holder": riley_id, "next": None, "seconds": 120}
 
     # Riley's turn runs out: the round ends, back to moderated with no holder.
-    await database_sync_to_async(do_expire_due_floors)(timezone.now() + timedelta(seconds=121))
+    await get_hub().run_duties([FLOOR_EXPIRY], timezone.now() + timedelta(seconds=121))  # the hub's clock, moved on
     frames = await frames_for(alex_peer)
     turns = of_type(frames, "round.turn")
     assert [(t["holder"], t["how"]) for t in turns] == [

@@ -21,9 +21,10 @@ from asgiref.sync import sync_to_async
 from django.db import OperationalError
 from django.utils import timezone
 
+from rooms import hub as hub_module
 from rooms.broadcast import room_group
 from rooms.faults import DatabaseBreaker, DatabaseUnavailable
-from rooms.hub import get_hub
+from rooms.hub import get_hub, quiet_layer_cleaners
 from rooms.models import Connection
 from rooms.outbound import OutboundLimit
 from tests.conftest import participant, set_room
@@ -209,10 +210,8 @@ async def test_a_database_failure_before_the_handshake_is_answered_with_1013():
 
 async def test_no_sweep_right_after_a_database_outage(monkeypatch, settings):
     """Every row looks stale after an outage; only STALE seconds after a heartbeat got through may one sweep."""
-    import rooms.actions.presence as presence
-
     swept: list[object] = []
-    monkeypatch.setattr(presence, "do_sweep_stale_connections", lambda now: swept.append(now))
+    monkeypatch.setattr(hub_module, "do_sweep_stale_connections", lambda now: swept.append(now))
     hub = get_hub()
     loop = asyncio.get_running_loop()
 
@@ -271,8 +270,6 @@ async def test_heartbeat_reconciles_rows_with_sockets(connect, live_group, alex,
 def silent_layer(monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
     """The hub's pings of the channel layer go unanswered until the event is set (as with a SIGSTOPped Redis);
     its watch looks often and gives up soon."""
-    import rooms.hub as hub_module
-
     answering = asyncio.Event()
 
     async def ping_layer(layer: object) -> None:
@@ -349,8 +346,6 @@ async def test_a_room_first_opened_during_an_outage_is_joined_when_the_layer_is_
 def test_a_redis_drop_during_channels_redis_clean_up_is_one_warning(caplog):
     """channels-redis fires a clean-up task per receive and never reads its outcome."""
     from redis.exceptions import ConnectionError as RedisConnectionError
-
-    from rooms.hub import quiet_layer_cleaners
 
     async def _clean_receive_backup() -> None:  # named as channels-redis's (RedisChannelLayer)
         pass
