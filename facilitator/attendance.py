@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from config.spreadsheet import csv_text
 from facilitator.models import Attendance
 from facilitator.rules import Span, attended_seconds
 from rooms.models import GroupSession, Participant
@@ -64,28 +63,19 @@ def attendance_report(session: GroupSession, now: datetime) -> list[AttendanceRo
     return list(rows.values())
 
 
-def csv_safe(value: str) -> str:
-    """A cell a spreadsheet will not run as a formula."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
-
-
 def attendance_csv(session: GroupSession, rows: list[AttendanceRow]) -> str:
     """One line per presence span; someone who never came gets one line with empty times."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(
+    lines: list[list[object]] = [
         ["session_id", "participant_id", "display_name", "role", "guest_of", "joined_at", "left_at",
          "span_seconds", "total_seconds"]
-    )
+    ]
     until = session.ended_at
     for row in rows:
-        base = [session.pk, row.participant_id, csv_safe(row.display_name), row.role, csv_safe(row.guest_of)]
+        base = [session.pk, row.participant_id, row.display_name, row.role, row.guest_of]
         if not row.spans:
-            writer.writerow([*base, "", "", 0, 0])
+            lines.append([*base, "", "", 0, 0])
         for span in row.spans:
             left = span.left_at
             seconds = attended_seconds([span], left or until) if (left or until) else ""
-            writer.writerow(
-                [*base, span.joined_at.isoformat(), left.isoformat() if left else "", seconds, row.seconds]
-            )
-    return out.getvalue()
+            lines.append([*base, span.joined_at.isoformat(), left.isoformat() if left else "", seconds, row.seconds])
+    return csv_text(lines)
