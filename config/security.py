@@ -1,6 +1,7 @@
 """HTTP security middleware and log redaction (issue 9; docs/security.md explains each control).
 
 - ContentSecurityPolicyMiddleware: a strict CSP on every response (Django 5.2 has none built in).
+- NoStoreMiddleware: no page Django answers may be cached (issue 22).
 - IdleTimeoutMiddleware: a signed-in session idle for IDLE_TIMEOUT_SECONDS is signed out.
 - SecondFactorMiddleware: with FACILITATOR_2FA on, a facilitator who has not passed the
   TOTP step after the password reaches nothing but the verify page (and sign-out).
@@ -20,6 +21,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.cache import add_never_cache_headers
 
 from accounts.idle import LAST_ACTIVITY_KEY, ending, has_identity
 
@@ -58,6 +60,25 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         if "Content-Security-Policy" not in response:
             response["Content-Security-Policy"] = content_security_policy(request)
+        return response
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` (with private, no-cache, max-age=0) on every page Django answers.
+
+    Nearly every page shows session content or a name (the dashboard, the room, the agenda,
+    the join page, invitations, attendance, transcripts, the audit log...), and a shared or
+    back-button cache must keep none of them. One place for all of them, so a new page
+    cannot forget it; only the static files (served by WhiteNoise, which answers before
+    this middleware runs) stay cacheable.
+    """
+
+    def __init__(self, get_response: Middleware) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        add_never_cache_headers(response)
         return response
 
 

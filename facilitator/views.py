@@ -29,11 +29,8 @@ def attendance(request: HttpRequest, session: GroupSession, seat: Participant) -
     if request.GET.get("format") == "csv":
         response = HttpResponse(attendance_csv(session, rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="attendance-session-{session.pk}.csv"'
-        response["Cache-Control"] = "no-store"
         return response
-    response = render(request, "facilitator/attendance.html", {"session": session, "rows": rows})
-    response["Cache-Control"] = "no-store"
-    return response
+    return render(request, "facilitator/attendance.html", {"session": session, "rows": rows})
 
 
 @login_required

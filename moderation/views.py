@@ -10,7 +10,6 @@ from __future__ import annotations
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from moderation.actions import do_record_transcript_access
@@ -27,7 +26,6 @@ NOTICE = {
 }
 
 
-@never_cache
 @require_GET
 @facilitator_record_page("moderation/forbidden.html")
 def transcript(request: HttpRequest, session: GroupSession, seat: Participant) -> HttpResponse:
@@ -42,7 +40,6 @@ def transcript(request: HttpRequest, session: GroupSession, seat: Participant) -
     return render(request, "moderation/transcript.html", {"transcript": record, "session": session, "notice": NOTICE})
 
 
-@never_cache
 @require_GET
 @facilitator_record_page("moderation/forbidden.html")
 def audit(request: HttpRequest, session: GroupSession, seat: Participant) -> HttpResponse:

@@ -15,7 +15,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from config.text import clean_line, has_visible_text
@@ -95,7 +94,6 @@ def render_invites(
     return render(request, "rooms/invites.html", context, status=status)
 
 
-@never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
 def invites(request: HttpRequest, session_id: int) -> HttpResponse:
