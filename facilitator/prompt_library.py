@@ -2,8 +2,10 @@
 
 Circle hosts text-based group sessions for addiction-recovery programs. A
 trained facilitator picks prompts from this library and posts them to the
-group. A data migration seeds the database from this module, so it holds plain
-data only: no Django imports and nothing runs at import time.
+group. The data migrations seed the database from frozen copies of this module
+(facilitator/migrations/0003_seed_prompt_library.py), never from the module
+itself: an edit here reaches existing databases through a new data migration
+(tests/test_facilitation_agenda_stats.py fails until there is one).
 
 The spirit of every prompt
 --------------------------
@@ -31,19 +33,11 @@ Check-in and check-out prompts start with "Check-in:" or "Check-out:" and sit
 in the category that fits them (mostly "coping" and "goals").
 
 Each entry in PROMPTS is ``(category_key, text)`` where ``category_key`` is one
-of the keys in CATEGORIES. Call ``validate()`` (for example from a test) to
-check the library's basic invariants.
+of the values of rooms.models.PromptCategory. Call ``validate()`` (for example
+from a test) to check the library's basic invariants.
 """
 
-CATEGORIES: tuple[tuple[str, str], ...] = (
-    ("stress", "Stress"),
-    ("triggers", "Triggers"),
-    ("medication", "Medication"),
-    ("mental_health", "Mental health"),
-    ("coping", "Coping"),
-    ("family", "Family and relationships"),
-    ("goals", "Goals"),
-)
+from rooms.models import PromptCategory
 
 PROMPTS: tuple[tuple[str, str], ...] = (
     # stress
@@ -460,7 +454,7 @@ def validate() -> None:
     least five prompts, no text appears twice, and every text is between 20
     and 300 characters long.
     """
-    known = {key for key, _label in CATEGORIES}
+    known = set(PromptCategory.values)
     counts = dict.fromkeys(known, 0)
     seen: set[str] = set()
     for key, text in PROMPTS:
@@ -475,7 +469,7 @@ def validate() -> None:
             raise ValueError(f"Duplicate prompt text: {text!r}")
         seen.add(text)
         counts[key] += 1
-    for key, _label in CATEGORIES:
+    for key in PromptCategory.values:
         if counts[key] < _MIN_PROMPTS_PER_CATEGORY:
             raise ValueError(
                 f"Category {key!r} has {counts[key]} prompts; "

@@ -15,6 +15,7 @@ from django.db.migrations.loader import MigrationLoader
 from django.db.models import F
 from django.utils import timezone
 
+from facilitator import prompt_library
 from facilitator.models import AgendaItem, FloorTurn
 from facilitator.stats import STATS_SLICES, STATS_TICK, stats_seconds, stats_slice
 from rooms.hub import get_hub
@@ -181,6 +182,13 @@ def test_library_migration_seeds_seven_categories_idempotently():
     assert library.count() == len(seed_migration.PROMPTS) == 65
     assert set(library.values_list("category", flat=True)) == set(PromptCategory.values)
     assert len(PromptCategory.values) == 7
+
+
+def test_the_live_library_is_valid_and_is_what_the_migrations_seed():
+    """An edit of facilitator/prompt_library.py needs a new data migration that brings existing databases
+    along (with its own frozen copy of the change); then compare with what the migrations seed together."""
+    prompt_library.validate()
+    assert prompt_library.PROMPTS == importlib.import_module(SEED_MIGRATION).PROMPTS
 
 
 def test_library_migration_seeds_a_frozen_copy_not_the_live_library():
