@@ -42,7 +42,7 @@ def do_close_sockets_of(
         for session_id, participant_ids in sorted(rooms.items()):
             send_event_on_commit(
                 session_id,
-                SignedOut(reason=reason if reason in {"idle", "expired"} else "logout"),  # type: ignore[arg-type]
+                SignedOut(reason=reason if reason in {"idle", "expired"} else "logout"),
                 to="none",
                 ids=sorted(participant_ids),
                 effects_for={pid: f"close:{NOT_SIGNED_IN}" for pid in participant_ids},
