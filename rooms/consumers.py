@@ -13,6 +13,7 @@ import uuid
 from collections import deque
 from typing import Any
 
+from asgiref.typing import WebSocketConnectEvent, WebSocketReceiveEvent
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -44,7 +45,9 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # No channel-layer channel of its own: room events reach a connection through its
     # worker's hub (rooms.hub), and nothing addresses a connection through the layer.
     # Channels would otherwise keep a layer receive (a task and a queue) per socket.
-    channel_layer_alias = None
+    # The stubs want a str; None names no layer, so get_channel_layer() answers None
+    # (tests/test_dependency_contract.py holds Channels to it).
+    channel_layer_alias = None  # type: ignore[assignment]
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Channels' dispatch without its `aclose_old_connections()` before each handler.
@@ -104,7 +107,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
             # The hub's heartbeat finds the row without a socket and closes it (RoomHub._reconcile).
             logger.warning("could not record a disconnect; the hub's reconciliation will")
 
-    async def websocket_connect(self, message: dict[str, Any]) -> None:
+    async def websocket_connect(self, message: WebSocketConnectEvent) -> None:
         """The database is unreachable while someone connects: 1013 (try again later), not a crash."""
         try:
             await super().websocket_connect(message)
@@ -167,7 +170,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
     replying = False
     close_after_reply: int | None = None
 
-    async def websocket_receive(self, message: dict[str, Any]) -> None:
+    async def websocket_receive(self, message: WebSocketReceiveEvent) -> None:
         """Frames are handled one at a time; a close caused meanwhile waits for the frame's reply."""
         self.replying = True
         try:

@@ -538,4 +538,4 @@ class ErrorFrame(Out):
 
 
 def error_frame(code: str, message: str, ref: str | None, **extra: Any) -> str:
-    return ErrorFrame(code=code, message=message, ref=ref, **extra).model_dump_json()  # type: ignore[arg-type]
+    return ErrorFrame(code=code, message=message, ref=ref, **extra).model_dump_json()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -11,7 +12,7 @@ from rooms.actions.presence import Identity
 GUEST_SESSION_KEY = "circle_guest"
 
 
-def identify(scope: dict[str, Any]) -> Identity | None:
+def identify(scope: Mapping[str, Any]) -> Identity | None:
     user = scope.get("user")
     if user is not None and user.is_authenticated and user.is_active:
         return Identity(member_id=user.pk)

@@ -13,6 +13,8 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from facilitator.actions.floor_queue import FLOOR_EXPIRY
+from rooms.errors import ActionError
+from rooms.frames import parse_client_frame
 from rooms.hub import get_hub
 from rooms.models import GroupSession, Participant, Prompt
 from tests import facilitation_support
@@ -348,9 +350,6 @@ async def test_lobby_guest_cannot_be_granted_the_floor(connect, live_group, dana
 
 
 def test_seconds_field_is_checked_at_the_edge():
-    from rooms.errors import ActionError
-    from rooms.schemas import parse_client_frame
-
     for bad in (
         '{"type":"floor.grant","participant_id":1,"seconds":0}',
         '{"type":"mode.set","mode":"round","seconds":5}',
