@@ -10,7 +10,10 @@ class ModerationConfig(AppConfig):
 
         frame_handlers.handlers.register()
 
-        from moderation.actions import MUTE_LAPSE  # imports models: not before the apps are ready
-        from rooms.extensions import register_duty
+        # The hooks and duties import models: not before the apps are ready.
+        from moderation.actions import MUTE_LAPSE
+        from moderation.crisis import raise_alert_if_at_risk
+        from rooms.extensions import message_stored_hooks, register_duty
 
+        message_stored_hooks.register("moderation.crisis_scan", raise_alert_if_at_risk)
         register_duty(MUTE_LAPSE)

@@ -1,7 +1,7 @@
 """chat.send on PostgreSQL sends its INSERT with its COMMIT, and that changes nothing else.
 
 When its transaction is the outermost one, the action sends the COMMIT itself,
-in one round trip with the message's INSERT (rooms.actions.chat.send_with_commit),
+in one round trip with the message's INSERT (rooms.chat_store.postgresql.send_with_commit),
 and Django's commit then finds nothing left to do. These tests run it on real
 connections, with no test transaction around them: what it commits is seen by
 another connection, on-commit broadcasts still follow the commit, what fails
@@ -11,6 +11,7 @@ and inside a caller's transaction it commits nothing of the caller's.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -21,6 +22,7 @@ from django.utils import timezone
 
 from rooms import broadcast
 from rooms.actions import chat
+from rooms.chat_store import base, chat_store
 from rooms.models import GroupSession, Message, Participant
 from tests.conftest import on_another_thread, participant
 
@@ -77,13 +79,14 @@ def test_a_failed_insert_leaves_nothing_and_broadcasts_nothing(live_group, dana,
     lead = participant(live_group, dana).pk
     first = chat.do_send_chat(live_group.pk, lead, "first", timezone.now())
     before = committed_state(live_group.pk, lead)
-    claim = chat.claim_room_and_sender
+    store = chat_store()
+    claim = store.claim_room_and_sender
 
-    def claim_with_a_taken_id(*args: Any) -> Any:
-        *claimed, _drawn = claim(*args)
-        return (*claimed, first.pk)  # the INSERT then breaks the primary key
+    def claim_with_a_taken_id(*args: Any, **kwargs: Any) -> Any:
+        room, claimed = claim(*args, **kwargs)
+        return room, dataclasses.replace(claimed, message_id=first.pk)  # the INSERT then breaks the primary key
 
-    monkeypatch.setattr(chat, "claim_room_and_sender", claim_with_a_taken_id)
+    monkeypatch.setattr(store, "claim_room_and_sender", claim_with_a_taken_id)
     with pytest.raises(IntegrityError):
         chat.do_send_chat(live_group.pk, lead, "never stored", timezone.now())
 
@@ -99,14 +102,14 @@ def test_a_failed_commit_leaves_nothing_and_broadcasts_nothing(live_group, dana,
     """PostgreSQL checks the deferred foreign keys at the COMMIT, which left with the INSERT."""
     lead = participant(live_group, dana).pk
     before = committed_state(live_group.pk, lead)
-    read_room = chat.room_from_row
+    read_room = base.room_from_row
 
     def room_with_a_missing_prompt(*args: Any) -> GroupSession:
         session = read_room(*args)
         session.current_prompt_id = 2**40  # no such prompt: only the COMMIT finds out
         return session
 
-    monkeypatch.setattr(chat, "room_from_row", room_with_a_missing_prompt)
+    monkeypatch.setattr(base, "room_from_row", room_with_a_missing_prompt)
     with pytest.raises(IntegrityError, match="prompt"):
         chat.do_send_chat(live_group.pk, lead, "never stored", timezone.now())
 

@@ -29,10 +29,10 @@ from facilitator.actions.floor_queue import do_grant_floor
 from facilitator.actions.rounds import do_set_mode
 from moderation.actions import do_mute, do_set_slowmode
 from rooms import broadcast
-from rooms.actions import chat
 from rooms.actions.chat import ChatRequest, do_send_chat, do_send_chats
 from rooms.actions.guests import do_admit_guest
 from rooms.actions.lifecycle import do_schedule_session, do_start_session
+from rooms.chat_store import chat_store
 from rooms.errors import ActionError
 from rooms.models import AuditEntry, GroupSession, Message, Participant
 from tests.conftest import on_another_thread
@@ -247,14 +247,15 @@ def test_the_batch_commits_what_another_connection_then_reads(clinic, published)
 
 def test_a_database_error_stores_nothing_of_the_batch(clinic, published, monkeypatch):
     before = seen(clinic)
-    claim = chat.claim_rooms_and_senders
+    store = chat_store()
+    claim = store.claim_rooms_and_senders
 
-    def claim_with_a_taken_seq(requests):
-        rooms, senders = claim(requests)
+    def claim_with_a_taken_seq(*args, **kwargs):
+        rooms, senders = claim(*args, **kwargs)
         rooms[clinic.rooms["B"]].last_seq -= 1  # B's next message takes the seq of its last
         return rooms, senders
 
-    monkeypatch.setattr(chat, "claim_rooms_and_senders", claim_with_a_taken_seq)
+    monkeypatch.setattr(store, "claim_rooms_and_senders", claim_with_a_taken_seq)
     with pytest.raises(IntegrityError):
         do_send_chats(accepted_requests(clinic))
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from config.env import PREPARE_ONLY_WHEN_ASKED, database_from_url
 from rooms.actions import chat
+from rooms.chat_store import base, postgresql
 from tests.conftest import participant
 
 POSTGRES_URL = "postgres://circle@db.internal:5432/circle"
@@ -78,9 +79,9 @@ def test_chat_sends_statements_are_prepared_once_per_connection(live_group, dana
     hot = [
         normalized(sql)
         for sql in (
-            chat.CLAIM_ROOM_SQL,
-            chat.LOAD_SENDER_DRAWING_ID_SQL,
-            chat.INSERT_AND_COUNT_ROOM_MESSAGE_SQL,
+            base.CLAIM_ROOM_SQL,
+            postgresql.LOAD_SENDER_DRAWING_ID_SQL,
+            postgresql.INSERT_AND_COUNT_MESSAGE_SQL,
         )
     ]
     prepared = prepared_on_this_connection()
