@@ -136,13 +136,13 @@ def command_txn(args: argparse.Namespace) -> int:
         from facilitator.actions.rounds import do_set_mode
         from rooms import broadcast
         from rooms.actions.lifecycle import do_start_session
-        from rooms.models import Participant
+        from rooms.models import Mode, Participant, ParticipantRole
 
         broadcast.publish = lambda envelope: None  # the fan-out is bench run's
         session_id, _people = provision(args.clients)
-        lead = Participant.objects.get(session_id=session_id, role="facilitator").pk
+        lead = Participant.objects.get(session_id=session_id, role=ParticipantRole.FACILITATOR).pk
         do_start_session(session_id, lead, timezone.now())
-        do_set_mode(session_id, lead, "open", None, timezone.now())
+        do_set_mode(session_id, lead, Mode.OPEN, None, timezone.now())
         senders = list(Participant.objects.filter(session_id=session_id).values_list("pk", flat=True))
         clock = Clock()
         if args.busy:
