@@ -27,11 +27,11 @@ from collections.abc import Callable
 
 def make_rooms(rooms: int, people: int) -> list[int]:
     from bench.micro import provision, schedule_session
-    from rooms.models import GroupSession
+    from rooms.models import GroupSession, Status
 
     first, names = provision(people)
     ids = [first, *(schedule_session(f"Stats {number}", names) for number in range(1, rooms))]
-    GroupSession.objects.filter(pk__in=ids).update(status="live")
+    GroupSession.objects.filter(pk__in=ids).update(status=Status.LIVE)
     return ids
 
 
