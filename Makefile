@@ -30,5 +30,6 @@ TEST_PROCESSES ?= 6
 test: install
 	$(BIN)/pytest -n $(TEST_PROCESSES) --maxschedchunk 1
 
+# ruff, mypy and the import contract (scripts/checks), as CI runs them.
 lint: install
-	$(BIN)/ruff check .
+	BIN=$(BIN) scripts/checks
