@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from bench.servers import run_checked
@@ -141,7 +142,7 @@ class Clinic:
         patients = [self.patients[(room_index * (clients - 1) + j) % len(self.patients)] for j in range(clients - 1)]
         return [facilitator, *patients]
 
-    def _provision(self, job: Mapping[str, object]) -> dict[str, object]:
+    def _provision(self, job: Mapping[str, object]) -> dict[str, Any]:  # bench.provision's JSON reply
         out = run_checked([sys.executable, "-m", "bench.provision"], self.env(), stdin=json.dumps(job))
         return json.loads(out.strip().splitlines()[-1])
 

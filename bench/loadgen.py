@@ -183,7 +183,7 @@ class Client:
             async for raw in ws:
                 now = time.perf_counter_ns()
                 self.frames += 1
-                if marker in raw:  # type: ignore[operator]
+                if marker in raw:
                     found = MARK.search(raw)  # type: ignore[arg-type]
                     if found is None:
                         continue
@@ -205,7 +205,7 @@ class Client:
                                 stats.out_of_order += 1
                             else:
                                 self.last_seq = seq
-                elif '"type":"ack"' in raw or '"type":"error"' in raw:  # type: ignore[operator]
+                elif '"type":"ack"' in raw or '"type":"error"' in raw:
                     self.on_reply(json.loads(raw), now)
         except ConnectionClosed:
             pass

@@ -298,7 +298,7 @@ def one_line(report: dict[str, Any]) -> str:
 
 
 def ratio(circle: float | None, reference: float | None) -> float | None:
-    if circle is None or reference in (None, 0):
+    if circle is None or not reference:  # None or 0
         return None
     return round(circle / reference, 2)
 
@@ -371,7 +371,7 @@ def _get(report: dict[str, Any], path: tuple[str, ...]) -> Any:
 
 def aggregate(runs: list[dict[str, Any]], load: Load) -> dict[str, Any]:
     """Median and spread (min, max) over the runs, per target, and of the ratios."""
-    fields = HEADLINES.get(load.name if load.name in HEADLINES else ("C1" if load.idle else "default"))
+    fields = HEADLINES[load.name if load.name in HEADLINES else ("C1" if load.idle else "default")]
     out: dict[str, Any] = {}
     for target in ("circle", "reference"):
         reports = [run[target] for run in runs if target in run]

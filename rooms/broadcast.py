@@ -15,7 +15,7 @@ import logging
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Literal, TypedDict
+from typing import Any, Literal, TypedDict, cast
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
@@ -166,7 +166,8 @@ async def send_to_layer(envelope: Envelope) -> None:
     if layer is None:
         return
     try:
-        await layer.group_send(room_group(envelope["session_id"]), envelope)
+        # Channels types a layer message as a plain dict; an Envelope is one (no copy on this path).
+        await layer.group_send(room_group(envelope["session_id"]), cast(dict[str, Any], envelope))
     except LAYER_ERRORS as error:
         # Redis is down: the change is committed (and acknowledged); every hub has told its
         # clients that live updates paused, and resyncs them with ?since= when it is back.

@@ -33,11 +33,14 @@ from __future__ import annotations
 
 import functools
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 
 from rooms.faults import DATABASE_ERRORS, TRY_AGAIN_LATER
+
+if TYPE_CHECKING:
+    from twisted.internet.abstract import FileDescriptor
 
 try:
     from autobahn.exception import Disconnected
@@ -57,9 +60,9 @@ def protocol_of(send: Any) -> Any:
     return None
 
 
-def unsent_bytes(transport: Any) -> int:
-    """Bytes Twisted holds for this connection (twisted.internet.abstract.FileDescriptor's two buffers)."""
-    return len(transport.dataBuffer) - transport.offset + transport._tempDataLen  # type: ignore[no-any-return]
+def unsent_bytes(transport: FileDescriptor) -> int:
+    """Bytes Twisted holds for this connection (FileDescriptor's two buffers; tests/test_dependency_contract.py)."""
+    return len(transport.dataBuffer) - transport.offset + transport._tempDataLen
 
 
 class OutboundLimit:

@@ -66,6 +66,9 @@ class ObservedShard(RedisSingleShardConnection):
     """One Redis of the layer: its subscriber's failures and reconnects go to the loop layer."""
 
     channel_layer: ObservedPubSubLoopLayer
+    # channels-redis's own attributes (None until first use and after flush()), typed for this class.
+    _redis: aioredis.Redis | None
+    _pubsub: ObservedPubSub | None
 
     def __init__(self, host: dict[str, Any], channel_layer: ObservedPubSubLoopLayer) -> None:
         super().__init__(host, channel_layer)
@@ -74,10 +77,11 @@ class ObservedShard(RedisSingleShardConnection):
         # the read's error, and a long outage fails every retry.
         self._interrupted_since_read = False
 
-    def _ensure_redis(self) -> None:
-        if self._redis is None:
+    def _ensure_redis(self) -> tuple[aioredis.Redis, ObservedPubSub]:
+        if self._redis is None or self._pubsub is None:  # both or neither
             self._redis = aioredis.Redis(connection_pool=create_pool(self.host))
             self._pubsub = ObservedPubSub(self._redis.connection_pool, self)
+        return self._redis, self._pubsub
 
     async def _do_receiving(self) -> None:
         while True:
@@ -122,8 +126,7 @@ class ObservedShard(RedisSingleShardConnection):
 
     async def probe(self) -> None:
         async with self._lock:
-            self._ensure_redis()
-            redis, pubsub = self._redis, self._pubsub
+            redis, pubsub = self._ensure_redis()
         await redis.ping()
         if not self.subscribed_reads and pubsub.subscribed:
             raise LayerInterrupted("the subscriptions are not restored yet")

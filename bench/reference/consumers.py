@@ -15,7 +15,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, close_code):
         await self.channel_layer.group_discard(self.room_group_name, self.channel_name)
 
-    async def receive(self, text_data):
+    async def receive(self, text_data=None, bytes_data=None):
         message = json.loads(text_data)["message"]
         await self.channel_layer.group_send(self.room_group_name, {"type": "chat.message", "message": message})
 
