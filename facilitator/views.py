@@ -61,7 +61,7 @@ def agenda(request: HttpRequest, session_id: int) -> HttpResponse:
     items = list(AgendaItem.objects.filter(session=session).select_related("prompt").order_by("position", "pk"))
     return render(
         request,
-        "rooms/agenda.html",
+        "facilitator/agenda.html",
         {
             "session": session,
             "items": items,
