@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import F, QuerySet
 
 from rooms.actions import (
+    DueCondition,
     check_facilitator,
     load_actor,
     load_target,
@@ -18,9 +18,10 @@ from rooms.actions.floor import broadcast_participant, broadcast_queue, lower_ha
 from rooms.actions.presence import drop_connections
 from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
+from rooms.chat_store import chat_store
 from rooms.errors import NOT_ON_ROSTER, ActionError
 from rooms.extensions import PeriodicDuty, deadline_tick_seconds, in_database_thread
-from rooms.models import Audience, GroupSession, Message, Participant
+from rooms.models import GroupSession, Message, Participant
 from rooms.schemas import MessageRemoved, ParticipantRemoved, SlowmodeChanged
 
 
@@ -92,10 +93,7 @@ def do_remove_message(
             return
         message.removed_at = now
         message.save(update_fields=["removed_at"])
-        if message.audience == Audience.ROOM:  # no longer counts in the sender's participation
-            Participant.objects.filter(pk=message.participant_id).update(
-                room_messages=F("room_messages") - 1, room_characters=F("room_characters") - len(message.text)
-            )
+        chat_store().uncount(message)  # no longer counts in the sender's participation
         record(
             session,
             actor,
@@ -109,14 +107,9 @@ def do_remove_message(
         send_event_on_commit(session.pk, MessageRemoved(message_id=message.pk))
 
 
-def lapsed_mutes(now: datetime) -> QuerySet[Participant]:
-    """People whose timed mute has run out: the one condition the due check and the claim both select on."""
-    return Participant.objects.filter(muted=True, muted_until__lte=now)
-
-
-def mutes_due(now: datetime) -> bool:
-    """The mute-lapse duty's due check, four times a second on every worker (an index: rooms.models)."""
-    return lapsed_mutes(now).exists()
+# People whose timed mute has run out: the mute-lapse duty's due check (through the partial index on muted
+# participants' muted_until, rooms.models), and its claim.
+LAPSED_MUTE = DueCondition(Participant, "{table}.muted AND {table}.muted_until <= %s")
 
 
 def do_expire_due_mutes(now: datetime) -> int:
@@ -127,14 +120,14 @@ def do_expire_due_mutes(now: datetime) -> int:
     with SKIP LOCKED, so of several workers sweeping at once exactly one acts;
     a room busy with another action is picked up on the next tick.
     """
-    due = list(lapsed_mutes(now).values_list("session_id", flat=True).distinct())
+    due = list(LAPSED_MUTE.rows(now).values_list("session_id", flat=True).distinct())
     lapsed = 0
     for session_id in due:
         with transaction.atomic():
             session = GroupSession.objects.select_for_update(**skip_locked()).filter(pk=session_id).first()
             if session is None:
                 continue  # another worker holds the room; next tick
-            for target in lapsed_mutes(now).filter(session=session).select_related("guest_of"):
+            for target in LAPSED_MUTE.rows(now).filter(session=session).select_related("guest_of"):
                 unmute(session, target, None, now, reason="timed mute lapsed")
                 lapsed += 1
     return lapsed
@@ -143,7 +136,7 @@ def do_expire_due_mutes(now: datetime) -> int:
 MUTE_LAPSE = PeriodicDuty(
     name="moderation.mute_lapse",
     every_seconds=deadline_tick_seconds,
-    due=mutes_due,
+    due=LAPSED_MUTE.is_due,
     run=in_database_thread(do_expire_due_mutes),
 )
 

@@ -2,7 +2,7 @@
 
 Four times a second on every worker the hub asks each duty's due check (one trip to
 the database thread for all of them); only a due duty runs. A due check and its
-duty's claim select on one condition (`expired_floors`, `lapsed_mutes`), so it cannot
+duty's claim select on one condition (`EXPIRED_FLOOR`, `LAPSED_MUTE`), so it cannot
 skip a deadline or run the duty for nothing. The hub is ticked here with times of the
 test's choosing (RoomHub.run_duties): nothing sleeps.
 """
@@ -15,8 +15,8 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from facilitator.actions.floor_queue import FLOOR_EXPIRY, do_grant_floor, floors_due
-from moderation.actions import MUTE_LAPSE, do_mute, mutes_due
+from facilitator.actions.floor_queue import EXPIRED_FLOOR, FLOOR_EXPIRY, do_grant_floor
+from moderation.actions import LAPSED_MUTE, MUTE_LAPSE, do_mute
 from rooms.hub import RoomHub
 from rooms.models import GroupSession, Participant
 from tests.conftest import participant, pid
@@ -27,7 +27,10 @@ DEADLINE_DUTIES = [FLOOR_EXPIRY, MUTE_LAPSE]
 
 
 def due(now):
-    return floors_due(now), mutes_due(now)
+    """Each duty's due check, and that it agrees with the rows its duty would claim at that time."""
+    checks = (EXPIRED_FLOOR, LAPSED_MUTE)
+    assert [check.is_due(now) for check in checks] == [check.rows(now).exists() for check in checks]
+    return tuple(check.is_due(now) for check in checks)
 
 
 def test_nothing_due_in_a_quiet_room(live_group, dana, alex):

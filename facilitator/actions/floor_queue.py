@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import QuerySet
 
 from facilitator.actions.rounds import end_round
 from facilitator.actions.turns import set_floor
 from rooms.actions import (
+    DueCondition,
     load_target,
     refuse,
     room_as_facilitator,
@@ -94,24 +94,20 @@ def do_yield_floor(session_id: int, participant_id: int, now: datetime) -> None:
         release_floor(session, actor, now, reason="yield")
 
 
-def expired_floors(now: datetime) -> QuerySet[GroupSession]:
-    """Rooms whose floor has run out: the one condition the due check and the claim both select on."""
-    return GroupSession.objects.filter(floor_expires_at__lte=now, floor_holder__isnull=False)
-
-
-def floors_due(now: datetime) -> bool:
-    """The floor-expiry duty's due check, four times a second on every worker (an index: rooms.models)."""
-    return expired_floors(now).exists()
+# Rooms whose floor has run out: the floor-expiry duty's due check, and its claim.
+EXPIRED_FLOOR = DueCondition(
+    GroupSession, "{table}.floor_expires_at <= %s AND {table}.floor_holder_id IS NOT NULL"
+)
 
 
 def do_expire_due_floors(now: datetime) -> int:
     """The floor-expiry duty every worker runs: each expired floor is claimed once, under the room lock."""
-    due = list(expired_floors(now).values_list("pk", flat=True))
+    due = list(EXPIRED_FLOOR.rows(now).values_list("pk", flat=True))
     expired = 0
     for session_id in due:
         with transaction.atomic():
-            claimed = expired_floors(now).select_for_update(**skip_locked()).filter(pk=session_id)
-            session = claimed.select_related("floor_holder").first()
+            # The holder is read after the claim: a join would put their (nullable) side under FOR UPDATE.
+            session = EXPIRED_FLOOR.rows(now).select_for_update(**skip_locked()).filter(pk=session_id).first()
             if session is None:
                 continue  # another worker has it, or it changed meanwhile
             release_floor(session, session.floor_holder, now, reason="expired")  # type: ignore[arg-type]
@@ -122,7 +118,7 @@ def do_expire_due_floors(now: datetime) -> int:
 FLOOR_EXPIRY = PeriodicDuty(
     name="facilitator.floor_expiry",
     every_seconds=deadline_tick_seconds,
-    due=floors_due,
+    due=EXPIRED_FLOOR.is_due,
     run=in_database_thread(do_expire_due_floors),
 )
 
