@@ -2,9 +2,9 @@
 
 Every client frame type of the frame table (`rooms.frames.CLIENT_FRAMES`) and
 every outbound event model (each `rooms.schemas.Out` subclass whose `type` is a
-Literal with a default, `auth.signed_out` from accounts.actions included) is in
-the doc, once in its table; and every frame type the doc's tables name exists
-in the code, so a renamed or dropped frame cannot linger in the doc.
+Literal with a default, `auth.signed_out` included) is in the doc, once in its
+table; and every frame type the doc's tables name exists in the code, so a
+renamed or dropped frame cannot linger in the doc.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 
-import accounts.actions  # noqa: F401 - defines the auth.signed_out event (an Out subclass)
 from rooms import schemas
 from rooms.frames import FRAME_TYPES
 
