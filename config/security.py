@@ -15,7 +15,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from django.conf import settings
 from django.contrib import messages
@@ -133,17 +133,52 @@ class SecondFactorMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if settings.FACILITATOR_2FA and not request.path.startswith(SECOND_FACTOR_OPEN_PATHS):
             user = request.user
-            if user.is_authenticated and getattr(user, "is_facilitator", False) and not user.is_verified():
+            # is_verified is added to request.user by django-otp's OTPMiddleware (untyped), earlier in MIDDLEWARE.
+            if user.is_authenticated and getattr(user, "is_facilitator", False) and not user.is_verified():  # type: ignore[attr-defined]
                 return HttpResponseRedirect(f"/accounts/verify/?next={quote(request.get_full_path())}")
         return self.get_response(request)
 
 
 # ---------------------------------------------------------------- logs
 
-_REDACTIONS = [
-    # A guest's join link is a bearer credential until it is redeemed.
-    (re.compile(r"/join/[^/\s\"'?]+"), "/join/[redacted]"),
-    # Cookies and CSRF tokens, however they reach a log line (headers, reprs, query strings).
+# Bearer secrets by their SHAPE, wherever they stand in a line (issue 22). A guest's join
+# token (secrets.token_urlsafe(24): 32 characters of A-Z a-z 0-9 - _), a session key
+# (32 of a-z 0-9) and a CSRF token (64 of A-Z a-z 0-9) redeem only when the decoded path
+# or value holds them whole, so whatever the path's case, slashes or percent-encoding
+# (an encoded slash, a leading encoded space, a double encoding), the line holds them as a
+# run of that alphabet once percent-decoded. A candidate is a run of that alphabet and of
+# %XX escapes; it is a secret when, decoded, it holds a run of 32 such characters, or of
+# 16 with a digit among them (a token cut in two). Shorter runs and plain words (module
+# and class names in tracebacks) stay readable.
+_CANDIDATE_RE = re.compile(r"(?:[A-Za-z0-9_\-]|%[0-9A-Fa-f]{2}){16,}")
+_ALPHABET_RUN_RE = re.compile(r"[A-Za-z0-9_\-]{16,}")
+SECRET_RUN = 32
+PERCENT_DECODING_ROUNDS = 3  # %25 escapes: a double (or triple) encoding still decodes to the token
+
+
+def percent_decoded(text: str) -> str:
+    for _ in range(PERCENT_DECODING_ROUNDS):
+        decoded = unquote(text)
+        if decoded == text:
+            break
+        text = decoded
+    return text
+
+
+def looks_like_a_secret(candidate: str) -> bool:
+    return any(
+        len(run) >= SECRET_RUN or any(char.isdigit() for char in run)
+        for run in _ALPHABET_RUN_RE.findall(percent_decoded(candidate))
+    )
+
+
+def _redact_shape(match: re.Match[str]) -> str:
+    return "[redacted]" if looks_like_a_secret(match.group()) else match.group()
+
+
+# Secrets by their name, however they reach a log line (headers, reprs, query strings): cookies,
+# CSRF tokens and passwords, whatever their shape.
+_NAMED_SECRETS = [
     (
         re.compile(r"(?i)\b(sessionid|csrftoken|csrfmiddlewaretoken)(['\"]?\s*[=:]\s*['\"]?)[^;,\s'\"&]+"),
         r"\1\2[redacted]",
@@ -153,9 +188,20 @@ _REDACTIONS = [
 ]
 
 
-def redact(text: str) -> str:
-    for pattern, replacement in _REDACTIONS:
+def redact_named(text: str) -> str:
+    for pattern, replacement in _NAMED_SECRETS:
         text = pattern.sub(replacement, text)
+    return text
+
+
+def redact(text: str) -> str:
+    """The line without bearer secrets (by shape, also percent-encoded) or named credentials."""
+    text = redact_named(_CANDIDATE_RE.sub(_redact_shape, text))
+    # A name may come percent-encoded too (pass%77ord=...): then the line is logged decoded and
+    # redacted, its control characters escaped so that a decoded %0A cannot forge a log line.
+    decoded = percent_decoded(text)
+    if decoded != text and redact_named(decoded) != decoded:
+        return "".join(char if char.isprintable() else repr(char)[1:-1] for char in redact_named(decoded))
     return text
 
 
@@ -187,4 +233,4 @@ def redact_daphne_access_log() -> None:
         original(self, host, date, redact(request), *args, **kwargs)
 
     write_entry.circle_redacted = True  # type: ignore[attr-defined]
-    AccessLogGenerator.write_entry = write_entry  # type: ignore[method-assign]
+    AccessLogGenerator.write_entry = write_entry

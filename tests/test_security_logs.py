@@ -10,6 +10,7 @@ session handled.
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import logging
 import re
@@ -20,8 +21,10 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.test import Client
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from config.security import RedactingFormatter
+from config.security import RedactingFormatter, percent_decoded, redact
 from rooms.actions.guests import do_create_invite
 from tests import e2e
 from tests.conftest import PASSWORD, participant
@@ -281,3 +284,147 @@ async def test_in_process_debug_logs_hold_no_secrets(debug_capture, connect, liv
         "guest's cookie": guest_cookie.split("=", 1)[1],
     }
     assert_clean(log, secrets)
+
+
+# ---------------------------------------------------------------- the token's shape, whatever the path (issue 22)
+
+
+def leaking_requests(token: str, password: str, cookie_value: str) -> list[tuple[str, str]]:
+    """(method, raw request target) pairs that each carry a secret past a prefix-based redaction."""
+    encoded = "".join(f"%{ord(char):02X}" for char in token)
+    half = len(token) // 2
+    return [
+        ("GET", f"/JOIN/{token}/"),
+        ("GET", f"/Join/{token}"),
+        ("GET", f"//join/{token}/"),
+        ("GET", f"/join//{token}/"),
+        ("GET", f"///join///{token}"),
+        ("GET", f"/join%2F{token}/"),
+        ("GET", f"/join%2f{token}/"),
+        ("GET", f"/join/%2F{token}/"),
+        ("GET", f"/join/%20{token}/"),
+        ("GET", f"/join/%09{token}/"),
+        ("GET", f"/join/%2520{token}/"),
+        ("GET", f"/join/%252F{token}/"),
+        ("GET", f"/join/{encoded}/"),  # Django decodes this to the very token: the form answers 200
+        ("GET", f"/join/{token[:half]}{encoded[3 * half:]}/"),
+        ("GET", f"/%6Aoin/{token}/"),
+        ("GET", f"/join/{token}%00/"),
+        ("GET", f"/join/{token};x=1"),
+        ("GET", f"/join/{token}/?utm=1"),
+        ("GET", f"/?next=/join/{token}/"),
+        ("GET", f"/accounts/login/?next=%2Fjoin%2F{token}%2F"),
+        ("GET", f"/static/../join/{token}/"),
+        ("GET", f"/join/{token}.html"),
+        ("GET", f"/join/x{token}x/"),
+        ("HEAD", f"/join/{token}/"),
+        ("POST", f"/join/{token}/"),  # no CSRF cookie: 403, logged by django.security.csrf
+        ("POST", f"/JOIN/%20{token}/"),
+        ("GET", f"/ws/sessions/1/?token={token}"),
+        ("GET", f"/accounts/login/?password={password}"),
+        ("GET", f"/accounts/login/?PASSWORD={password}"),
+        ("GET", f"/accounts/login/?pass%77ord={password}"),
+        ("GET", f"/?sessionid={cookie_value}"),
+        ("GET", f"/?SessionID={cookie_value}"),
+        ("GET", f"/?x=1&csrftoken={cookie_value}"),
+    ]
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+async def test_join_tokens_passwords_and_cookies_are_redacted_whatever_the_path(database, daphne):
+    env = e2e.server_env(database, LOG_LEVEL="DEBUG")
+    clinic = e2e.provision(env, facilitator="dana", patients=["alex"], title="Log paths", allow_guests=True)
+    join_path = e2e.invite_guest(env, clinic.session_id, for_patient="alex", name="Pat")
+    token = join_path.strip("/").split("/")[-1]
+    server = daphne(env, name="daphne-log-paths")
+    base = server.base_url
+    cookie_value = (await asyncio.to_thread(e2e.login, base, "alex")).split("=", 1)[1]
+    password = "Hunter2-typed-in-a-url"
+    requests = leaking_requests(token, password, cookie_value)
+    for method, target in requests:
+        status, _, _ = await asyncio.to_thread(e2e.http_request, base, method, target)
+        assert status < 500, f"{method} {target} -> {status}"
+    refused = await e2e.ws_connect(base, clinic.session_id, None, since=None, origin=None)
+    assert refused.close_code is not None
+    # The pass is not spent by any of it: whoever read a leaked token could redeem it.
+    assert (await asyncio.to_thread(e2e.http_request, base, "GET", join_path))[0] == 200
+    server.terminate()
+    log = server.log_text()
+    e2e.assert_no_traceback(log)
+    # Every request was written to the access log (so the check below looked at something).
+    assert log.count("[redacted]") >= len(requests), log
+    encoded = "".join(f"%{ord(char):02X}" for char in token)
+    secrets = {
+        "join token": token,
+        "join token, percent-encoded": encoded,
+        "join token, lower case": token.lower(),
+        "password": password,
+        "session cookie": cookie_value,
+    }
+    found = {name: value for name, value in secrets.items() if value.lower() in log.lower()}
+    assert found == {}, f"secrets in the log: {sorted(found)}\n--- log\n{log}"
+    halves = [token[: len(token) // 2], token[len(token) // 2 :]]
+    assert not all(half in log for half in halves), "both halves of the token are in the log"
+
+
+# The same in-process: every leaking request line, for many tokens, through `redact` (daphne's
+# access log and Circle's formatter both call it) and through the formatter as Django logs a 404.
+
+DECORATIONS = [
+    "GET /JOIN/{t}/", "GET //join/{t}/", "GET /join%2F{t}", "GET /join/%20{t}", "GET /join/{e}/",
+    "GET /%6Aoin/{t}", "GET /join/%252F{t}", "GET /?next=%2Fjoin%2F{t}%2F", "WSCONNECT /ws/sessions/3/?t={t}",
+    'Referer: "http://localhost:8000/join/{t}/"', "Not Found: /join/ {t}/",
+    "Forbidden (CSRF cookie not set.): /JOIN/{t}",
+    "GET /join/{t}%0A/", "GET /join/{t}", "{t}", "x{t}x", "GET /join/{t}.{t}/",
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(min_size=24, max_size=24), st.sampled_from(DECORATIONS))
+def test_a_token_of_any_bytes_in_any_decoration_is_redacted(raw, decoration):
+    token = base64.urlsafe_b64encode(raw).decode().rstrip("=")  # what secrets.token_urlsafe(24) returns
+    encoded = "".join(f"%{ord(char):02X}" for char in token)
+    line = redact(decoration.format(t=token, e=encoded))
+    assert token not in line and encoded not in line and token not in percent_decoded(line), line
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "GET /static/circle/dashboard.js",
+        "GET /sessions/12/transcript/?format=txt",
+        "GET /attendance/?from=2026-12-01&to=2026-12-31&format=csv",
+        'File "/work/main/.venv/lib/python3.11/site-packages/channels_redis/core.py", line 3, in receive',
+        "rooms.pubsub_layer.ObservedPubSubChannelLayer: psycopg.OperationalError: connection refused",
+        "WSCONNECT /ws/sessions/12/?since=1200",
+    ],
+)
+def test_ordinary_lines_stay_readable(line):
+    assert redact(line) == line
+
+
+@pytest.mark.parametrize(
+    ("line", "secret"),
+    [
+        ("GET /accounts/login/?pass%77ord=Hunter2-typed", "Hunter2-typed"),
+        ("GET /accounts/login/?%70assword=Hunter2-typed", "Hunter2-typed"),
+        ("GET /?%73essionid=abcdefgh", "abcdefgh"),
+        ("GET /?PassWord=Hunter2-typed", "Hunter2-typed"),
+    ],
+)
+def test_named_credentials_are_redacted_also_with_encoded_names(line, secret):
+    redacted = redact(line)
+    assert secret not in redacted and "\n" not in redacted
+
+
+def test_a_decoded_line_break_cannot_forge_a_log_line():
+    assert "\n" not in redact("GET /accounts/login/?pass%77ord=x%0A127.0.0.1 GET /forged")
+
+
+def test_the_formatter_redacts_a_404_of_an_encoded_path(debug_capture):
+    token = "q8Jx3kVbN0aP-l2tW9zY_rS4uE6iO7pA"
+    response = Client().get(f"/JOIN/%20{token}/")
+    assert response.status_code == 404
+    log = debug_capture.getvalue()
+    assert "Not Found" in log and token not in log, log
