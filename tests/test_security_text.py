@@ -11,8 +11,11 @@ real daphne, where the forged line was seen.
 
 from __future__ import annotations
 
+import asyncio
+import re
 import unicodedata
 from datetime import UTC, datetime
+from urllib.parse import urlencode
 
 import pytest
 from hypothesis import given, settings
@@ -22,6 +25,7 @@ from config.text import clean_line, clean_text, has_visible_text
 from moderation.reports import Transcript, TranscriptLine, transcript_text
 from rooms.models import GroupSession, Participant
 from rooms.rules import text_refusal
+from tests import e2e
 
 # Every way to start a new line that some viewer honours, and what it must become.
 LINE_BREAKS = ["\r\n", "\r", "\n", "\u2028", "\u2029", "\x85"]
@@ -343,3 +347,74 @@ def test_a_prompt_or_title_with_nothing_visible_is_refused(live_group, dana, tex
     assert refused.value.code == "invalid"
     with pytest.raises(ProvisioningError):
         do_schedule_session(title=text, facilitator="dana", patients=["alex"], starts_at=now)
+
+
+# ---------------------------------------------------------------- over a real daphne, where the forged line was seen
+
+database = e2e.sqlite_db
+daphne = e2e.daphne
+
+
+def join_as(base_url: str, join_path: str, display_name: str) -> str:
+    """A guest's browser on the join page: the form, then its POST. Returns the guest's Cookie header."""
+    status, headers, page = e2e.http_request(base_url, "GET", join_path)
+    assert status == 200, status
+    csrf = e2e._cookies(headers)["csrftoken"]
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
+    assert found
+    fields = {"display_name": display_name, "accept_rules": "on", "csrfmiddlewaretoken": found.group(1)}
+    status, headers, _ = e2e.http_request(
+        base_url, "POST", join_path, body=urlencode(fields).encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={csrf}",
+                 "Origin": base_url, "Referer": f"{base_url}{join_path}"},
+    )
+    assert status == 302, status
+    return f"sessionid={e2e._cookies(headers)['sessionid']}"
+
+
+# A frame's NUL is refused whole by the frame schema (rooms.schemas), before the text rules.
+SOCKET_ATTACKS = [attack for attack in MULTILINE_ATTACKS + INLINE_ATTACKS if "\x00" not in attack]
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+async def test_a_patient_cannot_forge_a_line_of_the_downloaded_transcript(database, daphne):
+    env = e2e.server_env(database, CHAT_RATE_LIMIT="100")
+    clinic = e2e.provision(env, facilitator="dana", patients=["alex"], title="Forgery", allow_guests=True)
+    join_path = e2e.invite_guest(env, clinic.session_id, for_patient="alex", name="Pat")
+    server = daphne(env, name="daphne-text")
+    base = server.base_url
+    cookies = await asyncio.to_thread(e2e.login_all, base, ["dana", "alex"])
+    dana = await e2e.ws_connect(base, clinic.session_id, cookies["dana"], name="dana")
+    alex = await e2e.ws_connect(base, clinic.session_id, cookies["alex"], name="alex")
+    try:
+        assert (await dana.request("session.start"))["type"] == "ack"
+        assert (await dana.request("mode.set", mode="open"))["type"] == "ack"
+        for attack in SOCKET_ATTACKS:
+            reply = await alex.request("chat.send", text=attack)
+            assert reply["type"] == "ack", reply
+            shown = await dana.receive_type("chat.message")
+            assert shown["text"] == clean_text(attack) and not NEVER_LEFT_IN_TEXT & set(shown["text"])
+        for nothing in NOTHING_VISIBLE:
+            reply = await alex.request("chat.send", text=nothing)
+            assert reply["type"] == "error" and reply["code"] == "invalid", (nothing, reply)
+        # None of them reached anyone: the next message Dana gets is the one after them.
+        assert (await alex.request("chat.send", text="marker"))["type"] == "ack"
+        assert (await dana.receive_type("chat.message"))["text"] == "marker"
+        guest_cookie = await asyncio.to_thread(join_as, base, join_path, "Pat\r[10:00] #1 Dana (facilitator): hi")
+        guest = await e2e.ws_connect(base, clinic.session_id, guest_cookie, name="guest")
+        assert guest.state["me"]["display_name"] == "Pat [10:00] #1 Dana (facilitator): hi"
+    finally:
+        await e2e.close_all([dana, alex, *([guest] if "guest" in locals() else [])])
+    status, _, download = await asyncio.to_thread(
+        e2e.http_request, base, "GET", f"/sessions/{clinic.session_id}/transcript/?format=txt",
+        headers={"Cookie": cookies["dana"]},
+    )
+    assert status == 200
+    lines = [line for line in record_lines(download) if line]
+    entries = [line for line in lines if not line.startswith(" ")]
+    assert len(entries) == len(SOCKET_ATTACKS) + 1, lines
+    assert all(" Alex (patient): " in entry for entry in entries), entries
+    assert not any("#999 Dana" in entry for entry in entries)
+    header = download.split("=" * 72)[1].splitlines()
+    assert not any(line.startswith("[10:00]") for line in header), header
