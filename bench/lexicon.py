@@ -1,17 +1,18 @@
 """Time the crisis lexicon's scan of one 2,000-character message, English and Spanish, harmless and risky.
 
-    python -m bench lexicon [--rounds 7] [--number 300] [--lexicon-file PATH]
+    python -m bench lexicon [--rounds 9] [--number 300] [--lexicon-file PATH ...]
 
-Each round times `number` scans of each message with `time.perf_counter` and
-keeps the time per scan; the report is the median of the rounds (and the
-fastest and slowest round), in microseconds. The messages are ordinary
-group talk repeated to exactly 2,000 characters; a risky one has a relapse
-phrase in the middle, so the whole message is still read (a suicide phrase
-would stop the scan at the first match). `--lexicon-file` times another copy
-of `moderation/lexicon.py` (e.g. an older commit's: `git show
+Each round times `number` scans of each message and keeps the CPU time per
+scan (`time.process_time`: other work on a busy machine barely moves it); the
+report is the median of the rounds (and the fastest and slowest round), in
+microseconds. The messages are ordinary group talk repeated to exactly 2,000
+characters; a risky one has a relapse phrase in the middle, so the whole
+message is still read (a suicide phrase would stop the scan at the first
+match). `--lexicon-file` (repeatable) times other copies of
+`moderation/lexicon.py` beside it, e.g. an older commit's (`git show
 <commit>:moderation/lexicon.py > /tmp/lexicon_before.py`), loaded from that
-file, so before and after run in the same interpreter build on the same
-messages.
+file: every copy is timed in the same rounds, one after the other, so a
+busier moment of the machine weighs on all of them alike.
 """
 
 from __future__ import annotations
@@ -57,43 +58,50 @@ MESSAGES = {
     "spanish_harmless": _to_length(SPANISH_TALK),
     "spanish_risky": _to_length(SPANISH_TALK, SPANISH_TRIGGER),
 }
+CURRENT = "moderation/lexicon.py"
 
 
-def load_lexicon(path: str | None) -> ModuleType:
+def load_lexicon(path: str) -> ModuleType:
     """moderation.lexicon, or the copy of it in the file at `path`."""
-    if path is None:
+    if path == CURRENT:
         return importlib.import_module("moderation.lexicon")
-    spec = importlib.util.spec_from_file_location("lexicon_under_test", path)
+    name = f"lexicon_under_test_{abs(hash(path))}"
+    spec = importlib.util.spec_from_file_location(name, path)
     if spec is None or spec.loader is None:
         raise SystemExit(f"cannot load {path}")
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there while the class is made
+    sys.modules[name] = module  # dataclasses look their module up there while the class is made
     spec.loader.exec_module(module)
     return module
 
 
 def time_per_scan(scan: Callable[[str], object], text: str, number: int) -> float:
-    """Seconds per scan of `text`, over `number` scans."""
-    started = time.perf_counter()
+    """CPU seconds per scan of `text`, over `number` scans."""
+    started = time.process_time()
     for _ in range(number):
         scan(text)
-    return (time.perf_counter() - started) / number
+    return (time.process_time() - started) / number
 
 
 def command_lexicon(args: argparse.Namespace) -> int:
-    lexicon = load_lexicon(args.lexicon_file)
-    found = {name: lexicon.scan(text) for name, text in MESSAGES.items()}
-    print(json.dumps({"lexicon": args.lexicon_file or "moderation/lexicon.py"}))
-    for name, match in found.items():
-        print(json.dumps({"message": name, "match": None if match is None else match.kind}))
-    rounds: dict[str, list[float]] = {name: [] for name in MESSAGES}
+    paths = [*(args.lexicon_file or []), CURRENT]
+    lexicons = {}
+    for path in paths:
+        started = time.process_time()
+        lexicons[path] = load_lexicon(path)
+        compile_ms = round(1000 * (time.process_time() - started))
+        found = {name: getattr(lexicons[path].scan(text), "kind", None) for name, text in MESSAGES.items()}
+        print(json.dumps({"lexicon": path, "import_ms": compile_ms, "matches": found}), flush=True)
+    rounds: dict[tuple[str, str], list[float]] = {(path, name): [] for path in paths for name in MESSAGES}
     for _ in range(args.rounds):
-        for name, text in MESSAGES.items():  # interleaved, so drift on a busy machine hits all alike
-            rounds[name].append(time_per_scan(lexicon.scan, text, args.number))
-    for name, seconds in rounds.items():
+        for name, text in MESSAGES.items():
+            for path, lexicon in lexicons.items():
+                rounds[path, name].append(time_per_scan(lexicon.scan, text, args.number))
+    for (path, name), seconds in rounds.items():
         print(
             json.dumps(
                 {
+                    "lexicon": path,
                     "message": name,
                     "chars": len(MESSAGES[name]),
                     "us_per_scan_median": round(1e6 * statistics.median(seconds), 1),
@@ -108,6 +116,8 @@ def command_lexicon(args: argparse.Namespace) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--number", type=int, default=300, help="scans of each message per round")
-    parser.add_argument("--lexicon-file", help="time this copy of moderation/lexicon.py instead")
+    parser.add_argument(
+        "--lexicon-file", action="append", help="also time this copy of moderation/lexicon.py (repeatable)"
+    )

@@ -191,7 +191,7 @@ _SUICIDE = [
     "(overdose|overdosed|od|take all my pills|took all my pills|take my pills|took my pills) on purpose",
 ]
 _SUICIDE_RAW = [
-    r"(?<!\d )kms",  # "kill myself" -- but not "20 kms"
+    r"k(?<!\d k)ms",  # "kill myself" -- but not "20 kms"
 ]
 
 _SELF_HARM = [
@@ -322,18 +322,336 @@ _NEGATIONS = (
 )
 _RELAPSE_ONLY_NEGATIONS = ("no", "of", "about", "avoid", "avoided", "avoiding", "used to", "use to")
 
+# ------------------------------------------------------------------ Spanish
+# Written for Mexican, Caribbean and Central American Spanish as it is typed
+# in a chat: with or without accents (the text is folded, so phrases are
+# listed unaccented and "ñ" is written "n"), the common misspellings (b/v,
+# s/c/z, "k"/"q" for "qu", "e" for "he") and the slang of the region. Every
+# group below is scanned in every message, whatever the sender's language:
+# people switch languages mid-sentence. The English negations above also
+# apply to these phrases and the Spanish ones to the English phrases.
 
-def _guard(words: tuple[str, ...], first: str) -> str:
-    """Negative lookbehinds for a phrase whose first letter was just consumed.
+_ES_WANT = "(quiero|kiero|qiero|quero|kero|quisiera|kisiera|queria|keria)"
+# Before a reflexive infinitive ("... matarme"); the English words catch a
+# sentence that switches language in the middle ("I want to matarme").
+_ES_INTENT = (
+    f"({_ES_WANT[1:-1]}|voy a|boy a|vo a|ganas de|pienso en|pensando en|pense en|he pensado en|"
+    "deberia|intente|trate de|planeo|planeando|want to|wanna|going to|gonna)"
+)
+# "me voy a matar estudiando" (I'll work myself to death) is an idiom.
+_ES_NOT_GERUND = "(?! [a-z]+(ando|iendo))"
+# "me quiero morir de risa / de la vergüenza / de hambre" are idioms. Sadness is not among them.
+_ES_NOT_DYING_OF = (
+    "(?! de (la )?(risa|hambre|sed|sueno|frio|calor|verguenza|pena|ganas|aburrimiento|envidia|cansancio|"
+    "nervios|miedo|susto|emocion|ternura|gusto|antojo|amor|celos|coraje|flojera|asco|cringe|felicidad|alegria))"
+)
+# "no quiero vivir con mis papás / en esta ciudad / solo" is about where or how.
+_ES_NOT_LIVING_SOMEWHERE = "(?! (con|en|aqui|aca|alla|ahi|solo|sola|lejos|cerca|de|junto|juntos|sin|para|por|a|al))"
+_ES_NOT_WAKE_AT = "(?! (temprano|tan temprano|a|al|antes|para|el|los|en))"
+# "ya no puedo más con este tráfico" is exasperation with something.
+_ES_NOT_WITH_THING = (
+    "(?! (con|de|del|al|a|en|el|la|los|las|este|esta|estos|estas|esto|eso|esa|ese|mi|mis|tu|tus|su|sus|que|lo))"
+)
+# "me corté el pelo / las uñas / el dedo", "se me cortó la llamada".
+_ES_NOT_CUT_OBJECT = (
+    "(?! (((el|la|los|las|mi|mis|tu|tus|su|sus|un|una|unos|con el|con la|con un|con una|con) )?"
+    "(pelo|cabello|fleco|flequillo|copete|barba|bigote|patillas|puntas|rizos|grenas|melena|dedo|dedos|mano|manos|"
+    "pie|pies|labio|lengua|papel|lata|cebolla|carne|pan|pastel|cable|llamada|senal|linea|luz|agua|internet|wifi|"
+    "conexion|comunicacion|leche|mayonesa|digestion|respiracion|inspiracion|rollo|onda)|(las|mis|tus|sus) unas))"
+)
+_ES_BODY = "(brazo|brazos|muneca|munecas|pierna|piernas|muslo|muslos|piel|panza|estomago|abdomen|cuerpo|cara)"
+_ES_PILLS = (
+    "(pastillas|pastas|pildoras|tabletas|chochos|medicinas|medicamentos|clonazepam|rivotril|xanax|tafil|alprazolam|"
+    "benzos|diazepam|valium|tramadol|oxicodona|morfina|fentanilo|fenta)"
+)
+# Street drugs, as named after a verb of using or buying. "coca" (also a
+# Coca-Cola), "polvo", "piedra", "pastas" (also noodles) only follow verbs
+# that cannot be about a soda, dust, a stone or dinner: see _ES_SNORTED.
+_ES_DRUGS = (
+    "(cocaina|perico|crack|cristal|cristi|meth|metanfetamina|heroina|chiva|mota|marihuana|mariguana|marijuana|"
+    "hierba|yerba|weed|porro|porros|tachas|tacha|extasis|molly|mdma|lsd|acido|hongos|ketamina|keta|fentanilo|fenta|"
+    "fentanil|droga|drogas|bazuco|basuco|activo|resistol|thinner|tiner|popper|poppers|heroina|oxicodona)"
+)
+_ES_SNORTED = f"(coca|polvo|piedra|pastas|pastillas|chochos|la mona|{_ES_DRUGS[1:-1]})"
+_ES_ALCOHOL = (
+    "(alcohol|alcol|trago|tragos|chela|chelas|cheve|cheves|cerveza|cervezas|birra|birras|frias|guaro|guaros|"
+    "tequila|tequilas|mezcal|mezcales|ron|romo|romos|vodka|whisky|whiskey|wiski|guisqui|aguardiente|"
+    "mamajuana|pitorro|chinguere|vino|vinos|cuba|cubas|cubita|cubitas|caguama|caguamas|caguamon|six|pomo|"
+    "pulque|charanda|shot|shots|copa|copas|copita|copitas|pachita|octavo|botella|licor)"
+    # "un trago de agua", "una copa de helado", "una cerveza sin alcohol"
+    "(?! (sin alcohol|sin|0|cero|de (agua|cafe|jugo|refresco|leche|te|coca|helado|nieve|fruta|frutas|yogurt|"
+    "espresso|jengibre|limonada|horchata|jamaica|atole|chocolate)))"
+)
+_ES_FEW = (
+    "(un |una |unos |unas |dos |tres |cuatro |cinco |seis |varias |varios |unas cuantas |unos cuantos |"
+    "un par de |otra |otro |otras |otros |mas |mi |mis |el |la |los |las |toda la |todo el |harto |harta |"
+    "bastante |mucho |mucha |muchas |muchos )?"
+)
+_ES_AGAIN = (
+    "(otra vez|de nuevo|anoche|ayer|hoy|esta manana|este fin de semana|este fin|el fin de semana|el finde|"
+    "el sabado|el viernes|en la fiesta|en la boda|toda la noche|todo el dia|todo el fin|despues del trabajo)"
+)
+# What follows "tomar" / "usar" when it is not a drink or a drug:
+# "volví a tomar clases", "tomé anoche mi medicina", "volví a usar la bici".
+_ES_NOT_AN_OBJECT = (
+    "(?! (el|la|los|las|lo|mi|mis|tu|tus|su|sus|un|una|unos|unas|este|esta|ese|esa|agua|cafe|te|leche|jugo|"
+    "refresco|coca|clases|clase|nota|notas|fotos|foto|aire|medicina|medicinas|medicamento|medicamentos|pastillas|"
+    "vitaminas|decisiones|cursos|curso|terapia|lentes|ropa|app|aplicacion|computadora|bici|carro|internet|lugar|"
+    "asiento|control|fuerza|fuerzas|valor|turno|camion|metro|bus|taxi|uber|en cuenta|conciencia|tiempo|"
+    "aliento|vacaciones|datos|tecnicas|herramientas))"
+)
+_ES_TALKED_END = r"(?=\s?[^\w\s]|$)"  # only followed by punctuation, an emoji or the end of the message
+_ES_WHEN = (
+    "(hoy|esta noche|ahorita|ahora|otra vez|de nuevo|este fin de semana|este fin|el fin de semana|el finde|"
+    "en la fiesta|en la boda|y)"
+)
+_ES_VOLVI = "(volvi|bolvi|volbi|bolbi|ya volvi|he vuelto|e vuelto|ya he vuelto|ya e vuelto|estoy volviendo|volvimos)"
 
-    "never " + first letter, etc.; one lookbehind per length (they must be
-    fixed-width). Placed after the first letter so that it only runs when a
-    phrase can start here.
-    """
-    by_len: dict[int, list[str]] = {}
-    for w in words:
-        by_len.setdefault(len(w) + 2, []).append(re.escape(f"{w} {first}"))
-    return "".join(f"(?<!{'|'.join(ws)})" for ws in by_len.values())
+_SUICIDE_ES = [
+    # suicidio, suicida, suicidarme, me suicido, suisidarme, suizidio...
+    "su(i|y)?(c|s|z)i?d(io|ios|a|as|ar|arme|arse|arte|are|aria|ado|ada|o|an|amos|ando|andome|aron)",
+    f"{_ES_INTENT} (matarme{_ES_NOT_GERUND}|matarme ya|morirme{_ES_NOT_DYING_OF}|morir{_ES_NOT_DYING_OF}|"
+    "quitarme la vida|ahorcarme|colgarme(?! (el|la|los|las|mi|mis|un|una|del|de tu))|envenenarme|"
+    "acabar con mi vida|terminar con mi vida|dejar de vivir|dejar de existir|desaparecer para siempre|"
+    "no despertar|no despertarme|pegarme un tiro|darme un tiro|volarme la cabeza|"
+    "(acabar|terminar) con todo(?! (el|la|los|las|lo|esto|eso|mi|mis|tu|tus|su|sus)))",
+    f"me ({_ES_WANT[1:-1]}|voy a|boy a|vo a|dan ganas de|gustaria) "
+    f"(matar{_ES_NOT_GERUND}|morir{_ES_NOT_DYING_OF}|quitar la vida|ahorcar|envenenar|ir de este mundo|"
+    "colgar(?! (el|la|los|las|mi|mis|un|una|del|de tu))|pegar un tiro|dar un tiro|volar la cabeza)",
+    f"me matare{_ES_NOT_GERUND}",
+    f"mejor me muero{_ES_NOT_DYING_OF}",
+    "(quitarme|quitarse|me quite|se quito|me quito) la vida",
+    "(acabar|terminar|acabe|termine) con mi (propia )?vida",
+    f"ojala (me muera{_ES_NOT_DYING_OF}|me muriera{_ES_NOT_DYING_OF}|estuviera muerto|estuviera muerta|"
+    "no despierte|no despertara|no despertar|no hubiera nacido|nunca hubiera nacido|me atropelle|me atropellen|"
+    "me maten)",
+    "(quiero|kiero|quisiera|prefiero|preferiria|deberia) estar (muerto|muerta|bajo tierra)",
+    "(estaria|estarias|estaria yo) mejor (muerto|muerta)",
+    # "estarían mejor sin mí" -- but not "estoy mejor sin mi ex": a word right after it is "mi" + a noun
+    r"(estaria|estarian|estarias|estaran|estan|vivirian|viviria|seria|serian|seran|son|es) mejor sin mi(?!\ [a-z]+)",
+    "(ya no|no) (quiero|kiero|qiero|quero|kero) (vivir en este mundo|seguir en este mundo|estar en este mundo|"
+    f"vivir{_ES_NOT_LIVING_SOMEWHERE}|seguir viviendo|seguir vivo|seguir viva|estar vivo|estar viva|existir|"
+    f"despertar{_ES_NOT_WAKE_AT}|despertarme{_ES_NOT_WAKE_AT})",
+    "ya no (quiero|kiero) estar aqui",
+    "(ya no|no) (tengo|hay) (nada|ninguna razon|ningun motivo|razon|razones|motivo|motivos|ganas|ningunas ganas) "
+    "(de|para|por que|porque|por la que|por el que) "
+    "(vivir|seguir viviendo|seguir vivo|seguir viva|estar vivo|estar viva)",
+    "(ya no|no) (tengo|hay) (por que|porque|para que|pa que) vivir(?! (asi|con|en|de))",
+    "(ya no|no) vale la pena (vivir|seguir viviendo|seguir vivo|seguir viva|estar vivo|estar viva)",
+    "(la|mi) vida (ya )?no (vale la pena|vale nada|tiene sentido|tiene caso)",
+    "no le (veo|encuentro) (sentido|caso) a (la|mi) vida",
+    "ya nada tiene sentido",
+    "(estoy|ando|me siento) (cansado|cansada|harto|harta|agotado|agotada) de "
+    "(vivir|la vida|estar vivo|estar viva|existir)",
+    f"ya no (puedo|aguanto|soporto) mas{_ES_NOT_WITH_THING}",
+    "no (puedo|aguanto) seguir (asi|viviendo)",
+    "no aguanto (vivir|la vida|seguir viviendo|estar vivo|estar viva)",
+    "nadie me (extranaria|extranara|va a extranar|echaria de menos|va a echar de menos|notaria|va a notar)",
+    "a nadie le (importaria|importa|va a importar) si me (muero|muriera|mato|matara|voy|fuera)",
+    "soy (una|un) (carga|estorbo)",
+    "(escribi|escribo|escribiendo|dejar|deje|dejo|voy a dejar|voy a escribir|ya tengo|tengo lista) (una|mi) "
+    "(carta|nota) de despedida",
+    "(este|esta|esto) es mi (despedida|ultimo mensaje|adios)",
+    "(dormir|dormirme|acostarme) y (ya )?no (volver a )?(despertar|despertarme)",
+    "(quisiera|deseo) no (volver a )?(despertar|despertarme|haber nacido)",
+    "(no|nunca) (debi|debi de) (haber )?(nacer|nacido)",
+    "(aventarme|tirarme|lanzarme|arrojarme|me voy a aventar|me voy a tirar|me voy a lanzar|me quiero aventar|"
+    "me quiero tirar|me quiero lanzar|me aviento|me tiro|me avente) (de|del|desde|al|a|frente a|enfrente de) "
+    "(la |el |un |una |los |las |ese |esa |este |esta )?(puente|edificio|techo|azotea|metro|tren|camion|carro|"
+    "coche|balcon|barranco|precipicio|ventana|vias)",
+    "(pegarme|darme|meterme|me voy a pegar|me voy a dar|me voy a meter|me quiero pegar|me quiero dar|me pego|me doy) "
+    "un (tiro|balazo|plomazo|pistolazo|escopetazo)",
+    "(cortarme|me corte|me corto|me voy a cortar|me quiero cortar|me kiero cortar|abrirme|me voy a abrir) las venas",
+    "(tomarme|me voy a tomar|me quiero tomar|quiero tomarme|voy a tomarme) (todas|todo) (las |mis |el |la )?"
+    "(pastillas|pastas|pildoras|medicinas|medicamentos|frasco|bote|caja)",
+    "(tomarme|me voy a tomar|me tome|tome|trague|me trague|tomar) (el |un |una )?(veneno|raticida|matarratas)",
+]
+
+_SELF_HARM_ES = [
+    # the lookbehind: "se me cortó" is a dropped call or a power cut
+    "(cortarme|cortandome|m(?<!se m)e (corte|corto|cortaba|he cortado|e cortado|estoy cortando|estaba cortando|"
+    f"volvi a cortar|vuelvo a cortar|voy a cortar|quiero cortar|kiero cortar)|volvi a cortarme){_ES_NOT_CUT_OBJECT}",
+    "cortes (nuevos|frescos|recientes)",
+    f"({_ES_WANT[1:-1]}|ganas de|necesito|voy a) (lastimarme|quemarme|golpearme|rasgunarme|aranarme|hacerme dano)",
+    "(lastimarme|hacerme dano|me hago dano|me hice dano|me he hecho dano|me e hecho dano|me quiero hacer dano|"
+    "me voy a hacer dano|me quiero lastimar|me voy a lastimar)",
+    "(me|te) (lastimo|lastime|quemo|queme|corto|corte|golpeo|golpee|rasguno|rasgune|rasco|rasque) a proposito",
+    "(quemarme|me queme|me quemo|me estoy quemando) (con|los|el|mi|mis) (un |el |los |mi )?"
+    "(cigarro|cigarros|cigarrillo|encendedor|cerillo|cerillos|brazo|brazos|piel|muneca|munecas)",
+    "auto-lesi(on|ones|onarme|ono|onaba|onando|onandome|onado|onada|onarse)",
+    "(volvi al|vuelvo al|hago|hacia|hacer) cutting",
+    "(golpearme|me golpeo|me golpee|me pego|me pegue|me doy|me di|darme|pegarme) "
+    "(la cabeza|de topes|de cabezazos|cabezazos|topes) (contra|en) (la|el) (pared|muro|piso|suelo)",
+    "hasta (sangrar|que (me )?(sangre|sangro|sangraron|sangrara|saliera sangre|salio sangre))",
+    "(navaja|navajas|cuchilla|cuchillas|gillette|gilette|rastrillo|hoja de afeitar|cutter) (en|por|sobre|contra) "
+    f"(el|la|los|las|mi|mis) {_ES_BODY}",
+    "(recai|volvi|he vuelto|e vuelto) (en|a|al) (cortarme|los cortes|la autolesion|las autolesiones|lastimarme|"
+    "hacerme dano)",
+]
+
+# "prevención de sobredosis", "kit contra sobredosis", "muertes por sobredosis":
+# talk about overdoses, not one.
+_OVERDOSE_TEACHING_ES = (
+    "prevencion de",
+    "prevencion de la",
+    "prevencion de las",
+    "prevenir",
+    "prevenir la",
+    "prevenir una",
+    "prevenir las",
+    "evitar",
+    "evitar una",
+    "evitar la",
+    "revertir",
+    "revertir una",
+    "revertir la",
+    "revierte la",
+    "revierte una",
+    "kit de",
+    "kit para",
+    "kit contra",
+    "kits de",
+    "contra",
+    "contra la",
+    "muertes por",
+    "casos de",
+    "signos de",
+    "senales de",
+    "sintomas de",
+    "riesgo de",
+    "taller de",
+    "taller sobre",
+    "curso de",
+    "curso sobre",
+    "capacitacion de",
+    "capacitacion sobre",
+    "crisis de",
+    "epidemia de",
+    "tasa de",
+    "tasas de",
+    "en caso de",
+)
+_OVERDOSE_ES = [
+    # sobredosis, sobre dosis, sobredocis, sovredosis -- not "una sobredosis de azúcar"
+    "so(b|v)re" + "".join(f"(?<!{words} sobre)" for words in _OVERDOSE_TEACHING_ES) + "-do(s|c|z)i(s|z)?"
+    "(?! (de|por) (azucar|chocolate|cafeina|cafe|dulce|dulces|netflix|series|amor|informacion|trabajo|tele|"
+    "television|memes|redes|felicidad|ternura|carbohidratos|pizza|tacos|comida|sol|estres|noticias|tiktok|futbol|"
+    "musica|drama|cumbia|reggaeton|tarea|tareas|juntas|emociones|carino|belleza|flow))",
+    f"(me|se|te) (pase|paso) (de|con) (la |las |el |los |mis |sus )?(dosis|{_ES_PILLS[1:-1]}|{_ES_SNORTED[1:-1]})",
+    f"se me (paso|fue) la mano con (la |las |el |los |mis )?({_ES_PILLS[1:-1]}|{_ES_SNORTED[1:-1]})",
+    "(me tome|tome|me trague|trague|me meti|me empine) (todas|toditas|todo) (las |mis |el |la |los |sus )?"
+    f"({_ES_PILLS[1:-1]}|frasco|bote|caja|blister|tira)"
+    # "me tomé todas mis pastillas de la mañana, como dijo el doctor"
+    "(?! (del dia|de hoy|de la manana|de la tarde|de la noche|de la semana|a tiempo|a sus horas|a su hora|como|"
+    "que me (receto|recetaron|indico|indicaron|toca|tocan|tocaban)|hoy|en la manana|en la noche|en ayunas|"
+    "con (la )?comida))",
+    "(me tome|tome|me trague|trague|me empine) (un|el|una|la) (frasco|bote|caja|blister|tira|paquete) "
+    f"(entero|entera|completo|completa|de {_ES_PILLS[1:-1]})",
+    "(me tome|tome|me trague|trague|me meti) (demasiadas|muchas|un punado de|un monton de|un chingo de|"
+    f"bastantes|un buen de|una bola de|un puno de|varias cajas de) {_ES_PILLS}",
+    f"(me tome|tome|me trague|trague|me meti) {_ES_PILLS} de mas",
+    f"(me tome|tome|me meti|me inyecte|me pique|jale|fume) (demasiado|demasiada|de mas) {_ES_SNORTED}",
+    "(mezcle|mezclo|mezclando|estoy mezclando|he mezclado|e mezclado) (las |mis |unas |el |la |los )?"
+    f"({_ES_PILLS[1:-1]}|{_ES_SNORTED[1:-1]}) (con|y) {_ES_FEW}{_ES_ALCOHOL}",
+    "me (dieron|pusieron|tuvieron que dar|tuvieron que poner|aplicaron|inyectaron|salvaron con|revivieron con|"
+    "reanimaron con) (el |la |un |una )?(narcan|naloxona|naloxone)",
+    "(el narcan|la naloxona|narcan|naloxona) me (salvo|revivio|regreso)",
+    "me tuvieron que (revivir|resucitar|reanimar)",
+    f"me intoxique (con|de) (las |el |la |unas |unos )?({_ES_PILLS[1:-1]}|{_ES_SNORTED[1:-1]}|alcohol)",
+]
+
+_RELAPSE_ES = [
+    # recaí, recaído, recayó, recaímos -- not the noun "recaída" ("la recaída de mi teléfono")
+    "reca(i|y)(do|mos|ste|o)?",
+    "(estoy|ando|sigo) recayendo",
+    "(tuve|he tenido|e tenido|tengo|estoy teniendo) (una|otra|una pequena|una fuerte|una gran|mi primera) recaida",
+    "(estoy|ando|sigo) en (una )?recaida",
+    "tuve un desliz",
+    f"{_ES_VOLVI} a (consumir|drogarme|drogar|meterme|inyectarme|picarme|emborracharme|empedarme|ponerme pedo|"
+    "ponerme bien pedo|pistear|chupar|recaer)",
+    f"{_ES_VOLVI} a (tomar|beber|usar|consumir){_ES_NOT_AN_OBJECT}",
+    f"{_ES_VOLVI} a (tomar|beber|usar|consumir|fumar|meterme|jalar|inhalar|comprar) {_ES_FEW}({_ES_SNORTED[1:-1]}|"
+    f"{_ES_ALCOHOL[1:]}",
+    f"{_ES_VOLVI} a caer"
+    "(?! (de|del|desde|al|en la|en el|en cuenta|por|enfermo|enferma|dormido|dormida|en cama|bien|mal))",
+    "(volvi|bolvi|regrese|he vuelto|e vuelto|he regresado|cai|cai otra vez|cai de nuevo|recai) "
+    "(en|a|al|a la|a las|a los|con) (el |la |las |los )?(vicio|alcohol|trago|bebida|botella|droga|drogas|cristal|"
+    "coca|perico|piedra|chiva|heroina|mota|guaro|andadas|pipa|foco|pastillas|pastas|tachas|fentanilo|fenta|peda)",
+    # "me metí" is a relapse only with a drug: "me metí a bañar / en problemas" is not
+    f"(me meti|me volvi a meter|volvi a meterme|me estoy metiendo|me meto) {_ES_FEW}({_ES_SNORTED[1:-1]}|"
+    "pase|pasesito|pasecito|raya|rayas|linea|lineas|toque|toques|jalon|pericazo|bump|globo|foco|churro|gallo|"
+    "cuadro|cuadros|grapa|pastilla|pericaso)",
+    f"(jale|me jale|inhale|esnife|aspire|me inyecte|me pique|consumi|use|probe) {_ES_FEW}{_ES_SNORTED}",
+    f"(fume|me fume|estuve fumando|estoy fumando|ando fumando) {_ES_FEW}(mota|marihuana|mariguana|piedra|crack|"
+    "cristal|foco|hierba|yerba|weed|porro|porros|churro|churros|gallo|toque|bazuco|basuco|pipa|de la pipa)",
+    f"(anduve|ando|andaba|estuve|estoy|andamos|andabamos|sigo) (en|con) (la |el |las |los )?(coca|{_ES_DRUGS[1:-1]}|"
+    "peda|vicio|pipa|foco|mona|pastas)",
+    "(anduve|andaba|ando|me fui|nos fuimos|estuve|estoy|estuvimos) (de|en la|en una) peda",
+    "(me puse|agarre|me agarre|me aviente|me eche) (una|tremenda|buena|la) peda",
+    f"(le di|le meti|le pegue|le entre|le di duro) (a la|al|a las|a los) (coca|{_ES_DRUGS[1:-1]}|piedra|foco|pipa|"
+    "botella|perico|peda|chela|chelas|cerveza|bebida|trago|tragos|pastas)",
+    "(me di|me eche|me aviente) un (toque|jalon|pase|pasesito|pasecito|bump)(?! (electrico|de (luz|corriente)))",
+    f"(me tome|tome|bebi|me bebi|me eche|me aviente|me empine|pistie|chupe|compre|consegui) {_ES_FEW}{_ES_ALCOHOL}"
+    # "compré unas cervezas para mi papá"
+    "(?! (para|pa) (mi|mis|la|el|los|las|su|sus|una|un) )",
+    f"(me tome|tome|bebi|me eche|pistie|chupe|consumi|use|me drogue|estuve tomando|estuve bebiendo|anduve tomando) "
+    f"{_ES_AGAIN}{_ES_NOT_AN_OBJECT}",
+    "(compre|consegui|pille|me consegui|fui a comprar|fui por|le compre a|voy a comprar|voy por) (un |una |unos |unas |"
+    f"mas |otra |otro |un poco de |un gramo de |una grapa de )?{_ES_DRUGS}",
+    "(le llame|le marque|le hable|le escribi|le mande mensaje|le mande un mensaje|fui con|fui a ver|vi a|busque|"
+    "busque a|contacte|contacte a|llame|llame a|marque|marque a|le hable a|le escribi a|fui a ver a) (a )?(mi|al|el) "
+    "(dealer|diler|tirador|conecte|connect|plug|camello|narcomenudista|puntero)",
+    "(me emborrache|me embriague|me drogue|me empede|me estoy emborrachando|me estoy drogando|me la pase tomando|"
+    "me la pase pisteando)",
+    "me (drogo|emborracho) (diario|todos los dias|todas las noches|cada dia|cada noche|cada fin)",
+    "(estoy|ando|he estado|e estado|estuve|andaba|anduve|sigo) (tomando|bebiendo|consumiendo|usando|drogandome|"
+    "pisteando|chupando|jalando|inyectandome|picandome|metiendome) (otra vez|de nuevo|diario|todos los dias|"
+    "todas las noches|cada dia|cada noche|toda la semana|todo el fin|sin parar|bien fuerte)",
+    "(otra vez|de nuevo) (tomando|bebiendo|consumiendo|drogandome|pisteando|en el vicio|en las drogas|en la peda)"
+    f"{_ES_NOT_AN_OBJECT}",
+    "me pase de (copas|tragos|chelas|cervezas)",
+    "tome de mas",
+    "(me puse|quede|acabe|termine) (bien |muy |re |bien bien |super )?(pedo|peda|borracho|borracha|ebrio|ebria|"
+    "hasta atras|hasta la madre|hasta las chanclas|drogado|drogada|high|moto|grifo|grifa|empericado|empericada)",
+    "(ando|estoy|andaba|anduve|sigo|andamos|estamos) (bien |muy |re |super |medio |algo |un poco |todavia |aun |"
+    "todo |toda )?(pedo|borracho|borracha|ebrio|ebria|drogado|drogada|high|empericado|empericada|marihuano|"
+    "marihuana|moto|grifo|grifa|hasta atras|tomado|tomada|pisteado|pisteada|jendio|jumo|juma|jumao|curda|"
+    "volao|bolo|bola)",
+    # "ando bien pasado": high. Not "el año pasado", "estoy pasado de peso".
+    "(ando|estoy|andaba|anduve|sigo|me puse) (bien |muy |re |super |medio |algo |un poco |todavia |aun )?"
+    "(pasado|pasada|pasadisimo|pasadisima)(?! (de|en|por|con|a|al))",
+    "(estoy|ando|amaneci) (bien |muy |re |super )?(crudo|cruda|de goma|engomado|engomada)(?! (de|para|en|con))",
+    f"(voy a|me voy a|boy a|vo a) (recaer|drogarme|emborracharme|empedarme|ponerme pedo|ponerme bien pedo|pistear|"
+    f"volver a (tomar|beber|usar|consumir|drogarme){_ES_TALKED_END})",
+    f"(voy a|me voy a|boy a|vo a) (volver a )?(tomar|beber|usar|consumir)({_ES_TALKED_END}| {_ES_WHEN})",
+    "(perdi|perdi toda) (mi|mis) (sobriedad|tiempo limpio|tiempo sobrio|dias limpios|dias sobrios|meses limpios|"
+    "anos limpios|fecha de sobriedad|abstinencia)",
+    "(de vuelta|otra vez|volvi|regrese|estoy|ando|vuelvo|empiezo|empece|regreso) (en|al|a|de) (el )?dia (uno|1|cero|0)",
+    "dia (uno|1) (otra vez|de nuevo)",
+    "mi (conteo|contador|fecha|sobriedad|tiempo limpio) (esta |regreso |volvio |se fue )?(en|a) cero",
+    "reinicie (mi|el) (conteo|contador|fecha de sobriedad|tiempo limpio|tiempo sobrio|sobriedad)",
+]
+
+# Spanish negation right before a phrase ("no volví a tomar", "nunca más me
+# drogué", "no he recaído"); like the English ones, for overdose and relapse only.
+_NEGATIONS_ES = (
+    "no",
+    "nunca",
+    "jamas",
+    "ni",
+    "tampoco",
+    "nunca mas",
+    "jamas he",
+    "no he",
+    "no e",
+    "nunca he",
+    "ni he",
+    "no ha",
+    "no han",
+    "no hemos",
+    "no haber",
+    "sin haber",
+)
 
 
 def _fuzzy(phrase: str) -> list[str]:
@@ -466,12 +784,11 @@ class _Trie:
         return "(?:" + "|".join(alts) + ")"
 
 
-def _group(kind: str, phrases: list[str], raw: list[str], negations: tuple[str, ...] = ()) -> str:
-    """One named group; its phrases are dispatched on their first letter.
+def _by_first_letter(phrases: list[str], raw: list[str]) -> dict[str, str]:
+    """One kind's phrases as {first letter: regex of the rest of the phrase}.
 
-    Every top-level branch starts with a literal letter, so CPython's re
-    rejects a non-matching branch with a single comparison; this is what
-    keeps a few hundred phrases fast at every word start.
+    A phrase's leading alternatives share their prefixes in one trie; a raw
+    pattern is added as is, after the phrases of its letter.
     """
     buckets: dict[str, list[str]] = {}
     for phrase in phrases:
@@ -485,23 +802,59 @@ def _group(kind: str, phrases: list[str], raw: list[str], negations: tuple[str, 
             by_letter.setdefault(first, _Trie()).add(_fuzzy(alt.lstrip(first)))
         for first, trie in by_letter.items():
             buckets.setdefault(first, []).append(trie.regex() + tail_re)
-    alts = [f"{c}{_guard(negations, c) if negations else ''}{c}*(?:{'|'.join(parts)})" for c, parts in buckets.items()]
+    rests = {c: f"{c}*(?:{'|'.join(parts)})" for c, parts in buckets.items()}
     for pattern in raw:
         first = pattern[0]
-        if negations and "a" <= first <= "z":
-            pattern = first + _guard(negations, first) + pattern[1:]
-        alts.append(pattern)
-    return f"(?P<{kind}>(?:{'|'.join(alts)})(?![a-z0-9]|'[a-z]))"
+        if not "a" <= first <= "z":
+            raise ValueError(f"raw pattern must start with a letter: {pattern!r}")
+        rests[first] = f"{rests[first]}|{pattern[1:]}" if first in rests else pattern[1:]
+    return rests
 
 
-_GROUPS = {
-    "suicide": _group("suicide", _SUICIDE, _SUICIDE_RAW),
-    "self_harm": _group("self_harm", _SELF_HARM, []),
-    "overdose": _group("overdose", _OVERDOSE, _OVERDOSE_RAW, _NEGATIONS),
-    "relapse": _group("relapse", _RELAPSE, [], _NEGATIONS + _RELAPSE_ONLY_NEGATIONS),
+def _compile(kinds: dict[str, tuple[list[str], list[str]]]) -> tuple[re.Pattern[str], dict[int, str]]:
+    """One regex for every kind, and the kind of each of its capturing groups.
+
+    It branches once on the first letter of a word, then tries each kind's
+    phrases for that letter in severity order, each kind in a capturing group
+    of its own (``Match.lastindex`` tells the kind). Every branch starts with
+    a literal letter, so CPython's re rejects a non-matching branch with a
+    single comparison; this is what keeps some five hundred phrases in two
+    languages fast at every word start.
+    """
+    by_letter: dict[str, list[tuple[str, str]]] = {}
+    for kind in KINDS:
+        phrases, raw = kinds[kind]
+        for first, rest in _by_first_letter(phrases, raw).items():
+            by_letter.setdefault(first, []).append((kind, rest))
+    group_kinds: dict[int, str] = {}
+    branches = []
+    for first in sorted(by_letter, key=_LETTERS_BY_FREQUENCY.index):
+        parts = []
+        for kind, rest in by_letter[first]:
+            group_kinds[len(group_kinds) + 1] = kind
+            parts.append(f"({rest})(?![a-z0-9]|'[a-z])")
+        branches.append(f"{first}(?:{'|'.join(parts)})")
+    return re.compile(r"(?<![a-z0-9])(?<![a-z]')(?:" + "|".join(branches) + ")"), group_kinds
+
+
+# The order the dispatch tries first letters in (words of English and Spanish chat).
+_LETTERS_BY_FREQUENCY = "tsmacdpeihlbwnofrgyquvkjzx"
+_RISK_RE, _GROUP_KINDS = _compile(
+    {
+        "suicide": (_SUICIDE + _SUICIDE_ES, _SUICIDE_RAW),
+        "self_harm": (_SELF_HARM + _SELF_HARM_ES, []),
+        "overdose": (_OVERDOSE + _OVERDOSE_ES, _OVERDOSE_RAW),
+        "relapse": (_RELAPSE + _RELAPSE_ES, []),
+    }
+)
+# Checked on a match rather than inside the regex, where it would cost a
+# few lookbehinds at every word start. Each is "word " before the phrase.
+_NEGATED_BY = {
+    "suicide": (),
+    "self_harm": (),
+    "overdose": tuple(f"{w} " for w in _NEGATIONS + _NEGATIONS_ES),
+    "relapse": tuple(f"{w} " for w in _NEGATIONS + _RELAPSE_ONLY_NEGATIONS + _NEGATIONS_ES),
 }
-# One regex, one named group per kind, alternatives in severity order.
-_RISK_RE = re.compile(r"(?<![a-z0-9])(?<![a-z]')(?:" + "|".join(_GROUPS[k] for k in KINDS) + ")")
 _RANK = {k: r for r, k in enumerate(KINDS)}
 
 # ------------------------------------------------------------- normalisation
@@ -539,6 +892,26 @@ class _FoldTable(dict):
 
 
 _FOLD = _FoldTable()
+
+
+def _fold(text: str) -> tuple[str, bool]:
+    """``text.translate(_FOLD)``, and whether every character folded to exactly one.
+
+    Accented text (Spanish: "qué", "recaí", "niño") holds a handful of distinct
+    non-ASCII characters. Replacing each of them (``str.replace``, in C) and
+    lowercasing the rest costs a quarter of ``translate``, which looks every
+    character of the message up in the table. When a folded character is
+    itself non-ASCII, a later replacement could fold it a second time, so
+    ``translate`` does it.
+    """
+    folds = {c: _FOLD[ord(c)] for c in set(text) if not c.isascii()}
+    aligned = all(len(folded) == 1 for folded in folds.values())
+    changed = [(c, folded) for c, folded in folds.items() if folded != c]
+    if not all(folded.isascii() for _, folded in changed):
+        return text.translate(_FOLD), aligned
+    for c, folded in changed:
+        text = text.replace(c, folded)
+    return text.lower().replace("`", "'"), aligned
 
 
 def _sub_mapped(rx: re.Pattern[str], repl, s: str, idx: list[int]) -> tuple[str, list[int]]:
@@ -597,11 +970,9 @@ def _normalise(text: str, with_map: bool = False) -> tuple[str, list[int] | None
     if text.isascii():
         s = text.lower().replace("`", "'")
     else:
-        s = text.translate(_FOLD)
-        if len(s) != len(text) or any(len(_FOLD[ord(c)]) != 1 for c in set(text)):
-            aligned = False
-            if with_map:
-                idx = [i for i, c in enumerate(text) for _ in _FOLD[ord(c)]]
+        s, aligned = _fold(text)
+        if not aligned and with_map:
+            idx = [i for i, c in enumerate(text) for _ in _FOLD[ord(c)]]
     # Leetspeak (length-preserving). Cheap pre-checks skip most regex passes.
     if _LEET_CHAR_RE.search(s):
         s = _deleet(s)
@@ -675,13 +1046,22 @@ def scan(text: str) -> RiskMatch | None:
         return None
     norm, _, aligned = _normalise(text)
     best: re.Match[str] | None = None
+    best_kind = ""
     best_rank = len(KINDS)
-    for m in _RISK_RE.finditer(norm):
-        rank = _RANK[m.lastgroup]
+    pos = 0
+    while (m := _RISK_RE.search(norm, pos)) is not None:
+        kind = _GROUP_KINDS[m.lastindex or 0]
+        if norm.endswith(_NEGATED_BY[kind], 0, m.start()):
+            # Negated here; the relapse negations include the overdose ones, so
+            # no other phrase can match at this position either.
+            pos = m.start() + 1
+            continue
+        rank = _RANK[kind]
         if rank < best_rank:
-            best, best_rank = m, rank
+            best, best_kind, best_rank = m, kind, rank
             if rank == 0:
                 break
+        pos = m.end()
     if best is None:
         return None
     start, end = best.span()
@@ -691,4 +1071,4 @@ def scan(text: str) -> RiskMatch | None:
             start, end = idx[start], idx[end - 1] + 1
     while end < len(text) and unicodedata.combining(text[end]):
         end += 1
-    return RiskMatch(kind=best.lastgroup, excerpt=_excerpt(text, start, end))
+    return RiskMatch(kind=best_kind, excerpt=_excerpt(text, start, end))
