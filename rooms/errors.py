@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+# The contract's error codes: the `code` of an `error` frame (rooms.schemas.ErrorFrame).
+ErrorCode = Literal[
+    "invalid", "not_allowed", "not_live", "no_floor", "muted", "rate_limited", "too_long", "not_found",
+    "not_admitted", "unavailable",
+]
+
 
 class ActionError(Exception):
     """A refused client action; `code` is one of the contract's error codes."""
 
-    def __init__(self, code: str, message: str, **extra: object) -> None:
+    def __init__(self, code: ErrorCode, message: str, **extra: object) -> None:
         super().__init__(message)
         self.code = code
         self.message = message

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from config.text import clean_text, has_visible_text
+from rooms.errors import ErrorCode
 from rooms.models import Kind, Mode, ParticipantRole, Status
 
 
@@ -34,7 +35,7 @@ class SpeakerView:
 
 @dataclass(frozen=True, slots=True)
 class Refusal:
-    code: str
+    code: ErrorCode
     message: str
     retry_after: float | None = None
 

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from rooms.errors import ErrorCode
 from rooms.models import Audience, Kind, Mode, ParticipantRole, PromptCategory, Status
 
 # ---------------------------------------------------------------- inbound
@@ -528,14 +529,11 @@ class Ack(Out):
 
 class ErrorFrame(Out):
     type: Literal["error"] = "error"
-    code: Literal[
-        "invalid", "not_allowed", "not_live", "no_floor", "muted", "rate_limited", "too_long", "not_found",
-        "not_admitted", "unavailable",
-    ]
+    code: ErrorCode
     message: str
     ref: str | None = None
     retry_after: float | None = None
 
 
-def error_frame(code: str, message: str, ref: str | None, **extra: Any) -> str:
+def error_frame(code: ErrorCode, message: str, ref: str | None, **extra: Any) -> str:
     return ErrorFrame(code=code, message=message, ref=ref, **extra).model_dump_json()
