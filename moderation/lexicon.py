@@ -191,7 +191,8 @@ _SUICIDE = [
     "(overdose|overdosed|od|take all my pills|took all my pills|take my pills|took my pills) on purpose",
 ]
 _SUICIDE_RAW = [
-    r"k(?<!\d k)ms",  # "kill myself" -- but not "20 kms"
+    # "kill myself" -- but not "20 kms", "unos kms" (kilometres)
+    r"k(?<!\d k)(?<!unos k)(?<!muchos k)(?<!pocos k)(?<!varios k)(?<!algunos k)(?<!los k)(?<!mas k)ms",
 ]
 
 _SELF_HARM = [
@@ -394,7 +395,8 @@ _ES_AGAIN = (
 # What follows "tomar" / "usar" when it is not a drink or a drug:
 # "volví a tomar clases", "tomé anoche mi medicina", "volví a usar la bici".
 _ES_NOT_AN_OBJECT = (
-    "(?! (el|la|los|las|lo|mi|mis|tu|tus|su|sus|un|una|unos|unas|este|esta|ese|esa|agua|cafe|te|leche|jugo|"
+    "(?! (el(?! (fin|finde|sabado|viernes|domingo|dia))|la(?! (semana|noche|fiesta|boda))|"
+    "los|las|lo|mi|mis|tu|tus|su|sus|un|una|unos|unas|este|esta|ese|esa|agua|cafe|te|leche|jugo|"
     "refresco|coca|clases|clase|nota|notas|fotos|foto|aire|medicina|medicinas|medicamento|medicamentos|pastillas|"
     "vitaminas|decisiones|cursos|curso|terapia|lentes|ropa|app|aplicacion|computadora|bici|carro|internet|lugar|"
     "asiento|control|fuerza|fuerzas|valor|turno|camion|metro|bus|taxi|uber|en cuenta|conciencia|tiempo|"
