@@ -25,8 +25,8 @@ SERVER_HEADER = ["type", "fields", "to whom"]
 DOTTED = re.compile(r"[a-z][a-z_]*\.[a-z][a-z_]*")
 
 
-def subclasses(cls: type) -> list[type]:
-    found = []
+def subclasses(cls: type[schemas.Out]) -> list[type[schemas.Out]]:
+    found: list[type[schemas.Out]] = []
     for sub in cls.__subclasses__():
         found.append(sub)
         found.extend(subclasses(sub))
