@@ -16,6 +16,7 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.models import Member, Role, SecurityEvent
 from accounts.provisioning import ProvisioningError
@@ -135,8 +136,6 @@ def _lock_from(
 
 def do_enroll_totp(username: str, now: datetime, *, replace: bool = False) -> str:
     """Give a facilitator a confirmed TOTP device; returns its otpauth:// URI (holds the secret)."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
-
     with transaction.atomic():
         member = Member.objects.filter(username=username).first()
         if member is None:

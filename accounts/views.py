@@ -13,6 +13,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django_otp import devices_for_user, match_token, user_has_device
+from django_otp import login as otp_login
 
 from accounts.actions import LoginLock, do_record_security_event, login_lock
 from accounts.backends import client_address
@@ -70,8 +72,6 @@ def safe_next(request: HttpRequest) -> str:
 
 def throttle_wait(user: Any) -> int:
     """Seconds until the user's authenticator accepts another try (django-otp's exponential back-off)."""
-    from django_otp import devices_for_user
-
     waits = []
     for device in devices_for_user(user):
         allowed, data = device.verify_is_allowed()
@@ -84,9 +84,6 @@ def throttle_wait(user: Any) -> int:
 @login_required
 def verify(request: HttpRequest) -> HttpResponse:
     """The second step for facilitators (FACILITATOR_2FA=1): a TOTP code from their enrolled device."""
-    from django_otp import login as otp_login
-    from django_otp import match_token, user_has_device
-
     user = request.user
     if getattr(user, "is_verified", lambda: False)():
         return HttpResponseRedirect(safe_next(request))

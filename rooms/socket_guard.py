@@ -38,6 +38,8 @@ from django.contrib.sessions.backends.base import UpdateError
 from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare
+from django_otp import DEVICE_ID_SESSION_KEY
+from django_otp.models import Device
 
 from accounts.actions import do_end_sign_in
 from accounts.idle import GUEST_SESSION_KEY, LAST_ACTIVITY_KEY, ending, has_identity, last_activity, session_store
@@ -56,9 +58,6 @@ def db(function: Any) -> Any:
 
 
 def second_factor_passed(data: dict[str, Any], member: Member) -> bool:
-    from django_otp import DEVICE_ID_SESSION_KEY
-    from django_otp.models import Device
-
     persistent_id = data.get(DEVICE_ID_SESSION_KEY)
     device = Device.from_persistent_id(persistent_id) if isinstance(persistent_id, str) else None
     return device is not None and device.user_id == member.pk and bool(device.confirmed)
