@@ -337,7 +337,7 @@ _ES_WANT = "(quiero|kiero|qiero|quero|kero|quisiera|kisiera|queria|keria)"
 # sentence that switches language in the middle ("I want to matarme").
 _ES_INTENT = (
     f"({_ES_WANT[1:-1]}|voy a|boy a|vo a|ganas de|pienso en|pensando en|pense en|he pensado en|"
-    "deberia|intente|trate de|planeo|planeando|want to|wanna|going to|gonna)"
+    "deberia|intente|trate de|planeo|planeando|planeado para|un plan para|want to|wanna|going to|gonna)"
 )
 # "me voy a matar estudiando" (I'll work myself to death) is an idiom.
 _ES_NOT_GERUND = "(?! [a-z]+(ando|iendo))"
@@ -455,6 +455,7 @@ _SUICIDE_ES = [
     "(carta|nota) de despedida",
     "(este|esta|esto) es mi (despedida|ultimo mensaje|adios)",
     "(dormir|dormirme|acostarme) y (ya )?no (volver a )?(despertar|despertarme)",
+    "(pienso|pensando|pense|he pensado) (mucho )?en la muerte(?! de)",
     "(quisiera|deseo) no (volver a )?(despertar|despertarme|haber nacido)",
     "(no|nunca) (debi|debi de) (haber )?(nacer|nacido)",
     "(aventarme|tirarme|lanzarme|arrojarme|me voy a aventar|me voy a tirar|me voy a lanzar|me quiero aventar|"
@@ -482,6 +483,7 @@ _SELF_HARM_ES = [
     "(cigarro|cigarros|cigarrillo|encendedor|cerillo|cerillos|brazo|brazos|piel|muneca|munecas)",
     "auto-lesi(on|ones|onarme|ono|onaba|onando|onandome|onado|onada|onarse)",
     "(volvi al|vuelvo al|hago|hacia|hacer) cutting",
+    "cutting (otra vez|de nuevo)",
     "(golpearme|me golpeo|me golpee|me pego|me pegue|me doy|me di|darme|pegarme) "
     "(la cabeza|de topes|de cabezazos|cabezazos|topes) (contra|en) (la|el) (pared|muro|piso|suelo)",
     "hasta (sangrar|que (me )?(sangre|sangro|sangraron|sangrara|saliera sangre|salio sangre))",
@@ -541,7 +543,7 @@ _OVERDOSE_ES = [
     "musica|drama|cumbia|reggaeton|tarea|tareas|juntas|emociones|carino|belleza|flow))",
     f"(me|se|te) (pase|paso) (de|con) (la |las |el |los |mis |sus )?(dosis|{_ES_PILLS[1:-1]}|{_ES_SNORTED[1:-1]})",
     f"se me (paso|fue) la mano con (la |las |el |los |mis )?({_ES_PILLS[1:-1]}|{_ES_SNORTED[1:-1]})",
-    "(me tome|tome|me trague|trague|me meti|me empine) (todas|toditas|todo) (las |mis |el |la |los |sus )?"
+    "(me tome|tome|me trague|trague|me meti|me empine) (todas|toditas|todo|toda) (las |mis |el |la |los |sus )?"
     f"({_ES_PILLS[1:-1]}|frasco|bote|caja|blister|tira)"
     # "me tomé todas mis pastillas de la mañana, como dijo el doctor"
     "(?! (del dia|de hoy|de la manana|de la tarde|de la noche|de la semana|a tiempo|a sus horas|a su hora|como|"
@@ -595,8 +597,9 @@ _RELAPSE_ES = [
     "(me di|me eche|me aviente) un (toque|jalon|pase|pasesito|pasecito|bump)(?! (electrico|de (luz|corriente)))",
     f"(me tome|tome|bebi|me bebi|me eche|me aviente|me empine|pistie|chupe|compre|consegui) {_ES_FEW}{_ES_ALCOHOL}"
     # "compré unas cervezas para mi papá"
-    "(?! (para|pa) (mi|mis|la|el|los|las|su|sus|una|un) )",
-    f"(me tome|tome|bebi|me eche|pistie|chupe|consumi|use|me drogue|estuve tomando|estuve bebiendo|anduve tomando) "
+    "(?! (para|pa) (mi|mis|la|el|los|las|su|sus|una|un))",
+    "(me tome|tome|bebi|me eche|pistie|chupe|consumi|use|me drogue|me inyecte|me pique|estuve tomando|"
+    f"estuve bebiendo|anduve tomando) "
     f"{_ES_AGAIN}{_ES_NOT_AN_OBJECT}",
     "(compre|consegui|pille|me consegui|fui a comprar|fui por|le compre a|voy a comprar|voy por) (un |una |unos |unas |"
     f"mas |otra |otro |un poco de |un gramo de |una grapa de )?{_ES_DRUGS}",
@@ -625,6 +628,7 @@ _RELAPSE_ES = [
     "(estoy|ando|amaneci) (bien |muy |re |super )?(crudo|cruda|de goma|engomado|engomada)(?! (de|para|en|con))",
     f"(voy a|me voy a|boy a|vo a) (recaer|drogarme|emborracharme|empedarme|ponerme pedo|ponerme bien pedo|pistear|"
     f"volver a (tomar|beber|usar|consumir|drogarme){_ES_TALKED_END})",
+    "me voy a (poner|poner bien) (pedo|borracho|borracha|hasta atras|hasta la madre)",
     f"(voy a|me voy a|boy a|vo a) (volver a )?(tomar|beber|usar|consumir)({_ES_TALKED_END}| {_ES_WHEN})",
     "(perdi|perdi toda) (mi|mis) (sobriedad|tiempo limpio|tiempo sobrio|dias limpios|dias sobrios|meses limpios|"
     "anos limpios|fecha de sobriedad|abstinencia)",

@@ -45,6 +45,8 @@ MUST_ALERT = [
     ("mixed-ya-no-quiero-vivir", "honestly bro, ya no quiero vivir", "suicide"),
     ("mixed-want-to-matarme", "sometimes I want to matarme", "suicide"),
     ("mixed-kill-myself-in-spanish-sentence", "la neta me quiero kill myself", "suicide"),
+    ("muerte-todo-el-tiempo", "pienso en la muerte todo el tiempo", "suicide"),
+    ("planeado-para-matarme", "ya tengo todo planeado para matarme", "suicide"),
     ("no-me-quiero-morir-documented", "no me quiero morir pero ya no puedo más", "suicide"),
     # --- self-harm ---------------------------------------------------------
     ("me-corte-otra-vez", "me corté otra vez", "self_harm"),
@@ -58,6 +60,7 @@ MUST_ALERT = [
     ("hasta-sangrar", "me rasqué hasta sangrar", "self_harm"),
     ("autolesion", "volví a autolesionarme", "self_harm"),
     ("mixed-me-corte", "I did it again, me corté", "self_harm"),
+    ("mixed-cutting-otra-vez", "cutting otra vez, sorry", "self_harm"),
     ("me-corto-misspelled", "me cortoo cuando estoy triste", "self_harm"),
     # --- overdose ----------------------------------------------------------
     ("primo-sobredosis", "mi primo tuvo una sobredosis", "overdose"),
@@ -70,6 +73,7 @@ MUST_ALERT = [
     ("me-pase-de-pastillas", "me pasé de pastillas anoche", "overdose"),
     ("se-me-paso-la-mano", "se me pasó la mano con el fentanilo", "overdose"),
     ("demasiadas-pastillas", "me tome demasiadas pastillas", "overdose"),
+    ("toda-la-caja", "me tomé toda la caja de clonazepam", "overdose"),
     ("mixed-una-sobredosis", "my friend had una sobredosis last night", "overdose"),
     # --- relapse -----------------------------------------------------------
     ("recai", "recaí", "relapse"),
@@ -97,6 +101,7 @@ MUST_ALERT = [
     ("andaba-bolo-centroamerica", "andaba bolo el sábado", "relapse"),
     ("tome-anoche", "tomé anoche y me siento fatal", "relapse"),
     ("dia-uno", "estoy otra vez en el día uno", "relapse"),
+    ("me-inyecte-otra-vez", "me inyecté otra vez", "relapse"),
     ("mixed-volvi-a-tomar", "last night volví a tomar", "relapse"),
     ("mixed-me-puse-pedo", "I went to the party y me puse bien pedo", "relapse"),
     ("casi-recai-documented", "casi recaí el viernes", "relapse"),
@@ -154,6 +159,14 @@ MUST_NOT_ALERT = [
     ("kms-spanish", "caminamos unos kms hasta la junta"),
     ("abuelo", "mi abuelo murió el año pasado y lo extraño"),
     ("cortar-cebolla", "me corté el dedo picando cebolla"),
+    ("cervezas-para-mi-papa", "compré unas cervezas para mi papá"),
+    ("muerte-de-mi-papa", "pienso en la muerte de mi papá"),
+    ("copa-de-helado", "me tomé una copa de helado"),
+    ("volvi-a-usar-mi-bici", "volví a usar mi bici"),
+    ("nunca-me-drogue", "nunca me drogué"),
+    ("no-estoy-borracho", "no estoy borracho"),
+    ("pastillas-para-la-presion", "tomo muchas pastillas para la presión"),
+    ("cancion-para-cortarse-las-venas", "esa canción es para cortarse las venas"),
 ]
 
 
