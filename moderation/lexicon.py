@@ -1,14 +1,16 @@
 """Risk-phrase detection for chat messages (pure functions, no Django).
 
-``scan(text)`` looks for wording that suggests suicide, self-harm, an overdose
-or a relapse and returns a :class:`RiskMatch` (kind + excerpt of the original
+``scan(text)`` looks for wording, in English or Spanish, that suggests suicide,
+self-harm, an overdose or a relapse and returns a :class:`RiskMatch` (kind + excerpt of the original
 text) or ``None``. The chat layer delivers every message unchanged; a match only
 raises a private alert for the facilitators.
 
 LIMITS -- read before relying on it
 -----------------------------------
-* English only. Other languages, and most slang or coded language that is not
-  listed below, are simply missed.
+* English and Spanish (Mexican, Caribbean and Central American usage) only.
+  Both are looked for in every message, whatever the sender's language, since
+  people switch languages mid-sentence. Other languages, and most slang or
+  coded language that is not listed below, are simply missed.
 * It is keyword/phrase matching. It cannot read context, sarcasm, jokes, quoted
   speech, hypotheticals or negation reliably. Negation is handled only lightly
   (see decisions); everything else is up to the reader.
@@ -23,8 +25,11 @@ LIMITS -- read before relying on it
 
 Normalisation
 -------------
-lowercase; Unicode NFKC (e.g. full-width letters) and removal of accents and
-zero-width characters; curly/odd apostrophes to ``'``; leetspeak inside tokens
+lowercase; Unicode NFKC (e.g. full-width letters) and removal of accents
+(NFD, then combining marks dropped: Spanish is typed as often without its
+accents as with them, and misplaced ones are common, so every phrase is
+listed once, unaccented, and "recaí", "recai" and "recaì" read alike; "ñ"
+becomes "n") and of zero-width characters; curly/odd apostrophes to ``'``; leetspeak inside tokens
 that mix letters with 0 1 3 4 5 7 @ $ ("k1ll", "0verd0se", "$uicide"), and "!"
 or "|" between two letters ("k!ll"); whitespace runs to one space; runs of 3+
 identical letters collapsed to 2 ("soooo" -> "soo", "kiiiill" -> "kiill").
@@ -36,14 +41,17 @@ Every letter of a listed phrase is compiled as ``x+`` (doubled letters merged),
 so a phrase matches both the collapsed form and the fully de-duplicated form
 ("kiill myself", "kil myself", "to many", "rellapsed") in ONE regex pass. Where
 that would be dangerous ("od" vs "odd", "copped" vs "coped", "kms") the pattern
-is written strictly. All phrases are compiled once, at import (0.2-0.4 s),
-into one regex with one named group per kind, in severity order, dispatched
-on the first letter so that a few hundred phrases stay cheap.
+is written strictly. All phrases are compiled once, at import (0.7-0.9 s of
+CPU for about 500 phrases in two languages: most of it is ``re`` parsing the
+pattern), into one regex that branches once on the first letter of a word and
+then tries each kind's phrases in severity order, one capturing group per
+kind. The light negation (below) is checked on a match, not inside the regex.
 
-Performance (``timeit``, min of 400 x 20 runs, CPython 3.11, dev container
-with 2 busy CPUs): a 2,000-character message takes about 0.30 ms to scan
-without a trigger, 0.31 ms with a trigger in the middle, 0.40 ms when full of
-accents/emoji, 0.36 ms with many whitespace and letter runs. Well under 1 ms.
+Performance (``python -m bench lexicon``: CPU time, median of 9 rounds of 300
+scans, CPython 3.11, dev container with 2 busy CPUs): a 2,000-character
+message takes about 0.25 ms to scan in English and 0.26 ms in Spanish, with
+or without a trigger in the middle -- as fast as the English-only lexicon
+before Spanish was added (0.25 ms). Well under 1 ms.
 
 Decisions (documented, tested in tests/test_lexicon.py)
 -------------------------------------------------------
@@ -93,6 +101,49 @@ Decisions (documented, tested in tests/test_lexicon.py)
   hide a more severe one that overlaps it.
 * The excerpt is an exact substring of the original message (newlines kept),
   at most 120 characters including the "…" added where it was cut.
+
+Spanish decisions (tested in tests/test_lexicon_es.py)
+------------------------------------------------------
+* The same policy as in English: recall over precision for suicide and
+  self-harm, never suppressed by negation ("no me quiero morir pero ya no
+  puedo más" alerts); light negation for overdose and relapse ("no", "nunca",
+  "nunca más", "jamás", "ni", "no he", "no haber"... right before the phrase:
+  "no he vuelto a tomar", "nunca me drogué", "no he recaído" do not alert).
+* Suicide: any "suicidio/suicida/suicidarme" and misspellings ("suisidarme"),
+  a wish or plan to die or to kill oneself ("me quiero morir", "quiero
+  matarme", "ya no quiero vivir", "quitarme la vida", "pegarme un tiro",
+  "aventarme del puente", "cortarme las venas"), being a burden, nobody
+  missing them, no reason to live, "ya no puedo más". Idioms do NOT alert:
+  "me muero de risa / de hambre", "me quería morir de la vergüenza", "estoy
+  muerto de cansancio", "mataría por un café", "esa película me mata", "me
+  voy a matar estudiando" (a gerund after "matar"), "mi mamá me va a matar",
+  "no quiero vivir con mis papás", "ya no puedo más con este tráfico",
+  "estoy mejor sin mi ex". "me mato" alone is a known miss ("me mato
+  trabajando" is everyday talk).
+* Self-harm: "me corté", "me corto", "cortarme" alert, also by accident (as
+  "cut myself" does), except with hair, nails, a finger, a cable, a call...
+  ("me corto el pelo", "se me cortó la llamada"); burning, hitting, "a
+  propósito", "hasta sangrar", "autolesión", Spanglish "cutting otra vez".
+* Overdose: "sobredosis" (also "sobre dosis", "sobredocis"), about anyone,
+  except teaching ("prevención de sobredosis", "kit contra sobredosis") and
+  "una sobredosis de azúcar / de Netflix"; all or too many pills, a whole
+  bottle, pills mixed with alcohol, "me pasé de pastillas", naloxone given.
+  "me tomé todas mis pastillas de la mañana / como dijo el doctor" is taking
+  them as prescribed. "la sobredosis es un tema que vimos" is a known false
+  positive, like "suicide prevention walk".
+* Relapse: reported use ("recaí", "volví a tomar/usar/consumir", "he vuelto a
+  tomar", "me metí coca", "anduve en la coca", "fumé mota", "le di al foco",
+  "me eché unas chelas / unos guaros", "le llamé a mi dealer", back to day
+  one), being drunk or high now ("estoy bien pedo", "ando bien pasado",
+  "estoy jendío", "andaba bolo", "ando crudo") and a first-person intention
+  ("voy a recaer", "hoy voy a tomar."), as in English. "tomar" and "usar" are
+  everyday verbs: they alert alone, with a time ("tomé anoche") or a drink or
+  drug, not with an object ("volví a tomar clases", "tomé mi medicina", "me
+  tomé una coca", "un trago de agua", "volví a usar mi bici"). "me metí"
+  alerts only with a drug ("me metí a bañar" does not); "coca" only after a
+  verb that cannot be about the soda. The noun "recaída" alone does not alert
+  ("la recaída de mi teléfono", "hablamos de la recaída"); "tuve una recaída"
+  does. Fears and cravings do not ("tengo miedo de recaer", "ganas de tomar").
 """
 
 from __future__ import annotations

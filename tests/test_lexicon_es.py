@@ -167,6 +167,8 @@ MUST_NOT_ALERT = [
     ("no-estoy-borracho", "no estoy borracho"),
     ("pastillas-para-la-presion", "tomo muchas pastillas para la presión"),
     ("cancion-para-cortarse-las-venas", "esa canción es para cortarse las venas"),
+    ("craving", "tengo ganas de tomar pero llamé a mi padrino"),
+    ("hablamos-de-la-recaida", "hablamos de la recaída en la junta"),
 ]
 
 
