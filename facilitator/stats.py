@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 from channels.db import database_sync_to_async
-from django.conf import settings
 from django.db.models import Q
 
 from facilitator.models import AgendaItem, FloorTurn
@@ -29,12 +28,8 @@ from rooms.models import GroupSession, Participant
 from rooms.schemas import AgendaItemOut, ParticipantStatsOut, StatsEvent, StatsOut
 from rooms.serializers import prompt_out
 
-# Stats go out at most this often (settings.CIRCLE["STATS_SECONDS"] overrides it).
+# Stats go out at most this often.
 STATS_SECONDS = 5.0
-
-
-def stats_seconds() -> float:
-    return float(settings.CIRCLE.get("STATS_SECONDS", STATS_SECONDS))
 
 
 def agenda_out(items: Iterable[AgendaItem]) -> list[AgendaItemOut]:
@@ -154,7 +149,7 @@ async def stats_tick(tick: DutyTick) -> None:
 # (facilitators have just had the stats in their session.state).
 STATS_TICK = PeriodicDuty(
     name="facilitator.stats",
-    every_seconds=lambda: stats_seconds() / STATS_SLICES,
-    first_after_seconds=lambda: stats_seconds() * (STATS_SLICES - 1) / STATS_SLICES,
+    every_seconds=lambda: STATS_SECONDS / STATS_SLICES,
+    first_after_seconds=lambda: STATS_SECONDS * (STATS_SLICES - 1) / STATS_SLICES,
     run=stats_tick,
 )

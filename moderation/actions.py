@@ -47,7 +47,9 @@ def do_unmute(session_id: int, facilitator_id: int, target_id: int, now: datetim
         unmute(session, load_target(session, target_id), actor, now)
 
 
-def unmute(session: GroupSession, target: Participant, actor: Participant | None, now: datetime, **detail: str) -> None:
+def unmute(
+    session: GroupSession, target: Participant, actor: Participant | None, now: datetime, *, reason: str = ""
+) -> None:
     """Lift a mute (room locked): whoever is still in the room hears participant.updated; audited.
     `actor` None: a timed mute lapsed by itself."""
     target.muted = False
@@ -55,7 +57,7 @@ def unmute(session: GroupSession, target: Participant, actor: Participant | None
     target.save(update_fields=["muted", "muted_until"])
     if target.removed_at is None:
         broadcast_participant(session, target, now)
-    record(session, actor, "participant.unmute", now, target=target, **detail)
+    record(session, actor, "participant.unmute", now, target=target, reason=reason)
 
 
 def do_remove_participant(
@@ -124,7 +126,7 @@ def do_expire_due_mutes(now: datetime) -> int:
     lapsed = 0
     for session_id in due:
         with transaction.atomic():
-            session = GroupSession.objects.select_for_update(**skip_locked()).filter(pk=session_id).first()
+            session = GroupSession.objects.select_for_update(skip_locked=skip_locked()).filter(pk=session_id).first()
             if session is None:
                 continue  # another worker holds the room; next tick
             for target in LAPSED_MUTE.rows(now).filter(session=session).select_related("guest_of"):

@@ -20,12 +20,13 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, cast
 
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from config.loop_local import LoopLocal
@@ -88,7 +89,10 @@ ORPHAN_SECONDS = 60
 
 class RoomHub:
     def __init__(self) -> None:
-        self.layer = get_channel_layer()
+        layer = get_channel_layer()
+        if layer is None:
+            raise ImproperlyConfigured("the hub needs a channel layer (CHANNEL_LAYERS has no default)")
+        self.layer: BaseChannelLayer = layer
         self.worker_id = uuid.uuid4().hex
         self.channel_names: list[str] = []  # one per lane (HUB_LANES)
         self._start_lock = asyncio.Lock()
@@ -227,7 +231,7 @@ class RoomHub:
                     await asyncio.sleep(LAYER_RETRY_SECONDS)
                     continue
             try:
-                envelope: Envelope = await self.layer.receive(channel)
+                envelope = cast(Envelope, await self.layer.receive(channel))  # what the pumps' groups carry
             except asyncio.CancelledError:
                 raise
             except LAYER_ERRORS as error:

@@ -107,7 +107,7 @@ def do_expire_due_floors(now: datetime) -> int:
     for session_id in due:
         with transaction.atomic():
             # The holder is read after the claim: a join would put their (nullable) side under FOR UPDATE.
-            session = EXPIRED_FLOOR.rows(now).select_for_update(**skip_locked()).filter(pk=session_id).first()
+            session = EXPIRED_FLOOR.rows(now).select_for_update(skip_locked=skip_locked()).filter(pk=session_id).first()
             if session is None:
                 continue  # another worker has it, or it changed meanwhile
             release_floor(session, session.floor_holder, now, reason="expired")  # type: ignore[arg-type]

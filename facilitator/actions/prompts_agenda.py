@@ -37,12 +37,18 @@ def choose_prompt(
     return Prompt.objects.create(category=category, text=text, session=session)
 
 
-def post_prompt(session: GroupSession, actor: Participant, prompt: Prompt, now: datetime, **detail: object) -> None:
-    """Pin `prompt` (room locked): it shows in session.state and messages from now on carry its id."""
+def post_prompt(
+    session: GroupSession, actor: Participant, prompt: Prompt, now: datetime, *, item: AgendaItem | None = None
+) -> None:
+    """Pin `prompt` (room locked), from the agenda's `item` if it comes from there: it shows in session.state
+    and messages from now on carry its id."""
     session.current_prompt = prompt
     session.save(update_fields=["current_prompt"])
     send_event_on_commit(session.pk, PromptPosted(prompt=prompt_out(prompt)))
-    record(session, actor, "prompt.post", now, prompt_id=prompt.pk, **detail)
+    if item is None:
+        record(session, actor, "prompt.post", now, prompt_id=prompt.pk)
+    else:
+        record(session, actor, "prompt.post", now, prompt_id=prompt.pk, item_id=item.pk)
 
 
 def do_post_prompt(
@@ -137,6 +143,6 @@ def do_next_agenda(session_id: int, facilitator_id: int, now: datetime) -> tuple
         item = next(i for i in items if i.pk == upcoming.item_id)
         item.posted_at = now
         item.save(update_fields=["posted_at"])
-        post_prompt(session, actor, item.prompt, now, item_id=item.pk)
+        post_prompt(session, actor, item.prompt, now, item=item)
         broadcast_agenda(session)
         return item, item.prompt

@@ -25,7 +25,7 @@ def end_round(session: GroupSession, now: datetime, *, how: str, passed: Partici
     send_event_on_commit(session.pk, ModeChanged(mode="moderated", round_seconds=session.round_seconds))
     send_event_on_commit(
         session.pk,
-        RoundTurn(holder=None, next=None, expires_at=None, passed=passed.pk if passed else None, how=how),  # type: ignore[arg-type]
+        RoundTurn(holder=None, next=None, expires_at=None, passed=passed.pk if passed else None, how=how),
     )
 
 
@@ -56,7 +56,7 @@ def advance_round(
             next=after_that.participant_id if after_that else None,
             expires_at=session.floor_expires_at,
             passed=passed.pk if passed else None,
-            how="start" if after is None else how,  # type: ignore[arg-type]
+            how="start" if after is None else how,
         ),
     )
 
@@ -94,7 +94,7 @@ def do_set_mode(session_id: int, facilitator_id: int, mode: str, seconds: int | 
                 return
             session.mode = mode
             session.save(update_fields=["mode"])
-            send_event_on_commit(session.pk, ModeChanged(mode=mode, round_seconds=session.round_seconds))  # type: ignore[arg-type]
+            send_event_on_commit(session.pk, ModeChanged(mode=mode, round_seconds=session.round_seconds))
             if leaving_round:
                 send_event_on_commit(
                     session.pk,

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from django.db import connection, transaction
 from django.db.models import BooleanField, F, Model, QuerySet
@@ -30,10 +30,10 @@ def lock_room(session_id: int) -> GroupSession:
         raise ActionError("not_found", "No such session.") from None
 
 
-def skip_locked() -> dict[str, bool]:
-    """select_for_update's arguments for a claim that passes over rows another worker holds (SQLite: none;
+def skip_locked() -> bool:
+    """select_for_update's `skip_locked` for a claim that passes over rows another worker holds (SQLite: no;
     it locks the whole database for a write, so there is nothing to skip)."""
-    return {"skip_locked": True} if connection.features.has_select_for_update_skip_locked else {}
+    return bool(connection.features.has_select_for_update_skip_locked)
 
 
 M = TypeVar("M", bound=Model)
@@ -57,7 +57,7 @@ class DueCondition(Generic[M]):
     def _table(self) -> str:
         return connection.ops.quote_name(self.model._meta.db_table)
 
-    def _params(self, now: datetime) -> list[object]:
+    def _params(self, now: datetime) -> list[Any]:
         return [connection.ops.adapt_datetimefield_value(now)]
 
     def is_due(self, now: datetime) -> bool:

@@ -28,7 +28,7 @@ def room_version(session: GroupSession) -> int:
     workers' events out of order (each publishes after its own commit) keeps the
     newer one: versions follow the order in which the room lock was taken.
     """
-    cached = getattr(session, "_circle_version", None)
+    cached: int | None = getattr(session, "_circle_version", None)
     if cached is not None:
         return cached
     if not RoomClock.objects.filter(session_id=session.pk).update(version=F("version") + 1):

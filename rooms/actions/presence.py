@@ -32,9 +32,10 @@ def check_may_enter(session: GroupSession, identity: Identity) -> Participant:
     if session.status == "ended":
         raise RoomClosed(SESSION_ENDED)
     participants = Participant.objects.select_related("guest_of").filter(session=session)
+    participant: Participant | None = None
     if identity.member_id is not None:
         participant = participants.filter(member_id=identity.member_id).first()
-    else:
+    elif identity.guest_participant_id is not None:
         participant = participants.filter(pk=identity.guest_participant_id, role="guest").first()
     if participant is None or participant.removed_at is not None:
         raise RoomClosed(NOT_ON_ROSTER)
