@@ -40,7 +40,7 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the apps' AppConfig modules import this one before the models are ready
     from rooms.broadcast import Envelope
     from rooms.models import GroupSession, Message, Participant
 
