@@ -16,20 +16,16 @@ class FacilitatorConfig(AppConfig):
     verbose_name = "Facilitation"
 
     def ready(self) -> None:
-        from facilitator import frame_handlers  # handlers import models: not before the apps are ready
-
-        frame_handlers.handlers.register()
-
-        from facilitator.state import facilitation_state  # reads models: not before the apps are ready
-
-        state_contributors.register("facilitation", facilitation_state)
-
-        # The actions and the stats read models: not before the apps are ready.
+        # What is registered here imports models: not before the apps are ready.
+        from facilitator import frame_handlers
         from facilitator.actions.attendance import close_attendance, close_session_records, open_attendance
         from facilitator.actions.floor_queue import FLOOR_EXPIRY, release_absent
         from facilitator.actions.rounds import pass_floor_on
+        from facilitator.state import facilitation_state
         from facilitator.stats import STATS_TICK
 
+        frame_handlers.handlers.register()
+        state_contributors.register("facilitation", facilitation_state)
         register_duty(FLOOR_EXPIRY)
         register_duty(STATS_TICK)
         arrival_hooks.register("facilitator.attendance", open_attendance)
