@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from urllib.parse import parse_qs, unquote, urlparse, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
@@ -91,7 +91,9 @@ def env_origins(name: str) -> list[Origin]:
 PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
 
 
-def database_from_url(url: str, *, default_sqlite_path: str) -> dict[str, object]:
+# A settings entry (DATABASES["default"]; channel_layers_from_url's CHANNEL_LAYERS too): nested dicts of
+# mixed values, which Django's own types leave as Any.
+def database_from_url(url: str, *, default_sqlite_path: str) -> dict[str, Any]:
     """Translate DATABASE_URL (sqlite:///path or postgres://...) into Django's DATABASES entry."""
     if not url:
         url = f"sqlite:///{default_sqlite_path}"
@@ -177,7 +179,7 @@ REDIS_LAYERS = {
 
 def channel_layers_from_url(
     url: str, *, encryption_key: str = "", prefix: str = "circle", kind: str = "core"
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """REDIS_URL set: channels-redis shared by every worker; unset: one process, in memory."""
     if not url:
         return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}

@@ -9,13 +9,14 @@ is a bug and keeps its traceback.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, ParamSpec, TypeVar
 
 from channels.db import database_sync_to_async
 from django.db import DatabaseError, InterfaceError, OperationalError
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 try:  # psycopg_pool's PoolTimeout / TooManyRequests are psycopg.OperationalError subclasses
     from psycopg import Error as _PsycopgError
@@ -105,8 +106,8 @@ class DatabaseBreaker:
         elif error is None or isinstance(error, Exception):
             self.open_until = 0.0  # the database answered (an ActionError, a constraint: it is up)
 
-    def wrap(self, call: Callable[..., Awaitable[T]]) -> Callable[..., Awaitable[T]]:
-        async def guarded(*args: Any, **kwargs: Any) -> T:
+    def wrap(self, call: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
+        async def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
             if not self.admit():
                 raise DatabaseUnavailable("the database was unreachable a moment ago")
             try:

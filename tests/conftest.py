@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import json
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -39,7 +39,9 @@ SERVER_LOG_LINES = 80
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     """A failing test's report ends with the last lines of each server it started."""
     report = yield
     if report.failed:
@@ -200,7 +202,7 @@ class Peer:
         (an action's own broadcasts may reach its sender before the ack does)."""
         ref = f"r{id(fields)}-{frame_type}"
         await self.send(type=frame_type, ref=ref, **fields)
-        events = []
+        events: list[dict[str, Any]] = []
         while True:
             frame = await self.receive()
             if frame["type"] in {"ack", "error"} and frame.get("ref") == ref:
@@ -219,14 +221,14 @@ class Peer:
 
     async def drain(self, quiet: float = 0.3) -> list[dict[str, Any]]:
         """Everything already on its way: the frames read until none arrives for `quiet` seconds."""
-        frames = []
+        frames: list[dict[str, Any]] = []
         while not await self.nothing_more(quiet):
             frames.append(await self.receive())
         return frames
 
     async def until_close(self, timeout: float = 3) -> tuple[list[dict[str, Any]], int | None]:
         """Every frame the server sends until it closes the socket, and the close code."""
-        frames = []
+        frames: list[dict[str, Any]] = []
         while True:
             output = await self.communicator.receive_output(timeout=timeout)
             if output["type"] == "websocket.close":
@@ -276,7 +278,9 @@ async def connect(transactional_db: None) -> AsyncIterator[ConnectFn]:
         with contextlib.suppress(Exception, asyncio.CancelledError):
             await peer.communicator.disconnect(timeout=2)
     await stop_hub()
-    await get_channel_layer().flush()
+    layer = get_channel_layer()
+    assert layer is not None
+    await layer.flush()
     # Each test runs on its own event loop and channels-redis keeps loop-bound locks:
     # the next test builds a fresh layer.
     channel_layers.backends.clear()

@@ -570,13 +570,18 @@ def login(base_url: str, username: str, password: str = PASSWORD) -> str:
 
 def login_all(base_url: str, people: Iterable[Person | str]) -> dict[str, str]:
     """Log several people in at once: {username: cookie}."""
-    people = [p if isinstance(p, Person) else Person(p, "", "") for p in people]
+    persons = [p if isinstance(p, Person) else Person(p, "", "") for p in people]
     with ThreadPoolExecutor(max_workers=4) as pool:
-        cookies = pool.map(lambda p: login(base_url, p.username, p.password), people)
-        return {p.username: cookie for p, cookie in zip(people, cookies, strict=True)}
+        cookies = pool.map(lambda p: login(base_url, p.username, p.password), persons)
+        return {p.username: cookie for p, cookie in zip(persons, cookies, strict=True)}
 
 
 # ---------------------------------------------------------------- WebSocket clients
+
+
+def frame_is(frame_type: str, **fields: object) -> Callable[[dict[str, Any]], bool]:
+    """A predicate for receive_type, receive_until and wait_frame: this type, these top-level values."""
+    return lambda frame: frame["type"] == frame_type and all(frame.get(name) == value for name, value in fields.items())
 
 
 class Client:

@@ -153,7 +153,7 @@ async def test_concurrent_pairs_through_two_workers_leave_one_holder_and_one_que
             ack = await fence_by.request("chat.send", text=f"fence from {fence_by.name}")
             assert ack["type"] == "ack", ack
             for client in clients:
-                await client.receive_until(lambda f, seq=ack["seq"]: f["type"] == "chat.message" and f["seq"] == seq)
+                await client.receive_until(e2e.frame_is("chat.message", seq=ack["seq"]))
         for client in clients:
             await drain(client)  # anything still in flight lands in client.frames
 

@@ -19,7 +19,7 @@ from channels.layers import get_channel_layer
 from channels_redis.core import RedisChannelLayer
 
 from rooms import broadcast
-from rooms.broadcast import Envelope, Publisher
+from rooms.broadcast import Envelope, Publisher, Viewer
 from rooms.hub import HUB_LANES, RoomHub, lane_channels
 from rooms.schemas import error_frame
 
@@ -83,6 +83,8 @@ async def _until(condition: Any) -> None:
 class Recorder:
     """A connection as the hub sees it; room `held` stops at its first event until released."""
 
+    viewer: Viewer | None = None  # everyone: no per-person rules here
+
     def __init__(self, session_id: int, hold: bool = False) -> None:
         self.session_id = session_id
         self.connection_id = f"recorder-{session_id}"
@@ -104,6 +106,7 @@ async def test_a_stuck_room_holds_up_no_room_on_another_lane_and_each_room_stays
     """On the configured layer: Redis's default layer in the services pass, in-memory otherwise."""
     assert HUB_LANES >= 2, "one lane is one queue for every room"
     layer = get_channel_layer()
+    assert layer is not None
     await layer.flush()
     hub = RoomHub()
     stuck = Recorder(session_id=HUB_LANES * 10, hold=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 
@@ -42,7 +43,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.services, pytest.mark.slow]
 REPLY_SECONDS = 20
 RECOVERY_SECONDS = 60
 STALE_SECONDS = 6  # worker A beats every 3 s: a 3 s margin for a loaded machine
-PRESENCE = {"PRESENCE_STALE_SECONDS": STALE_SECONDS, "ABSENCE_GRACE_SECONDS": 1}
+PRESENCE: dict[str, Any] = {"PRESENCE_STALE_SECONDS": STALE_SECONDS, "ABSENCE_GRACE_SECONDS": 1}
 
 
 @pytest.fixture

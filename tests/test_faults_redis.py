@@ -83,7 +83,7 @@ async def test_redis_outage_mid_session_loses_nothing(database, redis, layer, fa
         for speaker in connected:
             seq = await say(speaker, f"before, from {speaker.name}")
             for client in connected:
-                await client.receive_type("chat.message", where=lambda f, seq=seq: f["seq"] == seq)
+                await client.receive_type("chat.message", where=e2e.frame_is("chat.message", seq=seq))
 
         # ---- Redis dies, or stops answering.
         if fault == "killed":
@@ -119,7 +119,7 @@ async def test_redis_outage_mid_session_loses_nothing(database, redis, layer, fa
         for speaker in (resumed["alex"], resumed["sam"]):
             seq = await say(speaker, f"after, from {speaker.name}")
             for client in resumed.values():
-                await client.receive_type("chat.message", where=lambda f, seq=seq: f["seq"] == seq)
+                await client.receive_type("chat.message", where=e2e.frame_is("chat.message", seq=seq))
 
         # Nobody misses anything that was acknowledged, before, during or after the outage.
         assert_nobody_missed(acked, everyone)

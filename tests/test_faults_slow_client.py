@@ -118,7 +118,7 @@ async def test_a_client_that_stops_reading_is_dropped_without_slowing_the_room(d
                 alex, lambda f: f["type"] == "participant.joined" and f["participant"]["display_name"] == "Casey", 30
             )
             casey = joined["participant"]["participant_id"]
-            await wait_frame(alex, lambda f, c=casey: f["type"] == "participant.left" and f["participant_id"] == c, 30)
+            await wait_frame(alex, e2e.frame_is("participant.left", participant_id=casey), 30)
             assert await asyncio.to_thread(stalled.drained) == "reset"
             stalled.close()
 

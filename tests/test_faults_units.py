@@ -319,6 +319,7 @@ async def test_a_room_first_opened_during_an_outage_is_joined_when_the_layer_is_
     alex_peer, _ = await connect(alex, live_group.pk)
     await alex_peer.receive_type("error")  # live updates paused
     hub = get_hub()
+    assert hub.layer is not None
     joined: list[str] = []
     group_add = hub.layer.group_add
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -88,7 +89,7 @@ async def test_people_of_a_killed_worker_go_offline_and_lose_hand_and_floor(data
         gone = {alex.participant_id, sam.participant_id}
         released: dict[str, float] = {}
         bound = presence_bound(FAST_PRESENCE["PRESENCE_STALE_SECONDS"])
-        frames = []
+        frames: list[dict[str, Any]] = []
         while len(released) < 4:
             remaining = bound + LOAD_TOLERANCE - (time.monotonic() - killed_at)
             if remaining <= 0:

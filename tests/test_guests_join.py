@@ -50,6 +50,7 @@ def test_acceptance_is_recorded_with_time_pass_and_text(group, alex, settings):
     assert guest_pass.consent_accepted_at is not None and guest_pass.consent_accepted_at == guest_pass.redeemed_at
     assert guest_pass.consent_text == "What is said here stays here."
     guest = guest_pass.guest
+    assert guest is not None and guest.guest_of is not None
     assert guest.display_name == "Maria G." and guest.relationship == "parent"
     assert guest.role == "guest" and guest.admitted is False and guest.guest_of.member == alex
     entry = AuditEntry.objects.get(action="invite.redeem")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import re
 from io import StringIO
 from typing import Any
@@ -27,7 +28,7 @@ def test_a_pass_carries_at_least_128_random_bits_and_only_its_hash_is_stored(gro
     guest_pass, token = invite(group, alex)
     assert len(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))) * 8 >= 128
     assert guest_pass.token_hash == hashlib.sha256(token.encode()).hexdigest()
-    stored = " ".join(str(value) for value in GuestPass.objects.filter(pk=guest_pass.pk).values().first().values())
+    stored = " ".join(str(value) for value in GuestPass.objects.filter(pk=guest_pass.pk).values().get().values())
     audit = " ".join(f"{e.actor_label} {e.target_label} {e.detail}" for e in AuditEntry.objects.all())
     assert token not in stored and token not in audit
     other_pass, other_token = invite(group, alex, "Lee")
@@ -37,13 +38,13 @@ def test_a_pass_carries_at_least_128_random_bits_and_only_its_hash_is_stored(gro
 def test_the_token_is_compared_in_constant_time(group, alex, monkeypatch):
     _, token = invite(group, alex)
     compared: list[tuple[str, str]] = []
-    real = guests.hmac.compare_digest
+    real = hmac.compare_digest
 
     def spy(a: str, b: str) -> bool:
         compared.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(guests.hmac, "compare_digest", spy)
+    monkeypatch.setattr(hmac, "compare_digest", spy)  # the module rooms.actions.guests calls it through
     assert guests.find_pass(token).token_hash == compared[-1][0] == compared[-1][1]
 
 
@@ -202,7 +203,9 @@ def guests_for_page(session: GroupSession, facilitator: Any) -> dict[str, str]:
     from rooms.visibility import visible_invites
 
     me = participant(session, facilitator)
-    return {i.name: i.state for i in visible_invites(me)}
+    invites = visible_invites(me)
+    assert invites is not None, "a facilitator sees the session's invitations"
+    return {i.name: i.state for i in invites}
 
 
 @pytestmark_ws
@@ -239,7 +242,9 @@ def test_invites_page_makes_a_link_shown_once(group, dana, alex):
     alex_id = participant(group, alex).pk
     made = client.post(f"/sessions/{group.pk}/invites/", {"for_participant": alex_id, "name": "Maria"})
     assert made.status_code == 201
-    link = re.search(r'value="(http://testserver/join/[A-Za-z0-9_-]+/)"', made.content.decode()).group(1)
+    shown = re.search(r'value="(http://testserver/join/[A-Za-z0-9_-]+/)"', made.content.decode())
+    assert shown is not None, "the page shows the link"
+    link = shown.group(1)
     assert made["Cache-Control"].startswith("max-age=0") or "no-store" in made["Cache-Control"]
     token = link.rsplit("/", 2)[-2]
     listed = client.get(f"/sessions/{group.pk}/invites/").content.decode()

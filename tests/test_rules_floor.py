@@ -129,6 +129,10 @@ def seats(*offline: int) -> list[RosterSeat]:
     ]
 
 
+def pid(seat: RosterSeat | None) -> int | None:
+    return None if seat is None else seat.participant_id
+
+
 def ids_in_round(roster: list[RosterSeat]) -> list[int]:
     """Walk a whole round the way the server does: first, then next after each holder."""
     walked = []
@@ -140,9 +144,9 @@ def ids_in_round(roster: list[RosterSeat]) -> list[int]:
 
 
 def test_round_starts_with_the_first_online_patient_in_roster_order():
-    assert first_in_round(seats()).participant_id == ALEX
-    assert first_in_round(seats(ALEX)).participant_id == SAM
-    assert first_in_round(seats(ALEX, SAM, JORDAN)).participant_id == RILEY
+    assert pid(first_in_round(seats())) == ALEX
+    assert pid(first_in_round(seats(ALEX))) == SAM
+    assert pid(first_in_round(seats(ALEX, SAM, JORDAN))) == RILEY
 
 
 def test_round_with_nobody_online_has_no_first():
@@ -152,14 +156,14 @@ def test_round_with_nobody_online_has_no_first():
 
 def test_next_in_round_follows_roster_order():
     roster = seats()
-    assert next_in_round(roster, 1).participant_id == SAM
-    assert next_in_round(roster, 2).participant_id == JORDAN
-    assert next_in_round(roster, 3).participant_id == RILEY
+    assert pid(next_in_round(roster, 1)) == SAM
+    assert pid(next_in_round(roster, 2)) == JORDAN
+    assert pid(next_in_round(roster, 3)) == RILEY
 
 
 def test_next_in_round_skips_offline_seats():
     roster = seats(SAM, JORDAN)
-    assert next_in_round(roster, 1).participant_id == RILEY
+    assert pid(next_in_round(roster, 1)) == RILEY
     assert ids_in_round(roster) == [ALEX, RILEY]
 
 
@@ -171,7 +175,7 @@ def test_round_ends_after_the_last():
 
 def test_next_in_round_after_an_offline_holder_position_still_moves_on():
     """The holder may have gone offline meanwhile: the turn passes to whoever is after them."""
-    assert next_in_round(seats(SAM), 2).participant_id == JORDAN
+    assert pid(next_in_round(seats(SAM), 2)) == JORDAN
 
 
 def test_whole_round_visits_every_online_patient_once_in_order():
@@ -192,9 +196,9 @@ def test_round_order_is_by_position_not_by_input_order_or_id():
 
 def test_position_gaps_do_not_matter():
     gappy = [RosterSeat(7, 10, True), RosterSeat(8, 20, False), RosterSeat(9, 30, True)]
-    assert first_in_round(gappy).participant_id == 7
-    assert next_in_round(gappy, 10).participant_id == 9
-    assert next_in_round(gappy, 15).participant_id == 9
+    assert pid(first_in_round(gappy)) == 7
+    assert pid(next_in_round(gappy, 10)) == 9
+    assert pid(next_in_round(gappy, 15)) == 9
     assert next_in_round(gappy, 30) is None
 
 

@@ -78,6 +78,11 @@ steps = st.lists(
 )
 
 
+def member_of(seat: Participant) -> Member:
+    assert seat.member is not None, "scheduling seats members only"
+    return seat.member
+
+
 class World:
     """The rows of one example, and the pool random ids are drawn from."""
 
@@ -90,19 +95,19 @@ class World:
             title=f"B{n}", facilitator="fran", patients=["riley"], starts_at=now, allow_guests=True
         )
         GroupSession.objects.filter(pk__in=[self.room.pk, other.pk]).update(status="live", started_at=now, mode="open")
-        a = {p.member.username: p for p in Participant.objects.filter(session=self.room).select_related("member")}
-        b = {p.member.username: p for p in Participant.objects.filter(session=other).select_related("member")}
+        a = {member_of(p).username: p for p in Participant.objects.filter(session=self.room).select_related("member")}
+        b = {member_of(p).username: p for p in Participant.objects.filter(session=other).select_related("member")}
         do_send_chat(other.pk, b["fran"].pk, f"SECRETB-{n} from Fran", now)
         do_send_chat(other.pk, b["riley"].pk, f"SECRETB-{n} from Riley", now)
         do_send_private(other.pk, b["fran"].pk, b["riley"].pk, f"SECRETB-{n} private", now)
         do_create_invite(other.pk, b["fran"].pk, b["riley"].pk, "Kim", now)
         do_send_chat(self.room.pk, a["alex"].pk, f"BEFOREADM-{n} from Alex", now)
         do_send_chat(self.room.pk, a["alex"].pk, f"PRIVLINEALEX-{n} for staff only", now, to="facilitators")
-        guest = make_guest(self.room, a["alex"].member, "Pat")
+        guest = make_guest(self.room, member_of(a["alex"]), "Pat")
         self.guest_id = guest.participant.pk
         self.pids = {name: p.pk for name, p in a.items()} | {"guest": self.guest_id}
         self.guest_cookie = guest.cookie
-        self.cookies = {name: cookie_for(p.member) for name, p in a.items()} | {"guest": guest.cookie}
+        self.cookies = {name: cookie_for(member_of(p)) for name, p in a.items()} | {"guest": guest.cookie}
         self.pool = sorted(
             {p.pk for p in a.values()}
             | {p.pk for p in b.values()}

@@ -38,10 +38,16 @@ def scope_with(kind: str, cookie: str) -> dict[str, Any]:
     return {"type": kind, "path": "/ws/sessions/1/", "headers": [(b"cookie", cookie.encode())]}
 
 
+async def call_stack(inner: Inner, scope: dict[str, Any]) -> None:
+    """The stack, called as the server calls it (types-channels types full ASGI scopes; these are the parts read)."""
+    stack: Any = SocketAuthMiddlewareStack(inner)
+    await stack(scope, receive, server_send)
+
+
 async def test_a_socket_gets_its_session_and_user_and_the_servers_own_send(alex: Member) -> None:
     cookie = await sync_to_async(cookie_for)(alex)
     inner = Inner()
-    await SocketAuthMiddlewareStack(inner)(scope_with("websocket", cookie), receive, server_send)
+    await call_stack(inner, scope_with("websocket", cookie))
     assert inner.send is server_send  # Channels' stack hands the application its session wrapper's send
     assert inner.scope["session"].session_key == cookie.removeprefix("sessionid=")
     assert inner.scope["user"].pk == alex.pk
@@ -49,9 +55,7 @@ async def test_a_socket_gets_its_session_and_user_and_the_servers_own_send(alex:
 
 async def test_a_socket_without_a_cookie_is_anonymous(db: None) -> None:
     inner = Inner()
-    await SocketAuthMiddlewareStack(inner)(
-        {"type": "websocket", "path": "/ws/sessions/1/", "headers": []}, receive, server_send
-    )
+    await call_stack(inner, {"type": "websocket", "path": "/ws/sessions/1/", "headers": []})
     assert inner.send is server_send
     assert inner.scope["session"].session_key is None
     assert not inner.scope["user"].is_authenticated
@@ -61,6 +65,6 @@ async def test_http_keeps_channels_session_saving_send(alex: Member) -> None:
     """Only a WebSocket can do without it: an HTTP response must still save the session and set its cookie."""
     cookie = await sync_to_async(cookie_for)(alex)
     inner = Inner()
-    await SocketAuthMiddlewareStack(inner)(scope_with("http", cookie), receive, server_send)
+    await call_stack(inner, scope_with("http", cookie))
     assert inner.send is not server_send
     assert inner.send.__func__.__qualname__ == "InstanceSessionWrapper.send"
