@@ -373,6 +373,9 @@ _NEGATIONS = (
     "never wanna",
 )
 _RELAPSE_ONLY_NEGATIONS = ("no", "of", "about", "avoid", "avoided", "avoiding", "used to", "use to")
+# An object pronoun before the verb means it took an object: "lo tomé ayer"
+# (the bus, the test), "la usé otra vez" (the bike).
+_RELAPSE_ONLY_NEGATIONS_ES = ("lo", "la", "los", "las", "le", "les")
 
 # ------------------------------------------------------------------ Spanish
 # Written for Mexican, Caribbean and Central American Spanish as it is typed
@@ -423,6 +426,13 @@ _ES_DRUGS = (
     "(cocaina|perico|crack|cristal|cristi|meth|metanfetamina|heroina|chiva|mota|marihuana|mariguana|marijuana|"
     "hierba|yerba|weed|porro|porros|tachas|tacha|extasis|molly|mdma|lsd|acido|hongos|ketamina|keta|fentanilo|fenta|"
     "fentanil|droga|drogas|bazuco|basuco|activo|resistol|thinner|tiner|popper|poppers|heroina|oxicodona)"
+)
+# Bought, never anything else, with no "un"/"una" before it ("un cristal" is a
+# window pane): not "hongos"
+# (mushrooms), "yerba mate", "ácido muriático", thinner for the paint.
+_ES_BOUGHT = (
+    "(cocaina|perico|crack|cristal|meth|metanfetamina|heroina|chiva|mota|marihuana|mariguana|marijuana|weed|porro|porros|"
+    "tachas|extasis|molly|mdma|lsd|ketamina|keta|fentanilo|fenta|fentanil|droga|drogas|bazuco|basuco|popper|poppers)"
 )
 _ES_SNORTED = f"(coca|polvo|piedra|pastas|pastillas|chochos|la mona|{_ES_DRUGS[1:-1]})"
 _ES_ALCOHOL = (
@@ -488,7 +498,7 @@ _SUICIDE_ES = [
     "ya no (quiero|kiero) estar aqui",
     "(ya no|no) (tengo|hay) (nada|ninguna razon|ningun motivo|razon|razones|motivo|motivos|ganas|ningunas ganas) "
     "(de|para|por que|porque|por la que|por el que) "
-    "(vivir|seguir viviendo|seguir vivo|seguir viva|estar vivo|estar viva)",
+    f"(vivir{_ES_NOT_LIVING_SOMEWHERE}|seguir viviendo|seguir vivo|seguir viva|estar vivo|estar viva)",
     "(ya no|no) (tengo|hay) (por que|porque|para que|pa que) vivir(?! (asi|con|en|de))",
     "(ya no|no) vale la pena (vivir|seguir viviendo|seguir vivo|seguir viva|estar vivo|estar viva)",
     "(la|mi) vida (ya )?no (vale la pena|vale nada|tiene sentido|tiene caso)",
@@ -523,12 +533,20 @@ _SUICIDE_ES = [
 
 _SELF_HARM_ES = [
     # the lookbehind: "se me cortó" is a dropped call or a power cut
-    "(cortarme|cortandome|m(?<!se m)e (corte|corto|cortaba|he cortado|e cortado|estoy cortando|estaba cortando|"
-    f"volvi a cortar|vuelvo a cortar|voy a cortar|quiero cortar|kiero cortar)|volvi a cortarme){_ES_NOT_CUT_OBJECT}",
+    # the lookbehinds: "mi novio va a cortarme" is a break-up, "se me cortó" a dropped call
+    "(c(?<!va a c)(?<!van a c)(?<!iba a c)(?<!quiere c)ortarme|cortandome|m(?<!se m)e (corte|he cortado|e cortado|"
+    "estoy cortando|estaba cortando|volvi a cortar|vuelvo a cortar|voy a cortar|quiero cortar|kiero cortar)|"
+    f"volvi a cortarme){_ES_NOT_CUT_OBJECT}",
+    # "me corto" also reads "me cortó" once accents are gone ("mi novia me cortó": she left me)
+    f"m(?<!se m)e corto (los |las |mis )?({_ES_BODY[1:-1]}|brazos|otra vez|de nuevo|cuando|para|con (una |la )?"
+    "(navaja|cuchilla|gillette|rastrillo|vidrio))",
     "cortes (nuevos|frescos|recientes)",
     f"({_ES_WANT[1:-1]}|ganas de|necesito|voy a) (lastimarme|quemarme|golpearme|rasgunarme|aranarme|hacerme dano)",
     "(lastimarme|hacerme dano|me hago dano|me hice dano|me he hecho dano|me e hecho dano|me quiero hacer dano|"
-    "me voy a hacer dano|me quiero lastimar|me voy a lastimar)",
+    "me voy a hacer dano|me quiero lastimar|me voy a lastimar)"
+    # "me hice daño en la rodilla jugando futbol"
+    "(?! (en|con) (la|el|mi|los|las|un|una) (rodilla|rodillas|espalda|tobillo|pie|pies|mano|manos|hombro|cuello|"
+    "dedo|dedos|cadera|pierna|brazo|gym|gimnasio|partido|trabajo))",
     "(me|te) (lastimo|lastime|quemo|queme|corto|corte|golpeo|golpee|rasguno|rasgune|rasco|rasque) a proposito",
     "(quemarme|me queme|me quemo|me estoy quemando) (con|los|el|mi|mis) (un |el |los |mi )?"
     "(cigarro|cigarros|cigarrillo|encendedor|cerillo|cerillos|brazo|brazos|piel|muneca|munecas)",
@@ -599,11 +617,14 @@ _OVERDOSE_ES = [
     # "me tomé todas mis pastillas de la mañana, como dijo el doctor"
     "(?! (del dia|de hoy|de la manana|de la tarde|de la noche|de la semana|a tiempo|a sus horas|a su hora|como|"
     "que me (receto|recetaron|indico|indicaron|toca|tocan|tocaban)|hoy|en la manana|en la noche|en ayunas|"
-    "con (la )?comida))",
+    "con (la )?comida|de (agua|leche|jugo|refresco|helado|cafe|te|yogurt|cereal|galletas|chocolate|coca)))",
     "(me tome|tome|me trague|trague|me empine) (un|el|una|la) (frasco|bote|caja|blister|tira|paquete) "
     f"(entero|entera|completo|completa|de {_ES_PILLS[1:-1]})",
-    "(me tome|tome|me trague|trague|me meti) (demasiadas|muchas|un punado de|un monton de|un chingo de|"
+    "(me tome|tome|me trague|trague|me meti) (demasiadas|un punado de|un monton de|un chingo de|"
     f"bastantes|un buen de|una bola de|un puno de|varias cajas de) {_ES_PILLS}",
+    # "tomé muchas medicinas cuando estuve enfermo" is not one
+    "(me tome|me trague|trague|me meti) muchas (pastillas|pastas|pildoras|tabletas|chochos|clonazepam|rivotril|"
+    "xanax|tafil|benzos)",
     f"(me tome|tome|me trague|trague|me meti) {_ES_PILLS} de mas",
     f"(me tome|tome|me meti|me inyecte|me pique|jale|fume) (demasiado|demasiada|de mas) {_ES_SNORTED}",
     "(mezcle|mezclo|mezclando|estoy mezclando|he mezclado|e mezclado) (las |mis |unas |el |la |los )?"
@@ -625,8 +646,9 @@ _RELAPSE_ES = [
     f"{_ES_VOLVI} a (consumir|drogarme|drogar|meterme|inyectarme|picarme|emborracharme|empedarme|ponerme pedo|"
     "ponerme bien pedo|pistear|chupar|recaer)",
     f"{_ES_VOLVI} a (tomar|beber|usar|consumir){_ES_NOT_AN_OBJECT}",
-    f"{_ES_VOLVI} a (tomar|beber|usar|consumir|fumar|meterme|jalar|inhalar|comprar) {_ES_FEW}({_ES_SNORTED[1:-1]}|"
-    f"{_ES_ALCOHOL[1:]}",
+    f"{_ES_VOLVI} a (tomar|beber|comprar) {_ES_FEW}{_ES_ALCOHOL}",
+    f"{_ES_VOLVI} a (usar|consumir|fumar|meterme|jalar|inhalar) {_ES_FEW}{_ES_SNORTED}",
+    f"{_ES_VOLVI} a comprar {_ES_BOUGHT}",
     f"{_ES_VOLVI} a caer"
     "(?! (de|del|desde|al|en la|en el|en cuenta|por|enfermo|enferma|dormido|dormida|en cama|bien|mal))",
     "(volvi|bolvi|regrese|he vuelto|e vuelto|he regresado|cai|cai otra vez|cai de nuevo|recai) "
@@ -652,8 +674,8 @@ _RELAPSE_ES = [
     "(me tome|tome|bebi|me eche|pistie|chupe|consumi|use|me drogue|me inyecte|me pique|estuve tomando|"
     f"estuve bebiendo|anduve tomando) "
     f"{_ES_AGAIN}{_ES_NOT_AN_OBJECT}",
-    "(compre|consegui|pille|me consegui|fui a comprar|fui por|le compre a|voy a comprar|voy por) (un |una |unos |unas |"
-    f"mas |otra |otro |un poco de |un gramo de |una grapa de )?{_ES_DRUGS}",
+    "(compre|consegui|pille|me consegui|fui a comprar|fui por|le compre a|voy a comprar|voy por) (unos |unas |"
+    f"mas |un poco de |un gramo de |una grapa de |un globo de |una bolsita de )?{_ES_BOUGHT}",
     "(le llame|le marque|le hable|le escribi|le mande mensaje|le mande un mensaje|fui con|fui a ver|vi a|busque|"
     "busque a|contacte|contacte a|llame|llame a|marque|marque a|le hable a|le escribi a|fui a ver a) (a )?(mi|al|el) "
     "(dealer|diler|tirador|conecte|connect|plug|camello|narcomenudista|puntero)",
@@ -662,7 +684,7 @@ _RELAPSE_ES = [
     "me (drogo|emborracho) (diario|todos los dias|todas las noches|cada dia|cada noche|cada fin)",
     "(estoy|ando|he estado|e estado|estuve|andaba|anduve|sigo) (tomando|bebiendo|consumiendo|usando|drogandome|"
     "pisteando|chupando|jalando|inyectandome|picandome|metiendome) (otra vez|de nuevo|diario|todos los dias|"
-    "todas las noches|cada dia|cada noche|toda la semana|todo el fin|sin parar|bien fuerte)",
+    f"todas las noches|cada dia|cada noche|toda la semana|todo el fin|sin parar|bien fuerte){_ES_NOT_AN_OBJECT}",
     "(otra vez|de nuevo) (tomando|bebiendo|consumiendo|drogandome|pisteando|en el vicio|en las drogas|en la peda)"
     f"{_ES_NOT_AN_OBJECT}",
     "me pase de (copas|tragos|chelas|cervezas)",
@@ -683,7 +705,8 @@ _RELAPSE_ES = [
     f"(voy a|me voy a|boy a|vo a) (volver a )?(tomar|beber|usar|consumir)({_ES_TALKED_END}| {_ES_WHEN})",
     "(perdi|perdi toda) (mi|mis) (sobriedad|tiempo limpio|tiempo sobrio|dias limpios|dias sobrios|meses limpios|"
     "anos limpios|fecha de sobriedad|abstinencia)",
-    "(de vuelta|otra vez|volvi|regrese|estoy|ando|vuelvo|empiezo|empece|regreso) (en|al|a|de) (el )?dia (uno|1|cero|0)",
+    "(de vuelta|otra vez|volvi|regrese|estoy|ando|vuelvo|empiezo|empece|regreso) (en|al|a|de) (el )?dia "
+    "(uno|1|cero|0)(?! (de|del) (la|el|mi|mis|su|sus|curso|trabajo|dieta|escuela|clases))",
     "dia (uno|1) (otra vez|de nuevo)",
     "mi (conteo|contador|fecha|sobriedad|tiempo limpio) (esta |regreso |volvio |se fue )?(en|a) cero",
     "reinicie (mi|el) (conteo|contador|fecha de sobriedad|tiempo limpio|tiempo sobrio|sobriedad)",
@@ -910,7 +933,9 @@ _NEGATED_BY = {
     "suicide": (),
     "self_harm": (),
     "overdose": tuple(f"{w} " for w in _NEGATIONS + _NEGATIONS_ES),
-    "relapse": tuple(f"{w} " for w in _NEGATIONS + _RELAPSE_ONLY_NEGATIONS + _NEGATIONS_ES),
+    "relapse": tuple(
+        f"{w} " for w in _NEGATIONS + _RELAPSE_ONLY_NEGATIONS + _NEGATIONS_ES + _RELAPSE_ONLY_NEGATIONS_ES
+    ),
 }
 _RANK = {k: r for r, k in enumerate(KINDS)}
 

@@ -61,6 +61,7 @@ MUST_ALERT = [
     ("autolesion", "volví a autolesionarme", "self_harm"),
     ("mixed-me-corte", "I did it again, me corté", "self_harm"),
     ("mixed-cutting-otra-vez", "cutting otra vez, sorry", "self_harm"),
+    ("me-corto-los-brazos", "me corto los brazos", "self_harm"),
     ("me-corto-misspelled", "me cortoo cuando estoy triste", "self_harm"),
     # --- overdose ----------------------------------------------------------
     ("primo-sobredosis", "mi primo tuvo una sobredosis", "overdose"),
@@ -73,6 +74,7 @@ MUST_ALERT = [
     ("me-pase-de-pastillas", "me pasé de pastillas anoche", "overdose"),
     ("se-me-paso-la-mano", "se me pasó la mano con el fentanilo", "overdose"),
     ("demasiadas-pastillas", "me tome demasiadas pastillas", "overdose"),
+    ("muchas-pastillas", "anoche me tomé muchas pastillas", "overdose"),
     ("toda-la-caja", "me tomé toda la caja de clonazepam", "overdose"),
     ("mixed-una-sobredosis", "my friend had una sobredosis last night", "overdose"),
     # --- relapse -----------------------------------------------------------
@@ -101,6 +103,7 @@ MUST_ALERT = [
     ("andaba-bolo-centroamerica", "andaba bolo el sábado", "relapse"),
     ("tome-anoche", "tomé anoche y me siento fatal", "relapse"),
     ("dia-uno", "estoy otra vez en el día uno", "relapse"),
+    ("compre-cristal", "compré cristal", "relapse"),
     ("me-inyecte-otra-vez", "me inyecté otra vez", "relapse"),
     ("mixed-volvi-a-tomar", "last night volví a tomar", "relapse"),
     ("mixed-me-puse-pedo", "I went to the party y me puse bien pedo", "relapse"),
@@ -167,6 +170,12 @@ MUST_NOT_ALERT = [
     ("no-estoy-borracho", "no estoy borracho"),
     ("pastillas-para-la-presion", "tomo muchas pastillas para la presión"),
     ("cancion-para-cortarse-las-venas", "esa canción es para cortarse las venas"),
+    ("novia-me-corto", "mi novia me cortó"),
+    ("va-a-cortarme", "creo que mi novio va a cortarme"),
+    ("volvi-a-tomar-mis-pastillas", "volví a tomar mis pastillas para la presión"),
+    ("cristal-ventana", "compré un cristal para la ventana"),
+    ("lo-tome-ayer", "el examen? lo tomé ayer"),
+    ("dano-en-la-rodilla", "me hice daño en la rodilla jugando futbol"),
     ("craving", "tengo ganas de tomar pero llamé a mi padrino"),
     ("hablamos-de-la-recaida", "hablamos de la recaída en la junta"),
 ]
