@@ -26,7 +26,8 @@ application = ProtocolTypeRouter(
         "http": django_asgi_app,
         # OutboundLimit stays outermost: it needs daphne's own send (rooms/outbound.py).
         # Channels' auth stack, minus its session-saving wrapper around every frame (rooms/socket_session.py).
-        "websocket": OutboundLimit(OriginCheck(SocketAuthMiddlewareStack(URLRouter(websocket_urlpatterns)))),
+        # types-channels wants its own URLPattern subclass in URLRouter, which django's path() never returns.
+        "websocket": OutboundLimit(OriginCheck(SocketAuthMiddlewareStack(URLRouter(websocket_urlpatterns)))),  # type: ignore[arg-type]
     }
 )
 
