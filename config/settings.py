@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TypedDict
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -71,6 +72,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # After WhiteNoise: static files stay cacheable, everything else is no-store.
+    "config.security.NoStoreMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -171,7 +174,27 @@ FACILITATOR_2FA = env_bool("FACILITATOR_2FA", False)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Circle")
 
 # Circle's own rules (the contract's limits; tunable only where a clinic may need it).
-CIRCLE = {
+class CircleSettings(TypedDict):
+    """CIRCLE's keys and their types, so that every `settings.CIRCLE[...]` is type-checked (mypy)."""
+
+    MAX_FRAME_BYTES: int
+    MAX_MESSAGE_CHARS: int
+    RATE_LIMIT_COUNT: int
+    RATE_LIMIT_SECONDS: int
+    STATE_MESSAGE_LIMIT: int
+    SINCE_MESSAGE_LIMIT: int
+    FLOOR_DEFAULT_SECONDS: int
+    FLOOR_MAX_SECONDS: int
+    ROUND_DEFAULT_SECONDS: int
+    HEARTBEAT_SECONDS: int
+    STALE_SECONDS: int
+    ABSENCE_GRACE_SECONDS: int
+    TIMER_TICK_SECONDS: float
+    OUTBOUND_BUFFER_KIB: int
+    CRISIS_RESOURCES: str
+
+
+CIRCLE: CircleSettings = {
     "MAX_FRAME_BYTES": 16 * 1024,
     "MAX_MESSAGE_CHARS": 2000,
     # chat.send allowed per participant per window; the bench raises it for its runs.
