@@ -13,12 +13,15 @@ one interface (`ChatStore`), whatever the database:
 3. `insert_message`: INSERT the message; a message to the room also counts in its
    sender's participation (`participation`, the counters' one owner).
 
-On PostgreSQL (rooms.chat_store.postgresql) a message costs two round trips: 1
-and 2 leave together with the BEGIN, and 3 (one statement) leaves with the
+On PostgreSQL (rooms.chat_store.postgresql) a message costs two round trips
+after its BEGIN: 1 and 2 leave together, and 3 (one statement) leaves with the
 COMMIT; the statements are prepared on each connection (DB_PREPARED_STATEMENTS).
-A batch (group commit, rooms.actions.chat.do_send_chats) takes the same steps,
-each statement covering every message of it, in two round trips for the whole
-batch. On SQLite (rooms.chat_store.sqlite) the same statements run one at a time.
+(psycopg sends the BEGIN ahead of them with a Sync of its own and waits for it,
+so that it knows the transaction's state: a third round trip. tests/test_chat_store.py
+reads them in libpq's trace.) A batch (group commit,
+rooms.actions.chat.do_send_chats) takes the same steps, each statement covering
+every message of it, in as many round trips for the whole batch. On SQLite
+(rooms.chat_store.sqlite) the same statements run one at a time.
 
 The rules, the rendering, the event and the hooks stay with the domain
 (rooms.actions.chat); this package knows nothing of them.

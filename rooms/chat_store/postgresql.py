@@ -1,8 +1,8 @@
-"""The chat store on PostgreSQL: two round trips a message, or a batch, prepared statements.
+"""The chat store on PostgreSQL: two round trips a message, or a batch, after the BEGIN; prepared statements.
 
-The claim's statements leave together with the transaction's BEGIN (`rows_of`,
-psycopg's pipeline mode), and the writes, one statement for a message (a common
-table expression that modifies data), leave with the COMMIT (`send_with_commit`).
+The claim's statements leave together (`rows_of`, psycopg's pipeline mode), and
+the writes, one statement for a message (a common table expression that modifies
+data), leave with the COMMIT (`send_with_commit`).
 For that the message's id is drawn in the first round trip, as the last column of
 the sender's read. The statements are prepared on each connection: planning them
 cost PostgreSQL more than running them (`postgresql_connection`).
@@ -54,7 +54,7 @@ class PostgreSQLChatStore(ChatStore):
     draws_ids = True
 
     def rows_of(self, *statements: Statement) -> list[list[Any]]:
-        """The statements leave together, with the transaction's BEGIN, in one round trip.
+        """The statements leave together, in one round trip (after the transaction's BEGIN, which psycopg syncs).
 
         psycopg's pipeline mode needs server-side binding: a plain psycopg cursor
         rather than Django's client-side one. It changes when they are sent, not what
