@@ -435,6 +435,11 @@ _ES_BOUGHT = (
     "tachas|extasis|molly|mdma|lsd|ketamina|keta|fentanilo|fenta|fentanil|droga|drogas|bazuco|basuco|popper|poppers)"
 )
 _ES_SNORTED = f"(coca|polvo|piedra|pastas|pastillas|chochos|la mona|{_ES_DRUGS[1:-1]})"
+# A dose, as counted after a verb of using: "me metí unas rayas", "jalé un pase".
+_ES_DOSES = (
+    "(pase|pases|pasesito|pasecito|raya|rayas|linea|lineas|toque|toques|jalon|pericazo|pericaso|bump|globo|foco|"
+    "churro|gallo|cuadro|cuadros|grapa|pastilla)"
+)
 _ES_ALCOHOL = (
     "(alcohol|alcol|trago|tragos|chela|chelas|cheve|cheves|cerveza|cervezas|birra|birras|frias|guaro|guaros|"
     "tequila|tequilas|mezcal|mezcales|ron|romo|romos|vodka|whisky|whiskey|wiski|guisqui|aguardiente|"
@@ -543,9 +548,9 @@ _SELF_HARM_ES = [
     "cortes (nuevos|frescos|recientes)",
     f"({_ES_WANT[1:-1]}|ganas de|necesito|voy a) (lastimarme|quemarme|golpearme|rasgunarme|aranarme|hacerme dano)",
     "(lastimarme|hacerme dano|me hago dano|me hice dano|me he hecho dano|me e hecho dano|me quiero hacer dano|"
-    "me voy a hacer dano|me quiero lastimar|me voy a lastimar)"
+    "me voy a hacer dano|me quiero lastimar|me voy a lastimar|me estoy lastimando|me estoy haciendo dano)"
     # "me hice daño en la rodilla jugando futbol"
-    "(?! (en|con) (la|el|mi|los|las|un|una) (rodilla|rodillas|espalda|tobillo|pie|pies|mano|manos|hombro|cuello|"
+    "(?! ((en|con) )?(la|el|mi|los|las|un|una) (rodilla|rodillas|espalda|tobillo|pie|pies|mano|manos|hombro|cuello|"
     "dedo|dedos|cadera|pierna|brazo|gym|gimnasio|partido|trabajo))",
     "(me|te) (lastimo|lastime|quemo|queme|corto|corte|golpeo|golpee|rasguno|rasgune|rasco|rasque) a proposito",
     "(quemarme|me queme|me quemo|me estoy quemando) (con|los|el|mi|mis) (un |el |los |mi )?"
@@ -656,13 +661,13 @@ _RELAPSE_ES = [
     "coca|perico|piedra|chiva|heroina|mota|guaro|andadas|pipa|foco|pastillas|pastas|tachas|fentanilo|fenta|peda)",
     # "me metí" is a relapse only with a drug: "me metí a bañar / en problemas" is not
     f"(me meti|me volvi a meter|volvi a meterme|me estoy metiendo|me meto) {_ES_FEW}({_ES_SNORTED[1:-1]}|"
-    "pase|pasesito|pasecito|raya|rayas|linea|lineas|toque|toques|jalon|pericazo|bump|globo|foco|churro|gallo|"
-    "cuadro|cuadros|grapa|pastilla|pericaso)",
-    f"(jale|me jale|inhale|esnife|aspire|me inyecte|me pique|consumi|use|probe) {_ES_FEW}{_ES_SNORTED}",
+    f"{_ES_DOSES[1:-1]})",
+    f"(jale|me jale|inhale|esnife|aspire|me inyecte|me pique|consumi|use|probe) {_ES_FEW}({_ES_SNORTED[1:-1]}|"
+    f"{_ES_DOSES[1:-1]})",
     f"(fume|me fume|estuve fumando|estoy fumando|ando fumando) {_ES_FEW}(mota|marihuana|mariguana|piedra|crack|"
     "cristal|foco|hierba|yerba|weed|porro|porros|churro|churros|gallo|toque|bazuco|basuco|pipa|de la pipa)",
     f"(anduve|ando|andaba|estuve|estoy|andamos|andabamos|sigo) (en|con) (la |el |las |los )?(coca|{_ES_DRUGS[1:-1]}|"
-    "peda|vicio|pipa|foco|mona|pastas)",
+    "peda|vicio|pipa|foco|mona|pastas|guaro|trago|alcohol|chupe|chela|chelas|cheve|pomo)",
     "(anduve|andaba|ando|me fui|nos fuimos|estuve|estoy|estuvimos) (de|en la|en una) peda",
     "(me puse|agarre|me agarre|me aviente|me eche) (una|tremenda|buena|la) peda",
     f"(le di|le meti|le pegue|le entre|le di duro) (a la|al|a las|a los) (coca|{_ES_DRUGS[1:-1]}|piedra|foco|pipa|"
@@ -705,6 +710,8 @@ _RELAPSE_ES = [
     f"(voy a|me voy a|boy a|vo a) (volver a )?(tomar|beber|usar|consumir)({_ES_TALKED_END}| {_ES_WHEN})",
     "(perdi|perdi toda) (mi|mis) (sobriedad|tiempo limpio|tiempo sobrio|dias limpios|dias sobrios|meses limpios|"
     "anos limpios|fecha de sobriedad|abstinencia)",
+    "(perdi|perdi todos) (mis|los) [0-9]+ (dias|meses|anos) (limpio|limpia|limpios|sobrio|sobria|sobrios|"
+    "de sobriedad)",
     "(de vuelta|otra vez|volvi|regrese|estoy|ando|vuelvo|empiezo|empece|regreso) (en|al|a|de) (el )?dia "
     "(uno|1|cero|0)(?! (de|del) (la|el|mi|mis|su|sus|curso|trabajo|dieta|escuela|clases))",
     "dia (uno|1) (otra vez|de nuevo)",

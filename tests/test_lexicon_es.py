@@ -62,6 +62,7 @@ MUST_ALERT = [
     ("mixed-me-corte", "I did it again, me corté", "self_harm"),
     ("mixed-cutting-otra-vez", "cutting otra vez, sorry", "self_harm"),
     ("me-corto-los-brazos", "me corto los brazos", "self_harm"),
+    ("me-estoy-lastimando", "me estoy lastimando otra vez", "self_harm"),
     ("me-corto-misspelled", "me cortoo cuando estoy triste", "self_harm"),
     # --- overdose ----------------------------------------------------------
     ("primo-sobredosis", "mi primo tuvo una sobredosis", "overdose"),
@@ -103,6 +104,9 @@ MUST_ALERT = [
     ("andaba-bolo-centroamerica", "andaba bolo el sábado", "relapse"),
     ("tome-anoche", "tomé anoche y me siento fatal", "relapse"),
     ("dia-uno", "estoy otra vez en el día uno", "relapse"),
+    ("guaro-centroamerica", "andaba en el guaro todo el fin", "relapse"),
+    ("jale-unas-rayas", "me jalé unas rayas", "relapse"),
+    ("perdi-mis-dias", "perdí mis 90 días limpio", "relapse"),
     ("compre-cristal", "compré cristal", "relapse"),
     ("me-inyecte-otra-vez", "me inyecté otra vez", "relapse"),
     ("mixed-volvi-a-tomar", "last night volví a tomar", "relapse"),
@@ -176,6 +180,7 @@ MUST_NOT_ALERT = [
     ("cristal-ventana", "compré un cristal para la ventana"),
     ("lo-tome-ayer", "el examen? lo tomé ayer"),
     ("dano-en-la-rodilla", "me hice daño en la rodilla jugando futbol"),
+    ("lastimando-la-espalda", "me estoy lastimando la espalda con este trabajo"),
     ("craving", "tengo ganas de tomar pero llamé a mi padrino"),
     ("hablamos-de-la-recaida", "hablamos de la recaída en la junta"),
 ]
