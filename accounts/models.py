@@ -1,5 +1,8 @@
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
+
+from config.text import clean_line, has_visible_text
 
 
 class Role(models.TextChoices):
@@ -16,6 +19,13 @@ class Member(AbstractUser):
 
     role = models.CharField(max_length=16, choices=Role.choices)
     display_name = models.CharField(max_length=60)
+
+    def clean(self) -> None:
+        """The admin's forms: the display name as every other way in stores it (config.text)."""
+        super().clean()
+        self.display_name = clean_line(self.display_name)
+        if not has_visible_text(self.display_name):
+            raise ValidationError({"display_name": "Give a name the group can see."})
 
     @property
     def is_facilitator(self) -> bool:

@@ -418,3 +418,19 @@ async def test_a_patient_cannot_forge_a_line_of_the_downloaded_transcript(databa
     assert not any("#999 Dana" in entry for entry in entries)
     header = download.split("=" * 72)[1].splitlines()
     assert not any(line.startswith("[10:00]") for line in header), header
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("attack", NAME_ATTACKS + INLINE_ATTACKS + NOTHING_VISIBLE)
+def test_the_admin_keeps_a_members_name_on_one_line_and_visible(alex, attack):
+    """Django's admin validates a Member through full_clean() before it saves one."""
+    from django.core.exceptions import ValidationError
+
+    alex.display_name = attack
+    if not has_visible_text(clean_line(attack)):
+        with pytest.raises(ValidationError) as refused:
+            alex.full_clean()
+        assert "display_name" in refused.value.message_dict
+        return
+    alex.full_clean()
+    assert alex.display_name == clean_line(attack) and one_line(alex.display_name)
