@@ -10,7 +10,7 @@ class MemberAdmin(UserAdmin):
     list_display = ("username", "display_name", "role", "is_active", "last_login")
     list_filter = ("role", "is_active", "is_staff")
     search_fields = ("username", "display_name")
-    fieldsets = (*UserAdmin.fieldsets, ("Circle", {"fields": ("role", "display_name")}))
+    fieldsets = (*(UserAdmin.fieldsets or ()), ("Circle", {"fields": ("role", "display_name")}))
     add_fieldsets = (*UserAdmin.add_fieldsets, ("Circle", {"fields": ("role", "display_name")}))
 
 

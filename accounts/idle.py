@@ -31,7 +31,7 @@ def has_identity(session: Mapping[str, Any]) -> bool:
 
 def session_store(session_key: str | None) -> SessionBase:
     engine = import_module(settings.SESSION_ENGINE)
-    return engine.SessionStore(session_key)  # type: ignore[no-any-return]
+    return engine.SessionStore(session_key)
 
 
 def last_activity(data: Mapping[str, Any]) -> float | None:

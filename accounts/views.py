@@ -18,6 +18,7 @@ from django_otp import login as otp_login
 
 from accounts.actions import LoginLock, do_record_security_event, login_lock
 from accounts.backends import client_address
+from accounts.http import SignedInRequest
 from accounts.models import SecurityEvent
 
 
@@ -82,7 +83,7 @@ def throttle_wait(user: Any) -> int:
 
 
 @login_required
-def verify(request: HttpRequest) -> HttpResponse:
+def verify(request: SignedInRequest) -> HttpResponse:
     """The second step for facilitators (FACILITATOR_2FA=1): a TOTP code from their enrolled device."""
     user = request.user
     if getattr(user, "is_verified", lambda: False)():

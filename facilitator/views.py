@@ -45,7 +45,8 @@ def agenda(request: HttpRequest, session_id: int) -> HttpResponse:
             if op == "add":
                 add_agenda_item(session, me, request.POST, now)
             elif op in {"remove", "up", "down"}:
-                item = AgendaItem.objects.filter(session=session, pk=int_or_none(request.POST.get("item"))).first()
+                item_id = int_or_none(request.POST.get("item"))
+                item = AgendaItem.objects.filter(session=session, pk=item_id).first() if item_id is not None else None
                 if item is None:
                     raise ActionError("not_found", "That prompt is no longer on the agenda.")
                 if op == "remove":

@@ -11,11 +11,12 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from accounts.http import SignedInRequest
 from accounts.models import Member, Role
 from accounts.provisioning import ProvisioningError
 from rooms.actions import guests
@@ -37,18 +38,17 @@ class ScheduleForm(forms.Form):
         label="Starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     )
     duration = forms.IntegerField(min_value=5, max_value=600, initial=60, label="Length (minutes)")
-    patients = forms.MultipleChoiceField(label="Who is on the roster", widget=forms.CheckboxSelectMultiple)
+    patients = forms.MultipleChoiceField(
+        choices=patient_choices, label="Who is on the roster", widget=forms.CheckboxSelectMultiple
+    )
     allow_guests = forms.BooleanField(required=False, label="Family members may be invited")
     # Filled by dashboard.js with the browser's Date#getTimezoneOffset(), so the
     # time typed is the facilitator's local time; without it, the server's zone.
     utc_offset = forms.IntegerField(required=False, min_value=-900, max_value=900, widget=forms.HiddenInput)
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["patients"].choices = patient_choices()
-
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         starts = data.get("starts_at")
         if starts is not None:
             offset = data.get("utc_offset")
@@ -120,7 +120,7 @@ def dashboard_context(user: Member, *, form: ScheduleForm | None = None) -> dict
 
 @login_required
 @require_POST
-def schedule(request: HttpRequest) -> HttpResponse:
+def schedule(request: SignedInRequest) -> HttpResponse:
     """POST the schedule form: do_schedule_session with this facilitator and the chosen roster."""
     if request.user.role != Role.FACILITATOR:
         raise Http404("Only facilitators schedule sessions.")
@@ -148,7 +148,7 @@ def schedule(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def decline_invitation(request: HttpRequest, invite_id: int) -> HttpResponse:
+def decline_invitation(request: SignedInRequest, invite_id: int) -> HttpResponse:
     """A patient declines a family invitation made for them (the same action as invite.decline)."""
     guest_pass = (
         GuestPass.objects.select_related("for_participant", "session")

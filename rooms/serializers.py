@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from rooms.models import Connection, GroupSession, GuestPass, Message, Participant, Prompt
+from rooms.models import Connection, GroupSession, GuestPass, Message, Participant, ParticipantRole, Prompt
 from rooms.schemas import FloorOut, InviteOut, MessageOut, ParticipantOut, PromptOut, SessionOut
 
 
@@ -21,7 +21,7 @@ def participant_out(participant: Participant, *, online: bool | None = None, now
     return ParticipantOut(
         participant_id=participant.pk,
         display_name=participant.display_name,
-        role=participant.role,  # type: ignore[arg-type]
+        role=participant.role,
         online=bool(online),
         muted=participant.is_muted(now) if now is not None else participant.muted,
         hand_raised=participant.hand_raised_at is not None,
@@ -40,12 +40,12 @@ def message_out(message: Message, as_event: type[MessageOut] = MessageOut) -> Me
         seq=message.seq,
         participant_id=sender.pk,
         display_name=sender.display_name,
-        role=sender.role,  # type: ignore[arg-type]
+        role=sender.role,
         text=message.text,
         html=message.html,
         sent_at=message.sent_at,
         prompt_id=message.prompt_id,
-        audience=message.audience,  # type: ignore[arg-type]
+        audience=message.audience,
         recipient_id=message.recipient_id,
         label=participant_label(sender),
     )
@@ -59,9 +59,9 @@ def session_out(session: GroupSession) -> SessionOut:
     return SessionOut(
         id=session.pk,
         title=session.title,
-        kind=session.kind,  # type: ignore[arg-type]
-        status=session.status,  # type: ignore[arg-type]
-        mode=session.mode,  # type: ignore[arg-type]
+        kind=session.kind,
+        status=session.status,
+        mode=session.mode,
         starts_at=session.starts_at,
         ends_at=session.ends_at,
         allow_guests=session.allow_guests,
@@ -82,7 +82,7 @@ def floor_out(session: GroupSession, now) -> FloorOut:
 
 def participant_label(participant: Participant) -> str:
     """How a person is shown: a guest as "Maria (family of Alex)"."""
-    if participant.role == "guest" and participant.guest_of_id is not None:
+    if participant.role == ParticipantRole.GUEST and participant.guest_of is not None:
         return f"{participant.display_name} (family of {participant.guest_of.display_name})"
     return participant.display_name
 
@@ -108,7 +108,7 @@ def invite_out(guest_pass: GuestPass, *, session_status: str, guest_online: bool
         name=guest_pass.name,
         for_participant_id=guest_pass.for_participant_id,
         for_display_name=guest_pass.for_participant.display_name,
-        state=invite_state(guest_pass, session_status=session_status, guest_online=guest_online),  # type: ignore[arg-type]
+        state=invite_state(guest_pass, session_status=session_status, guest_online=guest_online),
         declined=guest_pass.declined,
         created_at=guest_pass.created_at,
         redeemed_at=guest_pass.redeemed_at,

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,7 +103,7 @@ class SocketGuard:
 
     async def admit(self) -> int | None:
         """At connect: a close code when the session may not open a room socket now, else None."""
-        return await db(self._admit)()  # type: ignore[no-any-return]
+        return await db(self._admit)()
 
     def start(self) -> None:
         self.patrol = patrol_of_this_loop()
@@ -121,7 +121,8 @@ class SocketGuard:
     def _admit(self) -> int | None:
         sessions = load_sessions([self.session_key] if self.session_key else [])
         members = {m.pk: m for m in Member.objects.filter(pk=self.member_id)} if self.member_id is not None else {}
-        return recheck_guards([(self, None)], sessions=sessions, members=members, participants=None)[0]
+        verdict = recheck_guards([(self, None)], sessions=sessions, members=members, participants=None)[0]
+        return verdict if isinstance(verdict, int) else None  # no participant row read: no "refresh" verdict
 
     def session_verdict(
         self, data: dict[str, Any], member: Member | None, auth_hash: str, active_at: float | None
@@ -147,7 +148,7 @@ class SocketGuard:
             return SessionVerdict(activity=active_at)
         return SessionVerdict()
 
-    def participant_verdict(self, row: dict[str, Any] | None) -> int | str | None:
+    def participant_verdict(self, row: Mapping[str, Any] | None) -> int | str | None:
         """The participant row: gone or removed -> 4403; role or admission changed -> a fresh session.state."""
         if row is None or row["removed_at"] is not None:
             return NOT_ON_ROSTER
@@ -184,7 +185,7 @@ def recheck_guards(
     *,
     sessions: dict[str, dict[str, Any]],
     members: dict[int, Member],
-    participants: dict[int, dict[str, Any]] | None,
+    participants: Mapping[int, Mapping[str, Any]] | None,
 ) -> list[int | str | None]:
     """Each guard's verdict from data read beforehand, then the few writes they call for.
 
