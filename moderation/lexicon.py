@@ -662,8 +662,9 @@ _RELAPSE_ES = [
     # "me metí" is a relapse only with a drug: "me metí a bañar / en problemas" is not
     f"(me meti|me volvi a meter|volvi a meterme|me estoy metiendo|me meto) {_ES_FEW}({_ES_SNORTED[1:-1]}|"
     f"{_ES_DOSES[1:-1]})",
-    f"(jale|me jale|inhale|esnife|aspire|me inyecte|me pique|consumi|use|probe) {_ES_FEW}({_ES_SNORTED[1:-1]}|"
-    f"{_ES_DOSES[1:-1]})",
+    # not "usé" / "probé": unaccented they are the English "use" and "probe" ("use :meth:`get`")
+    "(jale|me jale|inhale|esnife|aspire|me inyecte|me pique|consumi|ya use|volvi a probar) "
+    f"{_ES_FEW}({_ES_SNORTED[1:-1]}|{_ES_DOSES[1:-1]})",
     f"(fume|me fume|estuve fumando|estoy fumando|ando fumando) {_ES_FEW}(mota|marihuana|mariguana|piedra|crack|"
     "cristal|foco|hierba|yerba|weed|porro|porros|churro|churros|gallo|toque|bazuco|basuco|pipa|de la pipa)",
     f"(anduve|ando|andaba|estuve|estoy|andamos|andabamos|sigo) (en|con) (la |el |las |los )?(coca|{_ES_DRUGS[1:-1]}|"
