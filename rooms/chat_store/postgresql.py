@@ -80,7 +80,7 @@ class PostgreSQLChatStore(ChatStore):
             # One statement: no pipeline (it costs CPU for one).
             with connection.wrap_database_errors, psycopg.Cursor(postgresql_connection()) as cursor:
                 cursor.execute(*insert_statement(message), prepare=True)
-                (message.pk,) = cursor.fetchone()
+                [(message.pk,)] = cursor.fetchall()  # RETURNING id: one row
         mark_stored(message)
 
     def store_batch(self, unsaved: Sequence[Message], last_seqs: Mapping[int, int], *, with_commit: bool) -> None:
@@ -139,4 +139,5 @@ def postgresql_connection() -> psycopg.Connection[Any]:
     and config.env sets to a number unless DB_PREPARED_STATEMENTS is 0.
     """
     connection.ensure_connection()
-    return connection.connection
+    pg: psycopg.Connection[Any] = connection.connection
+    return pg

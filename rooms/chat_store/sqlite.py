@@ -56,7 +56,7 @@ class SQLiteChatStore(ChatStore):
         messages, characters = participation(message)
         with connection.cursor() as cursor:
             cursor.execute(INSERT_MESSAGE_SQL, message_values(message))
-            (message.pk,) = cursor.fetchone()
+            [(message.pk,)] = cursor.fetchall()  # RETURNING id: one row
             if messages:
                 cursor.execute(COUNT_PARTICIPATION_SQL, [messages, characters, message.participant_id])
         mark_stored(message)
