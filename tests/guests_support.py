@@ -46,6 +46,7 @@ def invite_and_redeem(
     redeemed = redeem(token, display_name, relationship)
     assert redeemed.status == 302, redeemed.status
     guest_pass.refresh_from_db()
+    assert guest_pass.guest_id is not None, "redeemed"
     return guest_pass, redeemed, Participant.objects.get(pk=guest_pass.guest_id)
 
 

@@ -2,6 +2,7 @@
 readable by the session's facilitators at /sessions/<id>/audit/ and by nobody else."""
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -123,7 +124,7 @@ def test_a_written_entry_cannot_be_saved_again_or_deleted(entry):
         entry.delete()
     with pytest.raises(AppendOnlyError):
         AuditEntry.objects.filter(pk=entry.pk).delete()
-    changes = (
+    changes: tuple[dict[str, Any], ...] = (
         {"reason": ""},
         {"action": "chat.send"},
         {"removed_text": "rewritten"},

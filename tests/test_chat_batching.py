@@ -130,6 +130,7 @@ async def test_a_failed_batch_is_sent_again_one_by_one(database):
 
     assert (await first).text == "a"
     assert isinstance(bad, IntegrityError)
+    assert isinstance(b, Message) and isinstance(d, Message)
     assert (b.text, d.text) == ("b", "d")
     assert database.batches == [["a"], ["b", "bad", "d"], ["b"], ["bad"], ["d"]]
 

@@ -84,6 +84,7 @@ def test_a_failed_insert_leaves_nothing_and_broadcasts_nothing(live_group, dana,
 
     def claim_with_a_taken_id(*args: Any, **kwargs: Any) -> Any:
         room, claimed = claim(*args, **kwargs)
+        assert claimed is not None
         return room, dataclasses.replace(claimed, message_id=first.pk)  # the INSERT then breaks the primary key
 
     monkeypatch.setattr(store, "claim_room_and_sender", claim_with_a_taken_id)

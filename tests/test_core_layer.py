@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,6 +22,16 @@ from tests.services import redis_url
 pytestmark = [pytest.mark.services]
 
 DEADLINE = 5  # seconds; each wait ends as soon as its message arrives
+
+
+def noting(calls: list[str], call: Callable[..., Any], name: str | None = None) -> Callable[..., Any]:
+    """`call`, first noting in `calls` its name (without one: the command it is given, its first argument)."""
+
+    def noted(*args: Any, **kwargs: Any) -> Any:
+        calls.append(name if name is not None else args[0])
+        return call(*args, **kwargs)
+
+    return noted
 
 
 def make_layer(**overrides: Any) -> BatchedRedisChannelLayer:
@@ -39,12 +50,7 @@ async def test_a_lane_gets_every_message_in_order_in_few_round_trips(monkeypatch
         pops: list[str] = []
         connection = layer.connection(0)
         for name in ("zpopmin", "bzpopmin"):
-            original = getattr(connection, name)
-            monkeypatch.setattr(
-                connection,
-                name,
-                lambda *a, _name=name, _original=original, **k: pops.append(_name) or _original(*a, **k),
-            )
+            monkeypatch.setattr(connection, name, noting(pops, getattr(connection, name), name))
 
         received = [await asyncio.wait_for(layer.receive("circle-hub.w.3"), DEADLINE) for _ in range(count)]
 
@@ -61,10 +67,7 @@ async def test_a_group_send_to_lanes_is_one_round_trip(monkeypatch):
             await layer.group_add("room.8", lane)
         connection = layer.connection(0)
         sent: list[str] = []
-        original = connection.execute_command
-        monkeypatch.setattr(
-            connection, "execute_command", lambda *args, **kwargs: sent.append(args[0]) or original(*args, **kwargs)
-        )
+        monkeypatch.setattr(connection, "execute_command", noting(sent, connection.execute_command))
         monkeypatch.setattr(connection, "pipeline", None)  # no pipelined round trips either
 
         await layer.group_send("room.8", {"type": "room.event", "n": 1})

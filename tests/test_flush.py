@@ -28,6 +28,7 @@ def row_counts() -> dict[str, int]:
 def test_flush_empties_every_table_and_keeps_content_types_and_permissions(live_group: GroupSession) -> None:
     alex = Member.objects.get(username="alex")
     sender = live_group.participants.get(member=alex)
+    assert live_group.started_at is not None
     Message.objects.create(
         session=live_group, participant=sender, seq=1, text="hello", html="hello", sent_at=live_group.started_at
     )

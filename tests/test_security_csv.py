@@ -51,6 +51,7 @@ def formula_pieces(text: str) -> list[str]:
 def test_no_piece_of_a_neutralized_cell_starts_a_formula(attack):
     assert formula_pieces(attack), "the attack is one (the list is meant to hold formulas)"
     cell = neutralized(attack)
+    assert isinstance(cell, str)
     assert formula_pieces(cell) == [], cell
     assert formula_pieces(csv_text([[attack, "x"]])) == []
 

@@ -203,7 +203,9 @@ def debug_capture() -> Iterator[io.StringIO]:
 
     buffer = io.StringIO()
     root = logging.getLogger()
-    configured = [h for h in root.handlers if isinstance(h.formatter, RedactingFormatter)]
+    configured = [
+        h for h in root.handlers if isinstance(h, logging.StreamHandler) and isinstance(h.formatter, RedactingFormatter)
+    ]
     assert configured, "Circle's LOGGING has no console handler"
     handler = configured[0]
     old_stream = handler.setStream(buffer)

@@ -173,7 +173,7 @@ async def handshake(origin: str, cookie: str, session_id: int, scope: dict) -> b
     communicator = WebsocketCommunicator(
         application, f"/ws/sessions/{session_id}/", headers=[(b"cookie", cookie.encode()), (b"origin", origin.encode())]
     )
-    communicator.scope.update(scope)
+    communicator.scope.update(scope)  # type: ignore[typeddict-item]  # a test's partial scope (typed as a plain dict)
     connected, _ = await communicator.connect(timeout=5)
     await communicator.disconnect()
     return connected

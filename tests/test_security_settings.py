@@ -10,6 +10,7 @@ import subprocess
 import sys
 import uuid
 from pathlib import Path
+from typing import cast
 
 import pytest
 from django.test import Client
@@ -257,16 +258,17 @@ async def raw_redis_values(prefix: str) -> bytes:
 
     client = redis.from_url(redis_url())
     try:
-        stored = b""
+        # Replies are bytes (no decode_responses); redis-py types them as bytes or str.
+        values: list[bytes] = []
         async for key in client.scan_iter(match=f"{prefix}*"):
             kind = await client.type(key)
             if kind == b"zset":
-                stored += b"".join(await client.zrange(key, 0, -1))
+                values += cast(list[bytes], await client.zrange(key, 0, -1))
             elif kind == b"string":
-                stored += await client.get(key) or b""
+                values.append(cast(bytes | None, await client.get(key)) or b"")
             elif kind == b"list":
-                stored += b"".join(await client.lrange(key, 0, -1))
-        return stored
+                values += cast(list[bytes], await client.lrange(key, 0, -1))
+        return b"".join(values)
     finally:
         await client.aclose()
 

@@ -109,7 +109,8 @@ def test_a_text_of_nothing_visible_is_invalid(char):
 @given(made_of(INVISIBLE, min_size=1))
 def test_any_mix_of_invisible_characters_is_invalid(text):
     assert not has_visible_text(clean_text(text))
-    assert text_refusal(text, 2000).code == "invalid"
+    refusal = text_refusal(text, 2000)
+    assert refusal is not None and refusal.code == "invalid"
 
 
 NEVER_LEFT_IN_TEXT = {*REMOVED, "\r", "\u2028", "\u2029", "\x85"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -99,7 +100,7 @@ async def test_the_patrol_checks_in_bounded_batches(monkeypatch, settings):
         consumer = SimpleNamespace(viewer=None)
         active_at = None
 
-    guards = [Watched() for _ in range(5)]
+    guards: list[Any] = [Watched() for _ in range(5)]  # stand-ins for SocketGuard
     for guard in guards:
         patrol.add(guard)
     while len(batches) < 3:

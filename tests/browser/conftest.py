@@ -156,7 +156,7 @@ def open_page(browser: Any) -> Iterator[Any]:
         context.set_default_timeout(10_000)
         contexts.append(context)
         page = context.new_page()
-        page.circle_errors = []  # type: ignore[attr-defined]
+        page.circle_errors = []
         page.on("pageerror", lambda error, page=page: page.circle_errors.append(f"page error: {error}"))
         page.on("dialog", lambda dialog, page=page: on_dialog(page, dialog))
         pages.append(page)
