@@ -36,18 +36,23 @@ ENGLISH_TALK = (
 )
 SPANISH_TALK = (
     "Hoy en el grupo hablamos de cómo nos fue en la semana. Conté que el trabajo ha estado "
-    "pesado y que mi familia viene a visitarme pronto; me muero de ganas de ver a mis niños. "
-    "Mi padrino me llamó dos veces, fuimos juntos a una junta y ya duermo mejor, gracias a Dios. "
+    "pesado y que mi familia viene a visitarme pronto; ¡me muero de ganas de ver a mis niños! "
+    "¿Y ustedes? Mi padrino me llamó dos veces, fuimos juntos a una junta y ya duermo mejor, gracias a Dios. "
 )
-ENGLISH_TRIGGER = " Honestly I relapsed last night after work. "
-SPANISH_TRIGGER = " La neta anoche volví a consumir después del trabajo. "
+ENGLISH_TRIGGER = "Honestly I relapsed last night after work. "
+SPANISH_TRIGGER = "La neta anoche volví a consumir después del trabajo. "
 
 
 def _to_length(talk: str, middle: str = "") -> str:
-    """`talk` repeated around `middle` (at the centre), cut to exactly MESSAGE_CHARS."""
-    half = (MESSAGE_CHARS - len(middle)) // 2
+    """`talk` repeated around `middle` (at the centre, after a word), cut to exactly MESSAGE_CHARS.
+
+    Single spaces throughout: a run of spaces would make the scan map the
+    match back to the original text, a cost of its own.
+    """
     filler = talk * (MESSAGE_CHARS // len(talk) + 1)
-    text = filler[:half] + middle + filler[: MESSAGE_CHARS - half - len(middle)]
+    head = filler[: (MESSAGE_CHARS - len(middle)) // 2]
+    head = head[: head.rfind(" ") + 1]
+    text = head + middle + filler[: MESSAGE_CHARS - len(head) - len(middle)]
     assert len(text) == MESSAGE_CHARS
     return text
 

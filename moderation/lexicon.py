@@ -984,8 +984,9 @@ class _FoldTable(dict):
 _FOLD = _FoldTable()
 
 
-def _fold(text: str) -> tuple[str, bool]:
-    """``text.translate(_FOLD)``, and whether every character folded to exactly one.
+def _fold(text: str) -> tuple[str, bool, set[str]]:
+    """``text.translate(_FOLD)``, whether every character folded to exactly one,
+    and the non-ASCII characters left in the result ("¿", "¡", emoji...).
 
     Accented text (Spanish: "qué", "recaí", "niño") holds a handful of distinct
     non-ASCII characters. Replacing each of them (``str.replace``, in C) and
@@ -996,12 +997,13 @@ def _fold(text: str) -> tuple[str, bool]:
     """
     folds = {c: _FOLD[ord(c)] for c in set(text) if not c.isascii()}
     aligned = all(len(folded) == 1 for folded in folds.values())
+    left = {c for folded in folds.values() for c in folded if not c.isascii()}
     changed = [(c, folded) for c, folded in folds.items() if folded != c]
     if not all(folded.isascii() for _, folded in changed):
-        return text.translate(_FOLD), aligned
+        return text.translate(_FOLD), aligned, left
     for c, folded in changed:
         text = text.replace(c, folded)
-    return text.lower().replace("`", "'"), aligned
+    return text.lower().replace("`", "'"), aligned, left
 
 
 def _sub_mapped(rx: re.Pattern[str], repl, s: str, idx: list[int]) -> tuple[str, list[int]]:
@@ -1057,10 +1059,11 @@ def _normalise(text: str, with_map: bool = False) -> tuple[str, list[int] | None
     """
     idx: list[int] | None = None
     aligned = True
+    left: set[str] = set()  # the non-ASCII characters of the folded text
     if text.isascii():
         s = text.lower().replace("`", "'")
     else:
-        s, aligned = _fold(text)
+        s, aligned, left = _fold(text)
         if not aligned and with_map:
             idx = [i for i, c in enumerate(text) for _ in _FOLD[ord(c)]]
     # Leetspeak (length-preserving). Cheap pre-checks skip most regex passes.
@@ -1068,11 +1071,14 @@ def _normalise(text: str, with_map: bool = False) -> tuple[str, list[int] | None
         s = _deleet(s)
     if "!" in s or "|" in s:
         s = _LEET_BANG_RE.sub("i", s)
-    ascii_only = s.isascii()
+    # The Unicode-aware passes only when the text needs them: Spanish keeps
+    # "¿" and "¡" after folding, and neither is a space or a letter.
     steps = []
-    if not ascii_only or "  " in s or any(c in s for c in "\t\n\r\f\v"):
+    odd_spaces = "\t\n\r\f\v" if not left else "\t\n\r\f\v\x1c\x1d\x1e\x1f"
+    if "  " in s or any(c in s for c in odd_spaces) or any(c.isspace() for c in left):
         steps.append((_SPACES_RE, " "))
-    steps.append((_ASCII_REPEATS_RE if ascii_only else _REPEATS_RE, r"\1\1"))
+    letters_left = any(c.isalnum() and not c.isdecimal() for c in left)  # what [^\W\d_] matches
+    steps.append((_REPEATS_RE if letters_left else _ASCII_REPEATS_RE, r"\1\1"))
     for rx, repl in steps:
         if aligned and not with_map:
             new = rx.sub(repl, s)
