@@ -33,7 +33,28 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import daphne.server
 import pytest
+from asgiref.sync import SyncToAsync, sync_to_async
+from autobahn.exception import Disconnected
+from autobahn.websocket.protocol import WebSocketProtocol as AutobahnProtocol
+from channels.consumer import AsyncConsumer, get_handler_name
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+from channels.sessions import InstanceSessionWrapper, SessionMiddleware
+from channels_redis import utils
+from channels_redis.core import RedisChannelLayer
+from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
+from daphne.access import AccessLogGenerator
+from daphne.server import Server
+from daphne.ws_protocol import WebSocketProtocol as DaphneProtocol
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from twisted.internet import abstract, asyncioreactor, tcp
+
+from config.security import redact_daphne_access_log
+from rooms.outbound import protocol_of, unsent_bytes
+from rooms.pubsub_layer import ObservedPubSubChannelLayer, ObservedPubSubLoopLayer, ObservedShard
 
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements.txt"
 
@@ -92,9 +113,6 @@ def source(function: Any) -> str:
 
 
 def test_channels_consumer_dispatch_that_the_room_consumer_replaces() -> None:
-    from channels.consumer import AsyncConsumer, get_handler_name
-    from channels.generic.websocket import AsyncWebsocketConsumer
-
     use = (
         "rooms/consumers.py RoomConsumer.dispatch is AsyncConsumer.dispatch without its "
         "aclose_old_connections() before every handler (a hop to Channels' one thread-sensitive "
@@ -110,9 +128,6 @@ def test_channels_consumer_dispatch_that_the_room_consumer_replaces() -> None:
 
 
 def test_channels_consumer_without_a_layer_channel() -> None:
-    from channels.consumer import AsyncConsumer
-    from channels.layers import get_channel_layer
-
     use = (
         "rooms/consumers.py RoomConsumer.channel_layer_alias = None: no layer channel (a receive "
         "task and a queue) per socket, since room events reach sockets through the worker's hub"
@@ -126,8 +141,6 @@ def test_channels_consumer_without_a_layer_channel() -> None:
 
 
 def test_channels_session_middleware_that_the_socket_stack_reproduces() -> None:
-    from channels.sessions import InstanceSessionWrapper, SessionMiddleware
-
     use = (
         "rooms/socket_session.py SocketSessionMiddleware.__call__ resolves the session with "
         "InstanceSessionWrapper(scope, send).resolve_session() as SessionMiddleware.__call__ does, "
@@ -155,8 +168,6 @@ CORE_LAYER_USE = (
 
 @pytest.fixture
 def redis_layer() -> Any:
-    from channels_redis.core import RedisChannelLayer
-
     # Never connects: nothing below makes a round trip to Redis.
     return RedisChannelLayer(hosts=["redis://127.0.0.1:1/0"], prefix="contract", capacity=7, group_expiry=11)
 
@@ -191,8 +202,6 @@ def test_channels_redis_key_layout(redis_layer: Any) -> None:
 
 
 def test_channels_redis_members_the_core_layer_uses(redis_layer: Any) -> None:
-    from channels_redis.core import RedisChannelLayer
-
     for name, value in {
         "prefix": "contract",
         "capacity": 7,
@@ -231,8 +240,6 @@ def test_channels_redis_members_the_core_layer_uses(redis_layer: Any) -> None:
 
 
 def test_channels_redis_methods_the_core_layer_reproduces() -> None:
-    from channels_redis.core import RedisChannelLayer
-
     for method, expected in {
         # Writes a channel's messages, as the scripts' ZADD/EXPIRE after trimming and a capacity check.
         "send": "a8c34a8d89caebeb",
@@ -249,8 +256,6 @@ def test_channels_redis_methods_the_core_layer_reproduces() -> None:
 
 
 def test_channels_redis_backup_cleaner_by_name(redis_layer: Any) -> None:
-    from channels_redis.core import RedisChannelLayer
-
     use = (
         "rooms/hub.py quiet_layer_cleaners recognises the task channels-redis fires after each receive "
         "by its coroutine's name (_clean_receive_backup), to log one line instead of an unretrieved "
@@ -269,8 +274,6 @@ def test_channels_redis_backup_cleaner_by_name(redis_layer: Any) -> None:
 
 
 async def test_channels_redis_connection_the_hub_probes(redis_layer: Any) -> None:
-    from redis.asyncio import Redis
-
     use = (
         "rooms/hub.py ping_layer and reconnect_layer ping each shard's connection(index) and "
         "disconnect its pool after an outage"
@@ -296,8 +299,6 @@ PUBSUB_LAYER_USE = (
 
 
 def test_channels_redis_pubsub_methods_the_subclasses_replace() -> None:
-    from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
-
     for function, expected in (
         # ObservedPubSubChannelLayer._get_layer: the same, with its own loop layer.
         (RedisPubSubChannelLayer._get_layer, "2b78fd6112f1c74c"),
@@ -329,8 +330,6 @@ def test_channels_redis_pubsub_methods_the_subclasses_replace() -> None:
 
 
 def test_channels_redis_utils_the_pubsub_layer_imports() -> None:
-    from channels_redis import utils
-
     for function, expected in (
         (utils._wrap_close, ["proxy", "loop"]),
         (utils.create_pool, ["host"]),
@@ -342,8 +341,6 @@ def test_channels_redis_utils_the_pubsub_layer_imports() -> None:
 
 
 async def test_channels_redis_pubsub_layer_behind_the_hubs_probe() -> None:
-    from rooms.pubsub_layer import ObservedPubSubChannelLayer, ObservedPubSubLoopLayer, ObservedShard
-
     use = PUBSUB_LAYER_USE + "; rooms/hub.py reads getattr(layer, 'ring_size', 0) and getattr(layer, 'probe')"
     layer = ObservedPubSubChannelLayer(hosts=["redis://127.0.0.1:1/0"], prefix="contract")
     loop_layer = layer._get_layer()  # makes the loop layer and its shards; no connection yet
@@ -362,8 +359,6 @@ async def test_channels_redis_pubsub_layer_behind_the_hubs_probe() -> None:
 
 
 def test_redis_pubsub_reconnect_callback() -> None:
-    from redis.asyncio.client import PubSub
-
     use = (
         "rooms/pubsub_layer.py ObservedPubSub overrides PubSub.on_connect, which redis-py calls when "
         "the subscriber reconnects (and re-subscribes): what was published meanwhile was lost"
@@ -397,10 +392,6 @@ def daphne_access_module() -> Any:
 
 
 def test_daphne_access_log_that_circle_redacts() -> None:
-    from daphne.access import AccessLogGenerator
-
-    from config.security import redact_daphne_access_log
-
     use = (
         "config/security.py redact_daphne_access_log wraps AccessLogGenerator.write_entry to redact "
         "the request line (guests' join tokens): daphne writes its access log to stdout, past logging"
@@ -425,12 +416,6 @@ def test_daphne_access_log_that_circle_redacts() -> None:
 
 
 def test_daphne_send_carries_its_protocol() -> None:
-    from autobahn.websocket.protocol import WebSocketProtocol as AutobahnProtocol
-    from daphne.server import Server
-    from daphne.ws_protocol import WebSocketProtocol
-
-    from rooms.outbound import protocol_of
-
     use = (
         "rooms/outbound.py protocol_of finds the WebSocket's protocol (hence its TCP transport) in the "
         "send daphne hands the application, a functools.partial of Server.handle_reply bound to it; "
@@ -439,14 +424,14 @@ def test_daphne_send_carries_its_protocol() -> None:
     assert "send=partial(self.handle_reply, protocol)" in source(Server.create_application), broken(
         "daphne", "Server.create_application", use, "send is no longer a partial of handle_reply with the protocol"
     )
-    assert issubclass(WebSocketProtocol, AutobahnProtocol), broken(
+    assert issubclass(DaphneProtocol, AutobahnProtocol), broken(
         "daphne", "daphne.ws_protocol.WebSocketProtocol", use, "it is no longer autobahn's protocol"
     )
     close_frame = parameters(AutobahnProtocol.sendCloseFrame)
     assert close_frame == ["self", "code", "reasonUtf8", "isReply"], broken(
         "autobahn", "WebSocketProtocol.sendCloseFrame", use, f"its parameters are {close_frame}"
     )
-    protocol = WebSocketProtocol()
+    protocol = DaphneProtocol()
 
     async def handle_reply(protocol: Any, message: dict[str, Any]) -> None:
         """Stands for the bound Server.handle_reply."""
@@ -455,21 +440,14 @@ def test_daphne_send_carries_its_protocol() -> None:
 
 
 def test_autobahn_send_after_close_raises_disconnected() -> None:
-    from autobahn.exception import Disconnected
-    from autobahn.websocket.protocol import WebSocketProtocol
-
     use = "rooms/outbound.py drops a frame sent after the close, which autobahn refuses with Disconnected"
     assert issubclass(Disconnected, Exception)
-    assert "raise Disconnected(" in inspect.getsource(WebSocketProtocol.sendMessage), broken(
+    assert "raise Disconnected(" in inspect.getsource(AutobahnProtocol.sendMessage), broken(
         "autobahn", "WebSocketProtocol.sendMessage", use, "it no longer raises Disconnected on a closed protocol"
     )
 
 
 def test_twisted_write_buffers_that_bound_a_slow_reader() -> None:
-    from twisted.internet import abstract, tcp
-
-    from rooms.outbound import unsent_bytes
-
     use = (
         "rooms/outbound.py unsent_bytes reads FileDescriptor's two write buffers "
         "(len(dataBuffer) - offset + _tempDataLen) to drop a socket whose client stopped reading"
@@ -504,9 +482,6 @@ def test_twisted_write_buffers_that_bound_a_slow_reader() -> None:
 
 
 def test_twisted_reactor_that_the_graceful_shutdown_finds() -> None:
-    import daphne.server
-    from twisted.internet import asyncioreactor, tcp
-
     use = (
         "rooms/shutdown.py recognises daphne's reactor as Twisted's asyncio reactor running this very "
         "loop (reactor._asyncioEventloop, reactor.running), stops its listening ports "
@@ -540,8 +515,6 @@ def test_twisted_reactor_that_the_graceful_shutdown_finds() -> None:
 
 
 async def test_asgiref_thread_knows_its_event_loop() -> None:
-    from asgiref.sync import SyncToAsync, sync_to_async
-
     use = (
         "rooms/broadcast.py publish hands an action's events to its worker's event loop, which it finds "
         "in SyncToAsync.threadlocal.main_event_loop on the thread that runs the action"
