@@ -953,7 +953,10 @@ _APOSTROPHES = str.maketrans({c: "'" for c in "\u2018\u2019\u201b\u02bc\u02bb\u2
 _LEET = str.maketrans("013457@$", "oieastas")
 _LEET_CHAR_RE = re.compile(r"[013457@$]")
 _TOKEN_CHARS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$")
-_LEET_BANG_RE = re.compile(r"(?<=[a-z])[!|](?=[a-z])")
+# "!" or "|" between two letters; the class first lets re skip to the next "!"
+# or "|" (Spanish "¡...!" puts one in many messages).
+_LEET_BANG_RE = re.compile(r"[!|](?<=[a-z][!|])(?=[a-z])")
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
 _SPACES_RE = re.compile(r"\s{2,}|[^\S ]")
 _REPEATS_RE = re.compile(r"([^\W\d_])\1{2,}")
 _ASCII_REPEATS_RE = re.compile(r"([a-z])\1{2,}")  # same, faster on ASCII
@@ -995,7 +998,7 @@ def _fold(text: str) -> tuple[str, bool, set[str]]:
     itself non-ASCII, a later replacement could fold it a second time, so
     ``translate`` does it.
     """
-    folds = {c: _FOLD[ord(c)] for c in set(text) if not c.isascii()}
+    folds = {c: _FOLD[ord(c)] for c in set(_NON_ASCII_RE.findall(text))}
     aligned = all(len(folded) == 1 for folded in folds.values())
     left = {c for folded in folds.values() for c in folded if not c.isascii()}
     changed = [(c, folded) for c, folded in folds.items() if folded != c]
