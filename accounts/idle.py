@@ -1,7 +1,7 @@
 """Automatic logoff: what the session remembers about its owner's last activity.
 
 One timestamp per Django session (epoch seconds under LAST_ACTIVITY_KEY),
-written by config.security.IdleTimeoutMiddleware for HTTP requests and by
+written by IdleTimeoutMiddleware (below) for HTTP requests and by
 rooms.socket_guard.SocketGuard for WebSocket frames, at most every
 SESSION_ACTIVITY_WRITE_SECONDS. Both sides end the session once it is older
 than IDLE_TIMEOUT_SECONDS.
@@ -9,13 +9,17 @@ than IDLE_TIMEOUT_SECONDS.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from importlib import import_module
 from typing import Any
+from urllib.parse import quote
 
 from django.conf import settings
-from django.contrib.auth import SESSION_KEY
+from django.contrib import messages
+from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 
 LAST_ACTIVITY_KEY = "circle_last_activity"
 # When the member signed in (epoch seconds): a sign-in lasts at most SESSION_COOKIE_AGE.
@@ -58,3 +62,41 @@ def ending(data: Mapping[str, Any], now: float, *, also_active_at: float | None 
     if is_too_old(data, now):
         return "expired"
     return None
+
+
+class IdleTimeoutMiddleware:
+    """Automatic logoff (HIPAA 164.312(a)(2)(iii)), and an upper bound on any sign-in (SESSION_COOKIE_AGE).
+
+    The session remembers when its owner was last active (HTTP requests here,
+    WebSocket frames through rooms.socket_guard.SocketGuard). Past the timeout
+    the request is served signed out and the person is logged out, which
+    closes their open room sockets (accounts.signals.signed_out). The timestamp is written
+    at most every SESSION_ACTIVITY_WRITE_SECONDS, not on every request.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        session = getattr(request, "session", None)
+        if session is None or not has_identity(session):
+            return self.get_response(request)
+        now = time.time()
+        last = session.get(LAST_ACTIVITY_KEY)
+        reason = ending(session, now)
+        if reason is not None:
+            request.circle_signout_reason = reason  # type: ignore[attr-defined]
+            logout(request)
+            minutes = max(1, round(settings.IDLE_TIMEOUT_SECONDS / 60))
+            notice = (
+                f"You were signed out after {minutes} minutes without activity, to keep the group private."
+                if reason == "idle"
+                else "Your sign-in has expired. Please sign in again."
+            )
+            messages.info(request, notice, fail_silently=True)
+            if request.method == "GET" and request.path != settings.LOGIN_URL:
+                return HttpResponseRedirect(f"{settings.LOGIN_URL}?next={quote(request.get_full_path())}")
+            return self.get_response(request)
+        if not isinstance(last, int | float) or now - last >= settings.SESSION_ACTIVITY_WRITE_SECONDS:
+            session[LAST_ACTIVITY_KEY] = now
+        return self.get_response(request)

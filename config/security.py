@@ -2,7 +2,6 @@
 
 - ContentSecurityPolicyMiddleware: a strict CSP on every response (Django 5.2 has none built in).
 - NoStoreMiddleware: no page Django answers may be cached (issue 22).
-- IdleTimeoutMiddleware: a signed-in session idle for IDLE_TIMEOUT_SECONDS is signed out.
 - SecondFactorMiddleware: with FACILITATOR_2FA on, a facilitator who has not passed the
   TOTP step after the password reaches nothing but the verify page (and sign-out).
 - RedactingFormatter, redact_daphne_access_log: keep cookies, join tokens and passwords
@@ -13,17 +12,12 @@ from __future__ import annotations
 
 import logging
 import re
-import time
 from collections.abc import Callable
 from urllib.parse import quote, unquote
 
 from django.conf import settings
-from django.contrib import messages
-from django.contrib.auth import logout
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils.cache import add_never_cache_headers
-
-from accounts.idle import LAST_ACTIVITY_KEY, ending, has_identity
 
 Middleware = Callable[[HttpRequest], HttpResponse]
 
@@ -80,44 +74,6 @@ class NoStoreMiddleware:
         response = self.get_response(request)
         add_never_cache_headers(response)
         return response
-
-
-class IdleTimeoutMiddleware:
-    """Automatic logoff (HIPAA 164.312(a)(2)(iii)), and an upper bound on any sign-in (SESSION_COOKIE_AGE).
-
-    The session remembers when its owner was last active (HTTP requests here,
-    WebSocket frames through rooms.socket_guard.SocketGuard). Past the timeout
-    the request is served signed out and the person is logged out, which
-    closes their open room sockets (accounts.signals.signed_out). The timestamp is written
-    at most every SESSION_ACTIVITY_WRITE_SECONDS, not on every request.
-    """
-
-    def __init__(self, get_response: Middleware) -> None:
-        self.get_response = get_response
-
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        session = getattr(request, "session", None)
-        if session is None or not has_identity(session):
-            return self.get_response(request)
-        now = time.time()
-        last = session.get(LAST_ACTIVITY_KEY)
-        reason = ending(session, now)
-        if reason is not None:
-            request.circle_signout_reason = reason  # type: ignore[attr-defined]
-            logout(request)
-            minutes = max(1, round(settings.IDLE_TIMEOUT_SECONDS / 60))
-            notice = (
-                f"You were signed out after {minutes} minutes without activity, to keep the group private."
-                if reason == "idle"
-                else "Your sign-in has expired. Please sign in again."
-            )
-            messages.info(request, notice, fail_silently=True)
-            if request.method == "GET" and request.path != settings.LOGIN_URL:
-                return HttpResponseRedirect(f"{settings.LOGIN_URL}?next={quote(request.get_full_path())}")
-            return self.get_response(request)
-        if not isinstance(last, int | float) or now - last >= settings.SESSION_ACTIVITY_WRITE_SECONDS:
-            session[LAST_ACTIVITY_KEY] = now
-        return self.get_response(request)
 
 
 # Paths a facilitator may reach between the password and the second factor.
