@@ -1,6 +1,6 @@
 """A database-level guard: the audit log is append-only whoever writes to the database.
 
-Permitted changes (the same as moderation.models.is_permitted_redaction):
+Permitted changes (the same as rooms.models.is_permitted_redaction; AuditEntry moved there, keeping this table):
 `removed_text` blanked and a label replaced by '(guest)' (the retention purge),
 and the foreign keys set to NULL (a session or participant deleted elsewhere).
 Anything else is refused. PostgreSQL also refuses DELETE (TRUNCATE, which test
