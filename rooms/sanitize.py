@@ -31,7 +31,7 @@ Output rules
      attribute value in the output ever contains those strings.
    * A URL nh3 cannot parse (e.g. port out of range) is left as plain
      text, so every ``<a>`` in the output has an ``href``.
-3. Line breaks (``\\r\\n``, ``\\r``, ``\\n``) become ``<br>``.
+3. Line breaks (``\\r\\n``, ``\\r``, ``\\n``, U+2028, U+2029, U+0085) become ``<br>``.
 4. The result then goes through nh3 as defence in depth, allowing only
    ``<a>`` (attribute ``href``, schemes ``http``/``https``, relative URLs
    denied) and ``<br>``; nh3 itself forces
@@ -81,7 +81,8 @@ _URL_RE = re.compile(
 # A link whose text contains a script scheme anywhere (even in the query, as
 # in an open redirect "http://x.org/?next=javascript:...") is not linked.
 _SCRIPT_SCHEME_RE = re.compile(r"(?i)(?:java|vb)script:")
-_NEWLINE_RE = re.compile(r"\r\n|\r|\n")
+# Stored text has LF only (config.text); the other breaks are for anything stored before that.
+_NEWLINE_RE = re.compile("\r\n|[\r\n\u2028\u2029\x85]")
 # An <a> whose href nh3 dropped (URL it could not parse, e.g. a port out of
 # range): unwrap it so every emitted <a> has an href.
 _HREFLESS_A_RE = re.compile(rf'<a rel="{LINK_REL}">([^<]*)</a>')

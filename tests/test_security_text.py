@@ -79,6 +79,13 @@ def test_every_line_break_becomes_lf_in_a_text_and_a_space_in_a_line(line_break)
     assert clean_line(f"{line_break}Pat{line_break}") == "Pat"
 
 
+@pytest.mark.parametrize("line_break", LINE_BREAKS)
+def test_every_line_break_renders_as_one_br_even_in_text_stored_before_normalization(line_break):
+    from rooms.sanitize import render_message_html
+
+    assert render_message_html(f"one{line_break}two") == "one<br>two"
+
+
 @pytest.mark.parametrize("char", REMOVED, ids=code_points)
 def test_controls_surrogates_and_bidi_overrides_are_removed(char):
     assert clean_text(f"left{char}right") == "leftright"
