@@ -24,7 +24,7 @@ from facilitator.models import AgendaItem, FloorTurn
 from facilitator.rules import Balance, Speaker, Turn, participation_balance
 from rooms.broadcast import Envelope, make_envelope
 from rooms.extensions import DutyTick, PeriodicDuty
-from rooms.models import GroupSession, Participant
+from rooms.models import GroupSession, Participant, ParticipantRole, Status
 from rooms.schemas import AgendaItemOut, ParticipantStatsOut, StatsEvent, StatsOut
 from rooms.serializers import prompt_out
 
@@ -59,7 +59,7 @@ def load_rooms_balance(sessions: list[GroupSession], now: datetime) -> dict[int,
     speakers: dict[int, list[Speaker]] = defaultdict(list)
     people = (
         Participant.objects.filter(session__in=list(by_id), removed_at__isnull=True)
-        .filter(Q(admitted=True) | ~Q(role="guest"))
+        .filter(Q(admitted=True) | ~Q(role=ParticipantRole.GUEST))
         .order_by("roster_position", "pk")
         .values_list("session_id", "pk", "role", "room_messages", "room_characters")
     )
@@ -97,7 +97,7 @@ def stats_envelopes(session_ids: Iterable[int], now: datetime, last_sent: dict[i
     no serialization at all, and a changed one a single one.
     """
     envelopes = []
-    live = list(GroupSession.objects.filter(pk__in=list(session_ids), status="live"))
+    live = list(GroupSession.objects.filter(pk__in=list(session_ids), status=Status.LIVE))
     for session_id, (rows, silent) in load_rooms_balance(live, now).items():
         fingerprint = repr((rows, silent))
         if last_sent.get(session_id) != fingerprint:
@@ -130,7 +130,7 @@ _tickers: weakref.WeakKeyDictionary[Any, TickerState] = weakref.WeakKeyDictionar
 async def stats_tick(tick: DutyTick) -> None:
     """The stats duty (every STATS_SECONDS / STATS_SLICES): compute this tick's rooms once for this worker
     and hand their stats to its own facilitators."""
-    rooms = tick.rooms.rooms_with_local("facilitator")
+    rooms = tick.rooms.rooms_with_local(ParticipantRole.FACILITATOR)
     ticker = _tickers.setdefault(tick.rooms, TickerState())
     for gone in set(ticker.sent) - set(rooms):
         del ticker.sent[gone]

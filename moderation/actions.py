@@ -21,7 +21,7 @@ from rooms.broadcast import send_event_on_commit
 from rooms.chat_store import chat_store
 from rooms.errors import NOT_ON_ROSTER, ActionError
 from rooms.extensions import PeriodicDuty, deadline_tick_seconds, in_database_thread
-from rooms.models import GroupSession, Message, Participant
+from rooms.models import GroupSession, Message, Participant, ParticipantRole
 from rooms.schemas import MessageRemoved, ParticipantRemoved, SlowmodeChanged
 
 
@@ -29,7 +29,7 @@ def do_mute(session_id: int, facilitator_id: int, target_id: int, minutes: int |
     """Mute: no chat, no hand; out of the queue and off the floor. `minutes` makes it lapse by itself."""
     with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         target = load_target(session, target_id)
-        if target.role == "facilitator":
+        if target.role == ParticipantRole.FACILITATOR:
             raise ActionError("not_allowed", "Facilitators cannot be muted.")
         target.muted = True
         target.muted_until = now + timedelta(minutes=minutes) if minutes else None

@@ -23,7 +23,7 @@ from rooms.actions.floor import broadcast_participant, broadcast_queue, lower_ha
 from rooms.audit import record
 from rooms.errors import ActionError
 from rooms.extensions import PeriodicDuty, deadline_tick_seconds, in_database_thread
-from rooms.models import GroupSession, Mode, Participant
+from rooms.models import GroupSession, Mode, Participant, ParticipantRole
 from rooms.rules import hand_refusal
 
 # ------------------------------------------------------------------ hands
@@ -63,7 +63,7 @@ def do_clear_hands(session_id: int, facilitator_id: int, now: datetime) -> int:
 def do_grant_floor(session_id: int, facilitator_id: int, target_id: int, seconds: int | None, now: datetime) -> None:
     with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, actor):
         target = load_target(session, target_id)
-        if target.role == "guest" and not target.admitted:
+        if target.role == ParticipantRole.GUEST and not target.admitted:
             raise ActionError("not_admitted", f"{target.display_name} is still in the lobby.")
         if target.is_muted(now):
             raise ActionError("muted", f"{target.display_name} is muted; unmute them first.")

@@ -13,7 +13,7 @@ from rooms.actions.floor import broadcast_queue, lower_hand
 from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import ActionError
-from rooms.models import GroupSession, Mode, Participant
+from rooms.models import GroupSession, Mode, Participant, ParticipantRole, Status
 from rooms.schemas import ModeChanged, RoundTurn
 from rooms.serializers import with_online
 
@@ -30,8 +30,8 @@ def end_round(session: GroupSession, now: datetime, *, how: str, passed: Partici
 
 
 def round_seats(session: GroupSession, now: datetime) -> list[RosterSeat]:
-    patients = with_online(Participant.objects.filter(session=session, role="patient", removed_at__isnull=True))
-    return seats_for(patients, now)
+    patients = Participant.objects.filter(session=session, role=ParticipantRole.PATIENT, removed_at__isnull=True)
+    return seats_for(with_online(patients), now)
 
 
 def advance_round(
@@ -81,7 +81,7 @@ def do_next_round(session_id: int, facilitator_id: int, now: datetime) -> None:
 def do_set_mode(session_id: int, facilitator_id: int, mode: str, seconds: int | None, now: datetime) -> None:
     with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, actor):
         if mode == Mode.ROUND:
-            if session.status != "live":
+            if session.status != Status.LIVE:
                 raise ActionError("not_live", "Start the session before starting a round.")
             session.round_seconds = seconds or settings.CIRCLE["ROUND_DEFAULT_SECONDS"]
             session.mode = Mode.ROUND

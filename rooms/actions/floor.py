@@ -14,7 +14,7 @@ from django.db.models import F
 
 from rooms.broadcast import send_event_on_commit
 from rooms.extensions import floor_released_hooks
-from rooms.models import GroupSession, Participant, RoomClock
+from rooms.models import GroupSession, Participant, ParticipantRole, RoomClock
 from rooms.schemas import ParticipantUpdated, QueueUpdated
 from rooms.serializers import participant_out
 
@@ -55,7 +55,7 @@ def queue_ids(session: GroupSession) -> list[int]:
 
 
 def broadcast_participant(session: GroupSession, participant: Participant, now: datetime) -> None:
-    to = "facilitators" if participant.role == "guest" and not participant.admitted else "members"
+    to = "facilitators" if participant.role == ParticipantRole.GUEST and not participant.admitted else "members"
     send_event_on_commit(
         session.pk, ParticipantUpdated(participant=participant_out(participant, now=now)), to=to, ids=[participant.pk]
     )

@@ -37,7 +37,7 @@ from rooms.actions.presence import drop_connections
 from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import NOT_ON_ROSTER, ActionError
-from rooms.models import Connection, GroupSession, GuestAdmission, GuestPass, Participant
+from rooms.models import Connection, GroupSession, GuestAdmission, GuestPass, Participant, ParticipantRole, Status
 from rooms.rules import text_refusal
 from rooms.schemas import LobbyMessage, LobbyWaiting, ParticipantRemoved, ParticipantUpdated
 from rooms.serializers import participant_out
@@ -68,9 +68,9 @@ def join_path(token: str) -> str:
 def check_invite(session: GroupSession, patient: Participant) -> None:
     if not session.allow_guests:
         raise ActionError("not_allowed", "This session was not scheduled to allow guests.")
-    if session.status == "ended":
+    if session.status == Status.ENDED:
         raise ActionError("not_live", "This session has ended.")
-    if patient.role != "patient" or patient.removed_at is not None:
+    if patient.role != ParticipantRole.PATIENT or patient.removed_at is not None:
         raise ActionError("not_found", "Guests can only be invited for a patient on this session's roster.")
 
 
@@ -154,7 +154,9 @@ def do_invite_by_username(session_id: int, patient_username: str, name: str, now
             session = lock_room(session_id)
         except ActionError:
             raise ActionError("not_found", f"no session with id {session_id}") from None
-        patient = Participant.objects.filter(session=session, member__username=patient_username, role="patient").first()
+        patient = Participant.objects.filter(
+            session=session, member__username=patient_username, role=ParticipantRole.PATIENT
+        ).first()
         if patient is None:
             raise ActionError("not_found", f"{patient_username!r} is not a patient on this session's roster")
         check_invite(session, patient)
@@ -176,7 +178,7 @@ def find_pass(token: str) -> GuestPass:
 
 def check_pass_usable(guest_pass: GuestPass) -> None:
     """Spent, revoked (or declined), the session over, or the patient no longer on the roster: 410."""
-    if guest_pass.redeemed_at or guest_pass.revoked_at or guest_pass.session.status == "ended":
+    if guest_pass.redeemed_at or guest_pass.revoked_at or guest_pass.session.status == Status.ENDED:
         raise PassGone
     if guest_pass.for_participant.removed_at is not None:
         raise PassGone
@@ -197,7 +199,7 @@ def do_redeem_pass(
         check_pass_usable(guest_pass)
         guest = Participant.objects.create(
             session=guest_pass.session,
-            role="guest",
+            role=ParticipantRole.GUEST,
             display_name=clean_line(display_name)[:60] or guest_pass.name,
             guest_of=guest_pass.for_participant,
             relationship=relationship if relationship in RELATIONSHIPS else "other",
@@ -228,7 +230,7 @@ def do_redeem_pass(
 
 def load_lobby_guest(session: GroupSession, participant_id: int) -> Participant:
     guest = load_target(session, participant_id)
-    if guest.role != "guest":
+    if guest.role != ParticipantRole.GUEST:
         raise ActionError("invalid", "Only guests wait in the lobby.")
     return guest
 
@@ -318,12 +320,14 @@ def do_lobby_say(session_id: int, facilitator_id: int, text: str, now: datetime)
     refuse(text_refusal(text, LOBBY_SAY_MAX_CHARS))
     with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, actor):
         facilitators = list(
-            Participant.objects.filter(session=session, role="facilitator", removed_at__isnull=True).values_list(
-                "pk", flat=True
-            )
+            Participant.objects.filter(
+                session=session, role=ParticipantRole.FACILITATOR, removed_at__isnull=True
+            ).values_list("pk", flat=True)
         )
         waiting = (
-            Participant.objects.filter(session=session, role="guest", admitted=False, removed_at__isnull=True)
+            Participant.objects.filter(
+                session=session, role=ParticipantRole.GUEST, admitted=False, removed_at__isnull=True
+            )
             .filter(connections__isnull=False)
             .distinct()
             .count()

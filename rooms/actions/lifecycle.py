@@ -16,7 +16,7 @@ from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import SESSION_ENDED, ActionError
 from rooms.extensions import session_ended_hooks
-from rooms.models import Connection, GroupSession, Kind, Participant, Status
+from rooms.models import Connection, GroupSession, Kind, Participant, ParticipantRole, Status
 from rooms.rules import default_mode
 from rooms.schemas import SessionStatusEvent
 
@@ -74,10 +74,16 @@ def do_schedule_session(
         mode=default_mode(kind),
     )
     Participant.objects.create(
-        session=session, member=lead, role="facilitator", display_name=lead.display_name, roster_position=0
+        session=session,
+        member=lead,
+        role=ParticipantRole.FACILITATOR,
+        display_name=lead.display_name,
+        roster_position=0,
     )
     Participant.objects.bulk_create(
-        Participant(session=session, member=m, role="patient", display_name=m.display_name, roster_position=i)
+        Participant(
+            session=session, member=m, role=ParticipantRole.PATIENT, display_name=m.display_name, roster_position=i
+        )
         for i, m in enumerate(roster, start=1)
     )
     return session

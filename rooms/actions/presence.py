@@ -13,7 +13,7 @@ from rooms.actions.guest_announcements import announce_guest_presence
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import NO_SUCH_SESSION, NOT_ON_ROSTER, SESSION_ENDED, ActionError, RoomClosed
 from rooms.extensions import absence_hooks, arrival_hooks, departure_hooks
-from rooms.models import Connection, GroupSession, GuestPass, Participant
+from rooms.models import Connection, GroupSession, GuestPass, Participant, ParticipantRole, Status
 from rooms.schemas import LobbyWaiting, ParticipantJoined, ParticipantLeft
 from rooms.serializers import participant_out
 
@@ -29,17 +29,17 @@ class Identity:
 
 
 def check_may_enter(session: GroupSession, identity: Identity) -> Participant:
-    if session.status == "ended":
+    if session.status == Status.ENDED:
         raise RoomClosed(SESSION_ENDED)
     participants = Participant.objects.select_related("guest_of").filter(session=session)
     participant: Participant | None = None
     if identity.member_id is not None:
         participant = participants.filter(member_id=identity.member_id).first()
     elif identity.guest_participant_id is not None:
-        participant = participants.filter(pk=identity.guest_participant_id, role="guest").first()
+        participant = participants.filter(pk=identity.guest_participant_id, role=ParticipantRole.GUEST).first()
     if participant is None or participant.removed_at is not None:
         raise RoomClosed(NOT_ON_ROSTER)
-    if participant.role == "guest":
+    if participant.role == ParticipantRole.GUEST:
         guest_pass = GuestPass.objects.filter(guest=participant).first()
         if guest_pass is None or guest_pass.revoked_at is not None:
             raise RoomClosed(NOT_ON_ROSTER)
@@ -70,7 +70,7 @@ def do_open_connection(
 
 def announce_arrival(session: GroupSession, participant: Participant, now: datetime) -> None:
     shown = participant_out(participant, online=True, now=now)
-    if participant.role == "guest" and not participant.admitted:
+    if participant.role == ParticipantRole.GUEST and not participant.admitted:
         # Someone in the lobby is not in the room: only facilitators hear of them.
         send_event_on_commit(session.pk, ParticipantJoined(participant=shown), to="facilitators")
         send_event_on_commit(session.pk, LobbyWaiting(participant=shown), to="facilitators")
@@ -102,9 +102,9 @@ def announce_departure_if_last(
     Participant.objects.filter(pk=participant.pk).update(offline_since=left_at)
     for hook in departure_hooks:
         hook(session, participant, left_at)
-    to = "facilitators" if participant.role == "guest" and not participant.admitted else "members"
+    to = "facilitators" if participant.role == ParticipantRole.GUEST and not participant.admitted else "members"
     send_event_on_commit(session.pk, ParticipantLeft(participant_id=participant.pk), to=to)
-    if participant.role == "guest" and not participant.admitted and participant.removed_at is None:
+    if participant.role == ParticipantRole.GUEST and not participant.admitted and participant.removed_at is None:
         announce_guest_presence(session, participant)  # no longer waiting: "redeemed"
     return True
 
@@ -138,7 +138,7 @@ def do_sweep_stale_connections(now: datetime) -> int:
         Connection.objects.filter(seen_at__lt=stale_before).values_list("participant__session_id", flat=True)
     )
     rooms_with_absentees = set(
-        Participant.objects.filter(offline_since__lte=absent_before, session__status="live")
+        Participant.objects.filter(offline_since__lte=absent_before, session__status=Status.LIVE)
         .filter(Q(hand_raised_at__isnull=False) | Q(session__floor_holder=F("pk")))
         .values_list("session_id", flat=True)
     )
