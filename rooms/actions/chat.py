@@ -24,7 +24,7 @@ from rooms.actions import load_target, next_seq, refuse, room_as_facilitator, ro
 from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
 from rooms.chat_store import chat_store
-from rooms.chat_store.base import ChatStore
+from rooms.chat_store.base import ChatStore, ClaimedSender
 from rooms.errors import ActionError
 from rooms.extensions import message_stored_hooks
 from rooms.models import Audience, GroupSession, Message, Participant, ParticipantRole
@@ -39,17 +39,15 @@ def do_send_chat(session_id: int, participant_id: int, text: str, now: datetime,
     refuse(text_refusal(text, settings.CIRCLE["MAX_MESSAGE_CHARS"]))
     store = chat_store()
     with store.atomic() as outermost:
-        circle = settings.CIRCLE
-        session, claimed = store.claim_room_and_sender(
+        session, claimed = check_claimed(
             session_id,
-            participant_id,
-            history_since=rate_window_start(now),
-            history_limit=circle["RATE_LIMIT_COUNT"],
+            *store.claim_room_and_sender(
+                session_id,
+                participant_id,
+                history_since=rate_window_start(now),
+                history_limit=settings.CIRCLE["RATE_LIMIT_COUNT"],
+            ),
         )
-        if session is None:
-            raise ActionError("not_found", "No such session.")
-        if claimed is None:
-            raise ActionError("not_allowed", "You are not in this session.")
         audience = check_chat(session, claimed.sender, claimed.history, now, private=to == Audience.FACILITATORS)
         message = new_message(
             session,
@@ -62,6 +60,17 @@ def do_send_chat(session_id: int, participant_id: int, text: str, now: datetime,
         )
         # The outermost transaction's COMMIT is this action's to send, with the INSERT.
         return store_and_broadcast(store, message, commit_with_insert=outermost)
+
+
+def check_claimed(
+    session_id: int, session: GroupSession | None, claimed: ClaimedSender | None
+) -> tuple[GroupSession, ClaimedSender]:
+    """The claimed room and sender, if both are there and the sender is in that room (ActionError if not)."""
+    if session is None:
+        raise ActionError("not_found", "No such session.")
+    if claimed is None or claimed.sender.session_id != session_id:
+        raise ActionError("not_allowed", "You are not in this session.")
+    return session, claimed
 
 
 def check_chat(
@@ -164,12 +173,9 @@ def do_send_chats(requests: Sequence[ChatRequest]) -> list[Message | ActionError
                 if index in results:
                     continue
                 try:
-                    session = rooms.get(request.session_id)
-                    if session is None:
-                        raise ActionError("not_found", "No such session.")
-                    claimed = senders.get(request.participant_id)
-                    if claimed is None or claimed.sender.session_id != request.session_id:
-                        raise ActionError("not_allowed", "You are not in this session.")
+                    session, claimed = check_claimed(
+                        request.session_id, rooms.get(request.session_id), senders.get(request.participant_id)
+                    )
                     private = request.to == Audience.FACILITATORS
                     audience = check_chat(session, claimed.sender, claimed.history, request.now, private=private)
                 except ActionError as error:
