@@ -374,35 +374,39 @@ class RoomHub:
         self, seconds: float, duty: Callable[[], Awaitable[None]], *, first_after: float = 0, name: str = ""
     ) -> None:
         """Run `duty` every `seconds`, the first time `first_after` + `seconds` after the hub starts."""
-        name = name or duty.__name__
         await asyncio.sleep(first_after)
         while True:
             await asyncio.sleep(seconds)
-            if not database_breaker.admit():
-                continue  # the database was unreachable a moment ago; a probe is already under way
-            outcome: BaseException | None = None
-            try:
-                await duty()
-            except asyncio.CancelledError as cancelled:
-                outcome = cancelled
-                raise
-            except OUTAGE_ERRORS as error:
-                outcome = error
-                # PostgreSQL or Redis is away: one line when it starts, one when it ends.
-                if isinstance(error, DATABASE_ERRORS):
-                    self.database_ok_since = None
-                if name not in self._failing:
-                    self._failing.add(name)
-                    logger.warning("background duty %s: service unavailable (%s); retrying", name, error)
-            except Exception as error:
-                outcome = error
-                logger.warning("background duty %s failed; will retry", name, exc_info=True)
-            else:
-                if name in self._failing:
-                    self._failing.discard(name)
-                    logger.warning("background duty %s works again", name)
-            finally:
-                database_breaker.record(outcome)
+            await self._run_guarded(name or duty.__name__, duty)
+
+    async def _run_guarded(self, name: str, duty: Callable[[], Awaitable[None]]) -> None:
+        """One run of a background duty: skipped while the database is known to be away, its failure logged
+        once (not per tick) and never fatal to the loop."""
+        if not database_breaker.admit():
+            return  # the database was unreachable a moment ago; a probe is already under way
+        outcome: BaseException | None = None
+        try:
+            await duty()
+        except asyncio.CancelledError as cancelled:
+            outcome = cancelled
+            raise
+        except OUTAGE_ERRORS as error:
+            outcome = error
+            # PostgreSQL or Redis is away: one line when it starts, one when it ends.
+            if isinstance(error, DATABASE_ERRORS):
+                self.database_ok_since = None
+            if name not in self._failing:
+                self._failing.add(name)
+                logger.warning("background duty %s: service unavailable (%s); retrying", name, error)
+        except Exception as error:
+            outcome = error
+            logger.warning("background duty %s failed; will retry", name, exc_info=True)
+        else:
+            if name in self._failing:
+                self._failing.discard(name)
+                logger.warning("background duty %s works again", name)
+        finally:
+            database_breaker.record(outcome)
 
     def _ticker(self, duties: Sequence[PeriodicDuty]) -> Callable[[], Awaitable[None]]:
         async def tick() -> None:
