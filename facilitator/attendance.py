@@ -76,6 +76,7 @@ def attendance_csv(session: GroupSession, rows: list[AttendanceRow]) -> str:
             lines.append([*base, "", "", 0, 0])
         for span in row.spans:
             left = span.left_at
-            seconds = attended_seconds([span], left or until) if (left or until) else ""
+            end = left or until
+            seconds = attended_seconds([span], end) if end else ""
             lines.append([*base, span.joined_at.isoformat(), left.isoformat() if left else "", seconds, row.seconds])
     return csv_text(lines)

@@ -63,7 +63,7 @@ def removal_notes(session: GroupSession) -> dict[int, str]:
         note = f"removed by {entry.actor_label} at {stamp(entry.created_at)}"
         if entry.reason:
             note += f"; reason: {entry.reason}"
-        notes.setdefault(entry.message_seq, note)  # type: ignore[arg-type]
+        notes.setdefault(entry.message_seq, note)
     return notes
 
 

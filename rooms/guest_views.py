@@ -7,7 +7,7 @@ from the same read helper the WebSocket's session.state uses.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -50,7 +50,7 @@ class DisplayNameField(forms.CharField):
     """A name others will see: one line (config.text.clean_line), with something visible in it."""
 
     def to_python(self, value: Any) -> str:
-        return clean_line(super().to_python(value))
+        return clean_line(super().to_python(value) or "")
 
     def validate(self, value: str) -> None:
         super().validate(value)
@@ -68,7 +68,8 @@ class InviteForm(forms.Form):
     def __init__(self, session: GroupSession, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         patients = Participant.objects.filter(session=session, role=ParticipantRole.PATIENT, removed_at__isnull=True)
-        self.fields["for_participant"].choices = [(p.pk, p.display_name) for p in patients]
+        for_participant = cast(forms.TypedChoiceField, self.fields["for_participant"])  # declared above
+        for_participant.choices = [(p.pk, p.display_name) for p in patients]
 
 
 def render_invites(

@@ -19,13 +19,16 @@ cookie by accident; it still needs a valid session cookie, so it is let through.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.http.request import validate_host
 
 from config.env import DEFAULT_PORTS, Origin, parse_origin
+
+if TYPE_CHECKING:  # the stubs' name for a consumer's scope (types-channels); no such name at run time
+    from channels.consumer import _ChannelScope
 
 # The page's scheme for each socket scheme (ASGI's default scheme is ws).
 PAGE_SCHEMES = {"ws": "http", "wss": "https"}
@@ -75,4 +78,4 @@ class OriginCheck:
             allowed_origins=settings.ALLOWED_ORIGINS,
         ):
             return await self.application(scope, receive, send)
-        return await WebsocketDenier()(scope, receive, send)
+        return await WebsocketDenier()(cast("_ChannelScope", scope), receive, send)
