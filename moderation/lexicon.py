@@ -862,6 +862,15 @@ class _Trie:
             node = node.children.setdefault(piece, _Trie())
         node.tails.append("")
 
+    def linear(self) -> tuple[list[str], str]:
+        """The pieces every leading alternative starts with, and the regex of the rest."""
+        pieces: list[str] = []
+        node = self
+        while len(node.children) == 1 and not node.tails:
+            (piece, node), = node.children.items()
+            pieces.append(piece)
+        return pieces, node.regex()
+
     def regex(self) -> str:
         alts = [_lit(p) + child.regex() for p, child in self.children.items()]
         alts += [t for t in self.tails if t]
@@ -872,13 +881,35 @@ class _Trie:
         return "(?:" + "|".join(alts) + ")"
 
 
+def _factor(entries: list[tuple[list[str], str]]) -> list[str]:
+    """Alternatives in order, consecutive ones that start alike sharing their common start.
+
+    "ab|ac|d" becomes "a(?:b|c)|d": the same matches tried in the same order,
+    with the shared start read once.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(entries):
+        pieces, rest = entries[i]
+        j = i + 1
+        while pieces and j < len(entries) and entries[j][0][:1] == pieces[:1]:
+            j += 1
+        if j == i + 1:
+            out.append("".join(_lit(p) for p in pieces[:1]) + "".join(pieces[1:]) + rest)
+        else:
+            inner = _factor([(p[1:], r) for p, r in entries[i:j]])
+            out.append(_lit(pieces[0]) + "(?:" + "|".join(inner) + ")")
+        i = j
+    return out
+
+
 def _by_first_letter(phrases: list[str], raw: list[str]) -> dict[str, str]:
     """One kind's phrases as {first letter: regex of the rest of the phrase}.
 
     A phrase's leading alternatives share their prefixes in one trie; a raw
     pattern is added as is, after the phrases of its letter.
     """
-    buckets: dict[str, list[str]] = {}
+    buckets: dict[str, list[tuple[list[str], str]]] = {}
     for phrase in phrases:
         lead, tail = _leading_alternatives(phrase)
         tail_re = "".join(_fuzzy(tail))
@@ -889,8 +920,9 @@ def _by_first_letter(phrases: list[str], raw: list[str]) -> dict[str, str]:
                 raise ValueError(f"phrase must start with a letter: {phrase!r}")
             by_letter.setdefault(first, _Trie()).add(_fuzzy(alt.lstrip(first)))
         for first, trie in by_letter.items():
-            buckets.setdefault(first, []).append(trie.regex() + tail_re)
-    rests = {c: f"{c}*(?:{'|'.join(parts)})" for c, parts in buckets.items()}
+            pieces, rest = trie.linear()
+            buckets.setdefault(first, []).append((pieces, rest + tail_re))
+    rests = {c: f"{c}*(?:{'|'.join(_factor(entries))})" for c, entries in buckets.items()}
     for pattern in raw:
         first = pattern[0]
         if not "a" <= first <= "z":
