@@ -41,17 +41,21 @@ Every letter of a listed phrase is compiled as ``x+`` (doubled letters merged),
 so a phrase matches both the collapsed form and the fully de-duplicated form
 ("kiill myself", "kil myself", "to many", "rellapsed") in ONE regex pass. Where
 that would be dangerous ("od" vs "odd", "copped" vs "coped", "kms") the pattern
-is written strictly. All phrases are compiled once, at import (0.7-0.9 s of
-CPU for about 500 phrases in two languages: most of it is ``re`` parsing the
-pattern), into one regex that branches once on the first letter of a word and
-then tries each kind's phrases in severity order, one capturing group per
-kind. The light negation (below) is checked on a match, not inside the regex.
+is written strictly. All phrases are compiled once, at import, into one
+regex that branches once on the first letter of a word and then tries each
+kind's phrases in severity order, one capturing group per kind; phrases of a
+letter and kind that follow each other and start alike share that start. The
+light negation (below) is checked on a match, not inside the regex. The
+compile costs about 0.8 s of CPU at import (0.1 s for English alone): most of
+it is ``re`` parsing the pattern, in which a phrase whose first words begin
+with several letters ("quiero|voy a|ganas de ... matarme") is written out
+once per letter.
 
 Performance (``python -m bench lexicon``: CPU time, median of 9 rounds of 300
 scans, CPython 3.11, dev container with 2 busy CPUs): a 2,000-character
-message takes about 0.25 ms to scan in English and 0.26 ms in Spanish, with
-or without a trigger in the middle -- as fast as the English-only lexicon
-before Spanish was added (0.25 ms). Well under 1 ms.
+message takes about 0.22 ms to scan in English and 0.24 ms in Spanish, with
+or without a trigger in the middle; the English-only lexicon before Spanish
+took 0.25 ms in English. Well under 1 ms.
 
 Decisions (documented, tested in tests/test_lexicon.py)
 -------------------------------------------------------
