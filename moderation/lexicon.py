@@ -537,7 +537,9 @@ _SUICIDE_ES = [
     "(cortarme|me corte|me corto|me voy a cortar|me quiero cortar|me kiero cortar|abrirme|me voy a abrir) las venas",
     "(tomarme|me voy a tomar|me quiero tomar|quiero tomarme|voy a tomarme) (todas|todo) (las |mis |el |la )?"
     "(pastillas|pastas|pildoras|medicinas|medicamentos|frasco|bote|caja)",
-    "(tomarme|me voy a tomar|me tome|tome|trague|me trague|tomar) (el |un |una )?(veneno|raticida|matarratas)",
+    # rural Central America: pesticide, and the phosphine tablets for stored beans ("pastillas de curar frijol")
+    "(tomarme|me voy a tomar|me tome|tome|trague|me trague|tomar) (el |un |una |la |las |unas )?(veneno|raticida|"
+    "matarratas|gramoxone|herbicida|insecticida|pesticida|pastilla de curar|pastillas de curar)",
 ]
 
 _SELF_HARM_ES = [
@@ -670,7 +672,7 @@ _RELAPSE_ES = [
     "(jale|me jale|inhale|esnife|aspire|me inyecte|me pique|consumi|ya use|volvi a probar) "
     f"{_ES_FEW}({_ES_SNORTED[1:-1]}|{_ES_DOSES[1:-1]})",
     f"(fume|me fume|estuve fumando|estoy fumando|ando fumando) {_ES_FEW}(mota|marihuana|mariguana|piedra|crack|"
-    "cristal|foco|hierba|yerba|weed|porro|porros|churro|churros|gallo|toque|bazuco|basuco|pipa|de la pipa)",
+    "cristal|foco|hierba|yerba|pasto|weed|porro|porros|churro|churros|gallo|toque|bazuco|basuco|pipa|de la pipa)",
     f"(anduve|ando|andaba|estuve|estoy|andamos|andabamos|sigo) (en|con) (la |el |las |los )?(coca|{_ES_DRUGS[1:-1]}|"
     "peda|vicio|pipa|foco|mona|pastas|guaro|trago|alcohol|chupe|chela|chelas|cheve|pomo)",
     "(anduve|andaba|ando|me fui|nos fuimos|estuve|estoy|estuvimos) (de|en la|en una) peda",
@@ -681,7 +683,7 @@ _RELAPSE_ES = [
     f"(me tome|tome|bebi|me bebi|me eche|me aviente|me empine|pistie|chupe|compre|consegui) {_ES_FEW}{_ES_ALCOHOL}"
     # "compré unas cervezas para mi papá"
     "(?! (para|pa) (mi|mis|la|el|los|las|su|sus|una|un))",
-    "(me tome|tome|bebi|me eche|pistie|chupe|consumi|use|me drogue|me inyecte|me pique|estuve tomando|"
+    "(me tome|tome|bebi|me eche|pistie|chupe|consumi|use|me drogue|me inyecte|me pique|me arpone|estuve tomando|"
     f"estuve bebiendo|anduve tomando) "
     f"{_ES_AGAIN}{_ES_NOT_AN_OBJECT}",
     "(compre|consegui|pille|me consegui|fui a comprar|fui por|le compre a|voy a comprar|voy por) (unos |unas |"
@@ -700,11 +702,12 @@ _RELAPSE_ES = [
     "me pase de (copas|tragos|chelas|cervezas)",
     "tome de mas",
     "(me puse|quede|acabe|termine) (bien |muy |re |bien bien |super )?(pedo|peda|borracho|borracha|ebrio|ebria|"
-    "hasta atras|hasta la madre|hasta las chanclas|drogado|drogada|high|moto|grifo|grifa|empericado|empericada)",
+    "hasta atras|hasta la madre|hasta las chanclas|hasta las manitas|drogado|drogada|high|moto|grifo|grifa|"
+    "empericado|empericada|pacheco|pacheca|cuete)",
     "(ando|estoy|andaba|anduve|sigo|andamos|estamos) (bien |muy |re |super |medio |algo |un poco |todavia |aun |"
     "todo |toda )?(pedo|borracho|borracha|ebrio|ebria|drogado|drogada|high|empericado|empericada|marihuano|"
     "marihuana|moto|grifo|grifa|hasta atras|tomado|tomada|pisteado|pisteada|jendio|jumo|juma|jumao|curda|"
-    "volao|bolo|bola)",
+    "volao|bolo|bola|pacheco|pacheca|motorolo|cuete|hasta las manitas)",
     # "ando bien pasado": high. Not "el año pasado", "estoy pasado de peso".
     "(ando|estoy|andaba|anduve|sigo|me puse) (bien |muy |re |super |medio |algo |un poco |todavia |aun )?"
     "(pasado|pasada|pasadisimo|pasadisima)(?! (de|en|por|con|a|al))",
