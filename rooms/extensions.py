@@ -159,7 +159,12 @@ class FloorReleasedHook(Protocol):
 
 
 class MessageStoredHook(Protocol):
-    """A message was inserted (its id, seq, session and sender are set): e.g. moderation's crisis scan."""
+    """A message is stored (its id, seq, session and sender are set): e.g. moderation's crisis scan.
+
+    It runs in the message's transaction, but on PostgreSQL before chat.send's INSERT, which leaves
+    with the COMMIT (rooms.actions.chat.announce): a hook writes and sends on commit, and does not
+    look for the message's row.
+    """
 
     def __call__(self, message: Message, /) -> None: ...
 
