@@ -173,6 +173,12 @@ LOGIN_LOCK_MINUTES = env_int("LOGIN_LOCK_MINUTES", 15, minimum=1)
 FACILITATOR_2FA = env_bool("FACILITATOR_2FA", False)
 OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Circle")
 
+# Attendance against the plan (facilitator.attendance.seat_status): first joined more than
+# LATE_MINUTES after the actual start is late; attended less than PRESENT_PERCENT of the
+# session's actual length is left_early.
+LATE_MINUTES = env_int("LATE_MINUTES", 10, minimum=0)
+PRESENT_PERCENT = env_int("PRESENT_PERCENT", 75, minimum=1, maximum=100)
+
 # Circle's own rules (the contract's limits; tunable only where a clinic may need it).
 class CircleSettings(TypedDict):
     """CIRCLE's keys and their types, so that every `settings.CIRCLE[...]` is type-checked (mypy)."""

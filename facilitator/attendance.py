@@ -2,13 +2,51 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from django.conf import settings
 
 from config.spreadsheet import csv_text
-from facilitator.models import Attendance
+from facilitator.models import Attendance, SeatStatus
 from facilitator.rules import Span, attended_seconds
 from rooms.models import GroupSession, Participant
+
+
+@dataclass(frozen=True)
+class AttendanceThresholds:
+    late_minutes: int
+    present_percent: int
+
+    @classmethod
+    def configured(cls) -> AttendanceThresholds:
+        return cls(late_minutes=settings.LATE_MINUTES, present_percent=settings.PRESENT_PERCENT)
+
+
+def seat_status(
+    spans: Sequence[Span], started_at: datetime, ended_at: datetime, thresholds: AttendanceThresholds
+) -> SeatStatus:
+    """The derived status of one seat of a session that ran from `started_at` to `ended_at`.
+
+    Only time inside the session counts: a span in the lobby before the start is clipped to it.
+    Late wins over left_early: someone who came late has necessarily attended less, and the
+    lateness is the fact a facilitator needs to see.
+    """
+    inside = [
+        Span(max(span.joined_at, started_at), min(span.left_at or ended_at, ended_at))
+        for span in spans
+        if span.joined_at < ended_at and (span.left_at is None or span.left_at > started_at)
+    ]
+    if not inside:
+        return SeatStatus.ABSENT
+    first_joined = min(span.joined_at for span in inside)
+    if first_joined - started_at > timedelta(minutes=thresholds.late_minutes):
+        return SeatStatus.LATE
+    length = (ended_at - started_at).total_seconds()
+    if length > 0 and attended_seconds(inside, ended_at) * 100 < thresholds.present_percent * length:
+        return SeatStatus.LEFT_EARLY
+    return SeatStatus.PRESENT
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Facilitation's own records; the prompts and the room clock it uses are core models (rooms.models)."""
 
+from django.conf import settings
 from django.db import models
 
 
@@ -48,3 +49,35 @@ class FloorTurn(models.Model):
 
     class Meta:
         ordering = ["started_at", "id"]
+
+
+class SeatStatus(models.TextChoices):
+    """A roster seat's attendance once the session ended: derived from the presence spans
+    (facilitator.attendance.seat_status), or set by a facilitator (SeatStatusCorrection)."""
+
+    PRESENT = "present", "Present"
+    LATE = "late", "Late"
+    LEFT_EARLY = "left_early", "Left early"
+    ABSENT = "absent", "Absent"
+    # Only ever set by a facilitator, never derived.
+    EXCUSED = "excused", "Excused"
+
+
+class SeatStatusCorrection(models.Model):
+    """A facilitator's excuse or correction of one seat's derived status; the latest one counts.
+
+    Kept as rows (never updated) so that every correction stays visible beside its audit entry.
+    """
+
+    session = models.ForeignKey("rooms.GroupSession", on_delete=models.CASCADE, related_name="seat_corrections")
+    participant = models.ForeignKey("rooms.Participant", on_delete=models.CASCADE, related_name="seat_corrections")
+    status = models.CharField(max_length=16, choices=SeatStatus.choices)
+    reason = models.CharField(max_length=500)
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    set_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["set_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id}: {self.status}"
