@@ -19,6 +19,11 @@ class Member(AbstractUser):
 
     role = models.CharField(max_length=16, choices=Role.choices)
     display_name = models.CharField(max_length=60)
+    # Session reminders by e-mail (program.reminders): sent only when this is on and `email` is set.
+    reminders = models.BooleanField(default=True)
+    # The SHA-256 of the member's private calendar feed token (program.calendar), never the token;
+    # null while the feed is off. Turning it on again replaces it, so the old address stops working.
+    calendar_token_hash = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     def clean(self) -> None:
         """The admin's forms: the display name as every other way in stores it (config.text)."""

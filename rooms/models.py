@@ -18,6 +18,8 @@ class Status(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     LIVE = "live", "Live"
     ENDED = "ended", "Ended"
+    # Called off before it started (program.actions.do_cancel_session): its socket is refused with 4410.
+    CANCELLED = "cancelled", "Cancelled"
 
 
 class Mode(models.TextChoices):
