@@ -22,6 +22,10 @@ class Status(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# A room in one of these can no longer be entered (4410), spoken in, or invited to.
+CLOSED_STATUSES = frozenset({Status.ENDED, Status.CANCELLED})
+
+
 class Mode(models.TextChoices):
     OPEN = "open", "Open"
     MODERATED = "moderated", "Moderated"

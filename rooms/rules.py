@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 
 from config.text import clean_text, has_visible_text
 from rooms.errors import ErrorCode
-from rooms.models import Kind, Mode, ParticipantRole, Status
+from rooms.models import CLOSED_STATUSES, Kind, Mode, ParticipantRole, Status
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +77,7 @@ def chat_refusal(room: RoomView, speaker: SpeakerView, now: datetime, *, private
     refused = presence_refusal(speaker)
     if refused:
         return refused
-    if room.status == Status.ENDED:
+    if room.status in CLOSED_STATUSES:
         return Refusal("not_live", "This session has ended.")
     if speaker.role == ParticipantRole.FACILITATOR:
         return None
@@ -155,7 +155,7 @@ def hand_refusal(room: RoomView, speaker: SpeakerView) -> Refusal | None:
     refused = presence_refusal(speaker)
     if refused:
         return refused
-    if room.status == Status.ENDED:
+    if room.status in CLOSED_STATUSES:
         return Refusal("not_live", "This session has ended.")
     if speaker.muted:
         return Refusal("muted", "A facilitator has muted you for now.")

@@ -37,7 +37,15 @@ from rooms.actions.presence import drop_connections
 from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import NOT_ON_ROSTER, ActionError
-from rooms.models import Connection, GroupSession, GuestAdmission, GuestPass, Participant, ParticipantRole, Status
+from rooms.models import (
+    CLOSED_STATUSES,
+    Connection,
+    GroupSession,
+    GuestAdmission,
+    GuestPass,
+    Participant,
+    ParticipantRole,
+)
 from rooms.rules import text_refusal
 from rooms.schemas import LobbyMessage, LobbyWaiting, ParticipantRemoved, ParticipantUpdated
 from rooms.serializers import participant_out
@@ -68,7 +76,7 @@ def join_path(token: str) -> str:
 def check_invite(session: GroupSession, patient: Participant) -> None:
     if not session.allow_guests:
         raise ActionError("not_allowed", "This session was not scheduled to allow guests.")
-    if session.status == Status.ENDED:
+    if session.status in CLOSED_STATUSES:
         raise ActionError("not_live", "This session has ended.")
     if patient.role != ParticipantRole.PATIENT or patient.removed_at is not None:
         raise ActionError("not_found", "Guests can only be invited for a patient on this session's roster.")
@@ -178,7 +186,7 @@ def find_pass(token: str) -> GuestPass:
 
 def check_pass_usable(guest_pass: GuestPass) -> None:
     """Spent, revoked (or declined), the session over, or the patient no longer on the roster: 410."""
-    if guest_pass.redeemed_at or guest_pass.revoked_at or guest_pass.session.status == Status.ENDED:
+    if guest_pass.redeemed_at or guest_pass.revoked_at or guest_pass.session.status in CLOSED_STATUSES:
         raise PassGone
     if guest_pass.for_participant.removed_at is not None:
         raise PassGone

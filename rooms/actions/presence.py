@@ -13,7 +13,7 @@ from rooms.actions.guest_announcements import announce_guest_presence
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import NO_SUCH_SESSION, NOT_ON_ROSTER, SESSION_ENDED, ActionError, RoomClosed
 from rooms.extensions import absence_hooks, arrival_hooks, departure_hooks
-from rooms.models import Connection, GroupSession, GuestPass, Participant, ParticipantRole, Status
+from rooms.models import CLOSED_STATUSES, Connection, GroupSession, GuestPass, Participant, ParticipantRole, Status
 from rooms.schemas import LobbyWaiting, ParticipantJoined, ParticipantLeft
 from rooms.serializers import participant_out
 
@@ -29,7 +29,7 @@ class Identity:
 
 
 def check_may_enter(session: GroupSession, identity: Identity) -> Participant:
-    if session.status == Status.ENDED:
+    if session.status in CLOSED_STATUSES:
         raise RoomClosed(SESSION_ENDED)
     participants = Participant.objects.select_related("guest_of").filter(session=session)
     participant: Participant | None = None
