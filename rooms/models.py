@@ -222,6 +222,9 @@ class PromptCategory(models.TextChoices):
     COPING = "coping", "Coping"
     FAMILY = "family", "Family and relationships"
     GOALS = "goals", "Goals"
+    # The individual session's motivational-interviewing panel (issue 23).
+    WITHDRAWAL = "withdrawal", "Withdrawal and cravings"
+    MOTIVATION = "motivation", "Motivation"
 
 
 class Prompt(models.Model):

@@ -168,6 +168,8 @@ def test_each_room_has_its_stats_once_in_every_run_of_slices_ticks(first_tick):
 
 
 SEED_MIGRATION = "facilitator.migrations.0003_seed_prompt_library"
+# The individual session's categories (withdrawal, motivation) and their prompts, seeded later (issue 23).
+MI_SEED_MIGRATION = "rooms.migrations.0008_prompt_category_withdrawal_motivation"
 
 
 @pytest.mark.django_db
@@ -180,15 +182,33 @@ def test_library_migration_seeds_seven_categories_idempotently():
     seed_migration.seed(state.apps, None)  # running it again adds nothing
     library = Prompt.objects.filter(session__isnull=True)
     assert library.count() == len(seed_migration.PROMPTS) == 65
-    assert set(library.values_list("category", flat=True)) == set(PromptCategory.values)
-    assert len(PromptCategory.values) == 7
+    assert set(library.values_list("category", flat=True)) == set(PromptCategory.values) - {
+        PromptCategory.WITHDRAWAL,
+        PromptCategory.MOTIVATION,
+    }
+    assert len(PromptCategory.values) == 9  # and rooms/0008 seeds withdrawal and motivation
 
 
 def test_the_live_library_is_valid_and_is_what_the_migrations_seed():
     """An edit of facilitator/prompt_library.py needs a new data migration that brings existing databases
     along (with its own frozen copy of the change); then compare with what the migrations seed together."""
     prompt_library.validate()
-    assert prompt_library.PROMPTS == importlib.import_module(SEED_MIGRATION).PROMPTS
+    seeded = importlib.import_module(SEED_MIGRATION).PROMPTS + importlib.import_module(MI_SEED_MIGRATION).PROMPTS
+    assert seeded == prompt_library.PROMPTS
+
+
+@pytest.mark.django_db
+def test_the_migrations_seed_the_live_library_in_every_category():
+    """After `migrate`, the library in the database is the live module's, each category at least ten deep where
+    the individual session's panel reads it (withdrawal, motivation)."""
+    library = Prompt.objects.filter(session__isnull=True)
+    if not library.exists():  # an earlier transactional test flushed the tables: seed as migrate does
+        for name, label in ((SEED_MIGRATION, ("facilitator", "0003_seed_prompt_library")),
+                            (MI_SEED_MIGRATION, ("rooms", "0008_prompt_category_withdrawal_motivation"))):
+            importlib.import_module(name).seed(MigrationLoader(connection).project_state(label).apps, None)
+    assert sorted(library.values_list("category", "text")) == sorted(prompt_library.PROMPTS)
+    for category in (PromptCategory.WITHDRAWAL, PromptCategory.MOTIVATION):
+        assert library.filter(category=category).count() >= 10
 
 
 def test_library_migration_seeds_a_frozen_copy_not_the_live_library():

@@ -18,6 +18,8 @@ const CATEGORY_LABEL = {
   coping: "Coping",
   family: "Family and relationships",
   goals: "Goals",
+  withdrawal: "Withdrawal and cravings",
+  motivation: "Motivation",
 };
 
 const CLOSED = {
