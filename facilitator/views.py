@@ -11,8 +11,10 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from config.numbers import ascii_int
 from facilitator.actions.prompts_agenda import do_add_agenda_item, do_move_agenda_item, do_remove_agenda_item
 from facilitator.attendance import attendance_csv, attendance_report
 from facilitator.models import AgendaItem
@@ -45,17 +47,17 @@ def agenda(request: HttpRequest, session_id: int) -> HttpResponse:
             if op == "add":
                 add_agenda_item(session, me, request.POST, now)
             elif op in {"remove", "up", "down"}:
-                item_id = int_or_none(request.POST.get("item"))
+                item_id = ascii_int(request.POST.get("item"))
                 item = AgendaItem.objects.filter(session=session, pk=item_id).first() if item_id is not None else None
                 if item is None:
-                    raise ActionError("not_found", "That prompt is no longer on the agenda.")
+                    raise ActionError("not_found", _("That prompt is no longer on the agenda."))
                 if op == "remove":
                     do_remove_agenda_item(session.pk, me.pk, item.pk, now)
                 else:
                     position = max(item.position + (-1 if op == "up" else 1), 0)
                     do_move_agenda_item(session.pk, me.pk, item.pk, position, now)
             else:
-                raise ActionError("invalid", "Unknown change.")
+                raise ActionError("invalid", _("Unknown change."))
         except ActionError as error:
             messages.error(request, error.message)
         return redirect(f"/sessions/{session.pk}/agenda/")
@@ -73,19 +75,15 @@ def agenda(request: HttpRequest, session_id: int) -> HttpResponse:
     )
 
 
-def int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
-
-
 def add_agenda_item(session: GroupSession, me: Participant, post: Any, now: datetime) -> None:
-    prompt_id = int_or_none(post.get("prompt_id"))
+    prompt_id = ascii_int(post.get("prompt_id"))
     text = (post.get("text") or "").strip()
     if text:
         category = post.get("category") or ""
         if category not in {c["key"] for c in prompt_categories()}:
-            raise ActionError("invalid", "Choose a category for your own prompt.")
+            raise ActionError("invalid", _("Choose a category for your own prompt."))
         do_add_agenda_item(session.pk, me.pk, now, category=category, text=text[:500])
     elif prompt_id is not None:
         do_add_agenda_item(session.pk, me.pk, now, prompt_id=prompt_id)
     else:
-        raise ActionError("invalid", "Choose a prompt from the library or write your own.")
+        raise ActionError("invalid", _("Choose a prompt from the library or write your own."))

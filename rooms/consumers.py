@@ -17,8 +17,10 @@ from asgiref.typing import WebSocketConnectEvent, WebSocketReceiveEvent
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
 
+from accounts.language import language_of_scope
 from rooms.actions.presence import do_close_connection, do_open_connection
 from rooms.broadcast import Envelope, Viewer, effect_for, is_recipient
 from rooms.errors import NOT_SIGNED_IN, ActionError, RoomClosed
@@ -65,7 +67,16 @@ class RoomConsumer(AsyncWebsocketConsumer):
     # ------------------------------------------------------------ lifecycle
 
     async def connect(self) -> None:
-        self.session_id = int(self.scope["url_route"]["kwargs"]["session_id"])
+        """Open the room socket, leaving nothing behind if any step fails (issue 22, class 1).
+
+        Everything read from the request is parsed before the first write; a failure
+        after the connection row was made undoes the row, the hub attachment and the
+        guard (`undo_open`), so no ghost stays online or counted.
+        """
+        self.session_id = self.scope["url_route"]["kwargs"]["session_id"]  # the path's int converter: [0-9]+
+        since = parse_since(self.scope.get("query_string", b""))
+        # The human `message` of this socket's error frames is worded in its person's language.
+        self.language = language_of_scope(self.scope)
         self.connection_id = uuid.uuid4().hex
         self.hub = get_hub()
         self.ready = False
@@ -89,9 +100,26 @@ class RoomConsumer(AsyncWebsocketConsumer):
             await self.close(closed.code)
             return
         self.participant_id = participant.pk
-        await self.hub.attach(self)
-        self.guard.start()
-        await self.send_catchup(since=parse_since(self.scope.get("query_string", b"")))
+        try:
+            await self.hub.attach(self)
+            self.guard.start()
+            await self.send_catchup(since=since)
+        except BaseException:  # a cancelled connect (the client went away) too
+            await self.undo_open()
+            raise
+
+    async def undo_open(self) -> None:
+        """connect() failed after its connection row was made: take back each of its steps."""
+        self.ready = False
+        if self.guard is not None:
+            self.guard.stop()
+        await self.hub.detach(self)
+        self.participant_id = None  # disconnect() has nothing left to do
+        try:
+            await db(do_close_connection)(self.connection_id, timezone.now())
+        except DATABASE_ERRORS:
+            # The hub's heartbeat finds the row without a socket and closes it (RoomHub._reconcile).
+            logger.warning("could not undo a failed connect's presence; the hub's reconciliation will")
 
     async def disconnect(self, code: int) -> None:
         if self.guard is not None:
@@ -174,7 +202,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """Frames are handled one at a time; a close caused meanwhile waits for the frame's reply."""
         self.replying = True
         try:
-            await super().websocket_receive(message)
+            with translation.override(self.language):
+                await super().websocket_receive(message)
         finally:
             self.replying = False
             code, self.close_after_reply = self.close_after_reply, None
@@ -187,11 +216,12 @@ class RoomConsumer(AsyncWebsocketConsumer):
         if self.guard is not None:
             self.guard.touch()  # any frame the client sends is activity (automatic logoff)
         if text_data is None:
-            await self.refuse_frame(ActionError("invalid", "Send JSON text frames."), None)
+            await self.refuse_frame(ActionError("invalid", _("Send JSON text frames.")), None)
             return
         if len(text_data.encode()) > settings.CIRCLE["MAX_FRAME_BYTES"]:
             # The size is bounded by the server's message limit (daphne: 1 MiB), so reading the ref is cheap.
-            await self.refuse_frame(ActionError("too_long", "Frames can be at most 16 KiB."), ref_of_refused(text_data))
+            too_long = ActionError("too_long", _("Frames can be at most 16 KiB."))
+            await self.refuse_frame(too_long, ref_of_refused(text_data))
             return
         try:
             frame = parse_client_frame(text_data)
@@ -207,7 +237,8 @@ class RoomConsumer(AsyncWebsocketConsumer):
             return
         except DATABASE_ERRORS:  # psycopg_pool's PoolTimeout included: never an ack for what was not stored
             logger.warning("database unavailable during %s", frame.type)
-            await self.send(text_data=error_frame("unavailable", "Not saved: please try again in a moment.", frame.ref))
+            not_saved = _("Not saved: please try again in a moment.")
+            await self.send(text_data=error_frame("unavailable", not_saved, frame.ref))
             return
         if frame.ref is not None:
             await self.send(text_data=Ack(ref=frame.ref, **extra).model_dump_json())

@@ -14,11 +14,13 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from accounts.http import SignedInRequest
 from accounts.models import Member, Role
 from accounts.provisioning import ProvisioningError
+from config.numbers import AsciiIntegerField
 from rooms.actions import guests
 from rooms.actions.lifecycle import do_schedule_session
 from rooms.errors import ActionError
@@ -32,19 +34,19 @@ def patient_choices() -> list[tuple[str, str]]:
 
 
 class ScheduleForm(forms.Form):
-    title = forms.CharField(max_length=120, label="Title")
-    kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.GROUP, label="Kind")
+    title = forms.CharField(max_length=120, label=_("Title"))
+    kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.GROUP, label=_("Kind"))
     starts_at = forms.DateTimeField(
-        label="Starts", widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+        label=_("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     )
-    duration = forms.IntegerField(min_value=5, max_value=600, initial=60, label="Length (minutes)")
+    duration = AsciiIntegerField(min_value=5, max_value=600, initial=60, label=_("Length (minutes)"))
     patients = forms.MultipleChoiceField(
-        choices=patient_choices, label="Who is on the roster", widget=forms.CheckboxSelectMultiple
+        choices=patient_choices, label=_("Who is on the roster"), widget=forms.CheckboxSelectMultiple
     )
-    allow_guests = forms.BooleanField(required=False, label="Family members may be invited")
+    allow_guests = forms.BooleanField(required=False, label=_("Family members may be invited"))
     # Filled by dashboard.js with the browser's Date#getTimezoneOffset(), so the
     # time typed is the facilitator's local time; without it, the server's zone.
-    utc_offset = forms.IntegerField(required=False, min_value=-900, max_value=900, widget=forms.HiddenInput)
+    utc_offset = AsciiIntegerField(required=False, min_value=-900, max_value=900, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -57,9 +59,9 @@ class ScheduleForm(forms.Form):
                 starts = wall_clock.replace(tzinfo=UTC) + timedelta(minutes=offset)
                 data["starts_at"] = starts
             if starts < timezone.now() - timedelta(minutes=5):
-                self.add_error("starts_at", "Pick a time from now on.")
+                self.add_error("starts_at", _("Pick a time from now on."))
         if data.get("kind") == Kind.INDIVIDUAL and len(data.get("patients") or []) != 1:
-            self.add_error("patients", "An individual session has exactly one patient.")
+            self.add_error("patients", _("An individual session has exactly one patient."))
         return data
 
 
@@ -162,5 +164,6 @@ def decline_invitation(request: SignedInRequest, invite_id: int) -> HttpResponse
     except ActionError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"You declined the invitation for {guest_pass.name}. Your facilitator has been told.")
+        declined = _("You declined the invitation for {name}. Your facilitator has been told.")
+        messages.success(request, declined.format(name=guest_pass.name))
     return redirect("/")

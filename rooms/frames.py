@@ -15,12 +15,15 @@ with no handler fails start-up (`check_frame_handlers`, called by config.asgi).
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar, get_args
 
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from pydantic import ValidationError
 
 from rooms.errors import ActionError
@@ -34,6 +37,9 @@ from rooms.schemas import (
     FloorGrant,
     FloorRevoke,
     FloorYield,
+    GoalReviewFrame,
+    GoalSet,
+    GoalStatusSet,
     HandClear,
     HandLower,
     HandRaise,
@@ -56,7 +62,6 @@ from rooms.schemas import (
     SessionEnd,
     SessionStart,
     SlowmodeSet,
-    plain_text_only,
     read_ref,
 )
 
@@ -95,6 +100,10 @@ CLIENT_FRAMES: tuple[type[ClientFrame], ...] = (
     AgendaRemove,
     AgendaMove,
     AgendaNext,
+    # the clinical record: goals (a patient for their own; facilitators for the roster's)
+    GoalSet,
+    GoalReviewFrame,
+    GoalStatusSet,
 )
 
 
@@ -115,22 +124,47 @@ def parse_client_frame(text: str) -> ClientFrame:
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):  # RecursionError: nesting deeper than the parser allows
-        raise ActionError("invalid", "The frame is not valid JSON.") from None
-    if not plain_text_only(data):
-        raise ActionError("invalid", "Text may not contain NUL or unpaired surrogates.", ref=read_ref(data))
+        raise ActionError("invalid", _("The frame is not valid JSON.")) from None
     if not isinstance(data, dict):
-        raise ActionError("invalid", "A frame must be a JSON object.")
+        raise ActionError("invalid", _("A frame must be a JSON object."))
     frame_type = data.get("type")
     if not isinstance(frame_type, str):
-        raise ActionError("invalid", "A frame needs a string field `type`.", ref=read_ref(data))
+        raise ActionError("invalid", _("A frame needs a string field `type`."), ref=read_ref(data))
     if frame_type not in FRAME_TYPES:
-        raise ActionError("invalid", f"Unknown frame type {frame_type[:40]!r}.", ref=read_ref(data))
+        unknown = format_lazy(_("Unknown frame type {type}."), type=repr(frame_type[:40]))
+        raise ActionError("invalid", unknown, ref=read_ref(data))
     try:
-        return FRAME_TYPES[frame_type].model_validate(data)
+        kept = storable(data)
+    except (OverflowError, RecursionError):
+        raise ActionError("invalid", _("Numbers may be at most 2**63 - 1."), ref=read_ref(data)) from None
+    try:
+        return FRAME_TYPES[frame_type].model_validate(kept)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "frame"
-        raise ActionError("invalid", f"{where}: {first['msg']}", ref=read_ref(data)) from None
+        wrong = format_lazy(_("Wrong or missing field {field}: {problem}"), field=where, problem=first["msg"])
+        raise ActionError("invalid", wrong, ref=read_ref(data)) from None
+
+
+# The widest integer a database column holds (BIGINT): a larger id or count is refused at the edge.
+MAX_FRAME_INT = 2**63 - 1
+# NUL and unpaired surrogates: they can be neither stored (PostgreSQL refuses NUL) nor encoded again.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(value: Any) -> Any:
+    """The frame's values as they may be kept: NUL and unpaired surrogates removed from every string,
+    like every other control character that config.text.clean_text removes from the texts later (a
+    text with nothing visible left is then `invalid`); an integer beyond 64 bits raises OverflowError."""
+    if isinstance(value, str):
+        return _UNSTORABLE.sub("", value)
+    if isinstance(value, dict):
+        return {key: storable(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [storable(item) for item in value]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_FRAME_INT:
+        raise OverflowError(value)
+    return value
 
 
 # ---------------------------------------------------------------- handlers

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs
 
+from config.numbers import ascii_int
 from rooms.actions.presence import Identity
 
 # Django session key under which the join view stores the redeemed guest.
@@ -24,8 +25,6 @@ def identify(scope: Mapping[str, Any]) -> Identity | None:
 
 
 def parse_since(query_string: bytes) -> int | None:
-    """`?since=SEQ` on the URL; anything that is not a whole number is ignored."""
+    """`?since=SEQ` on the URL; anything but ASCII digits is ignored, as if absent (issue 22, class 1)."""
     values = parse_qs(query_string.decode("latin1")).get("since")
-    if not values or not values[0].isdigit():
-        return None
-    return int(values[0])
+    return ascii_int(values[0]) if values else None

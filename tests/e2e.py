@@ -710,10 +710,12 @@ class Client:
                 self.close_code = self.ws.close_code
 
 
-def ws_url(base_url: str, session_id: int, since: int | None = None) -> str:
+def ws_url(base_url: str, session_id: int, since: int | None = None, *, query: str | None = None) -> str:
+    """`query`: a raw query string instead of `since` (tests of malformed ones)."""
     parts = urlsplit(base_url)
     scheme = "wss" if parts.scheme == "https" else "ws"
-    query = f"since={since}" if since is not None else ""
+    if query is None:
+        query = f"since={since}" if since is not None else ""
     return urlunsplit((scheme, parts.netloc, f"/ws/sessions/{session_id}/", query, ""))
 
 
@@ -729,6 +731,7 @@ async def ws_connect(
     cookie: str | None,
     since: int | None = None,
     *,
+    query: str | None = None,
     origin: str | None = PAGE_ORIGIN,
     name: str = "",
     timeout: float = 10,
@@ -748,7 +751,7 @@ async def ws_connect(
         headers["Origin"] = origin
     try:
         ws = await connect(
-            ws_url(base_url, session_id, since),
+            ws_url(base_url, session_id, since, query=query),
             additional_headers=headers,
             proxy=None,
             compression=None,
