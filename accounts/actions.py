@@ -16,8 +16,10 @@ from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.language import default_language
 from accounts.models import Member, Role, SecurityEvent
 from accounts.provisioning import ProvisioningError
 from config.text import clean_line, has_visible_text
@@ -42,10 +44,16 @@ def check_new_member(username: str, role: str, display_name: str, password: str)
 
 
 @transaction.atomic
-def do_create_member(username: str, role: str, display_name: str, password: str) -> Member:
+def do_create_member(
+    username: str, role: str, display_name: str, password: str, *, language: str | None = None
+) -> Member:
     check_new_member(username, role, display_name, password)
     return Member.objects.create_user(
-        username=username, password=password, role=role, display_name=clean_line(display_name)
+        username=username,
+        password=password,
+        role=role,
+        display_name=clean_line(display_name),
+        language=language or default_language(),
     )
 
 
@@ -85,12 +93,15 @@ class LoginLock:
 
     @property
     def message(self) -> str:
-        minutes = settings.LOGIN_LOCK_MINUTES
-        who = "this account" if self.scope == "username" else "this network address"
-        return (
-            f"Too many failed sign-in attempts for {who}. Sign-in is paused for up to {minutes} minutes; "
-            "please wait and try again, or ask clinic staff for help. If this was not you, tell clinic staff."
-        )
+        if self.scope == "username":
+            paused = gettext("Too many failed sign-in attempts for this account.")
+        else:
+            paused = gettext("Too many failed sign-in attempts for this network address.")
+        advice = gettext(
+            "Sign-in is paused for up to {minutes} minutes; please wait and try again, or ask clinic staff "
+            "for help. If this was not you, tell clinic staff."
+        ).format(minutes=settings.LOGIN_LOCK_MINUTES)
+        return f"{paused} {advice}"
 
 
 def login_lock(username: str | None, address: str | None, now: datetime) -> LoginLock | None:

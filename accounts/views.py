@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, gettext_lazy
 from django_otp import devices_for_user, match_token, user_has_device
 from django_otp import login as otp_login
 
@@ -56,7 +57,7 @@ class LoginView(auth_views.LoginView):
 
 class TokenForm(forms.Form):
     token = forms.CharField(
-        label="Code from your authenticator app",
+        label=gettext_lazy("Code from your authenticator app"),
         min_length=6,
         max_length=8,
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}),
@@ -95,7 +96,8 @@ def verify(request: SignedInRequest) -> HttpResponse:
         now = timezone.now()
         wait = throttle_wait(user)
         if wait:
-            form.add_error("token", f"Too many wrong codes: please wait {wait} seconds, then try the current code.")
+            too_many = gettext("Too many wrong codes: please wait {seconds} seconds, then try the current code.")
+            form.add_error("token", too_many.format(seconds=wait))
             return render(
                 request,
                 "accounts/verify.html",
@@ -110,7 +112,7 @@ def verify(request: SignedInRequest) -> HttpResponse:
             )
             return HttpResponseRedirect(safe_next(request))
         do_record_security_event(SecurityEvent.Kind.OTP_FAILED, now, member=user, address=client_address(request))
-        form.add_error("token", "That code did not match. Codes change every 30 seconds; try the current one.")
+        form.add_error("token", gettext("That code did not match. Codes change every 30 seconds; try the current one."))
         status = 400
     return render(
         request,

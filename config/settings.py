@@ -54,6 +54,20 @@ CONFIDENTIALITY_AGREEMENT = (env_str("CONFIDENTIALITY_AGREEMENT") or DEFAULT_CON
 INSTALLED_APPS = [
     "daphne",
     "django.contrib.admin",
+# The same agreement for guests who read the join page in Spanish (issue 26): written by the
+# clinic, never machine-translated from the English one; the consent records which was accepted.
+DEFAULT_CONFIDENTIALITY_AGREEMENT_ES = (
+    "Lo que se dice en este grupo se queda en este grupo. No repetiré, grabaré, fotografiaré ni compartiré "
+    "nada de lo que otra persona diga aquí, ni quién estuvo presente, con nadie, tampoco con otros familiares."
+    "\\nEstoy aquí para apoyar a la persona que me invitó. Escucharé, hablaré solo cuando quien facilita "
+    "me dé la palabra y seguiré sus indicaciones; quien facilita puede regresarme a la sala de espera "
+    "o terminar mi visita en cualquier momento."
+    "\\nEste grupo no es un servicio de emergencias. Si alguien está en peligro, llamaré a los servicios "
+    "de emergencia de mi localidad."
+)
+CONFIDENTIALITY_AGREEMENT_ES = (
+    env_str("CONFIDENTIALITY_AGREEMENT_ES") or DEFAULT_CONFIDENTIALITY_AGREEMENT_ES
+).replace("\\n", "\n")
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -84,6 +98,8 @@ MIDDLEWARE = [
     "config.security.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+    # Each person's language (a member's own choice, else the cookie, else Accept-Language).
+    "accounts.language.PersonLanguageMiddleware",
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -102,6 +118,7 @@ TEMPLATES = [
         },
     },
 ]
+                "django.template.context_processors.i18n",
 
 DATABASES = {"default": database_from_url(env_str("DATABASE_URL"), default_sqlite_path=str(BASE_DIR / "db.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -124,7 +141,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
+# Every page, email, error message and script string exists in each of these (issue 26);
+# tests/test_i18n.py fails on a message without its Spanish translation.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
@@ -219,6 +243,7 @@ CIRCLE: CircleSettings = {
     # that drops off a cell tower for a moment keeps its place.
     "ABSENCE_GRACE_SECONDS": env_int("ABSENCE_GRACE_SECONDS", 15, minimum=0),
     "TIMER_TICK_SECONDS": 0.25,
+    CRISIS_RESOURCES_ES: str
     # A WebSocket whose unread frames exceed this (plus its largest frame) is dropped (rooms.outbound).
     "OUTBOUND_BUFFER_KIB": env_int("OUTBOUND_BUFFER_KIB", 1024, minimum=16),
     "CRISIS_RESOURCES": env_str(
@@ -245,6 +270,12 @@ LOGGING = {
         # With DEBUG on, SQL is logged with its parameters: message text and session keys.
         "django.db.backends": {"level": "INFO"},
         # Drop Django's default handlers (an unredacted console with DEBUG on, mail to
+    # Shown to a facilitator who reads Circle in Spanish (issue 26): the 988 line's Spanish option.
+    "CRISIS_RESOURCES_ES": env_str(
+        "CRISIS_RESOURCES_ES",
+        "988 Lifeline (EE. UU.), en español: llame al 988 y marque 2, envíe el texto AYUDA al 988, "
+        "o chatee en 988lineadevida.org",
+    ),
         # ADMINS with request details): everything goes through the redacting handler.
         "django": {"handlers": [], "propagate": True},
         "django.server": {"handlers": [], "propagate": True},

@@ -3,6 +3,7 @@ so that config (at the bottom of the layers) imports none of the apps above it."
 
 from django.contrib import admin
 from django.urls import include, path
+from django.views.i18n import JavaScriptCatalog
 
 urlpatterns = [
     path("", include("accounts.urls")),  # sign-in, second factor, sign-out
@@ -10,4 +11,7 @@ urlpatterns = [
     path("", include("facilitator.urls")),  # agenda, attendance
     path("", include("moderation.urls")),  # transcript, audit
     path("admin/", admin.site.urls),
+    # The scripts' strings in the page's language (locale/*/LC_MESSAGES/djangojs.po), served
+    # from 'self' as the strict CSP requires; static/circle/i18n.js reads them.
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
 ]

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AgendaItem(models.Model):
@@ -55,12 +56,12 @@ class SeatStatus(models.TextChoices):
     """A roster seat's attendance once the session ended: derived from the presence spans
     (facilitator.attendance.seat_status), or set by a facilitator (SeatStatusCorrection)."""
 
-    PRESENT = "present", "Present"
-    LATE = "late", "Late"
-    LEFT_EARLY = "left_early", "Left early"
-    ABSENT = "absent", "Absent"
+    PRESENT = "present", _("Present")
+    LATE = "late", _("Late")
+    LEFT_EARLY = "left_early", _("Left early")
+    ABSENT = "absent", _("Absent")
     # Only ever set by a facilitator, never derived.
-    EXCUSED = "excused", "Excused"
+    EXCUSED = "excused", _("Excused")
 
 
 class SeatStatusCorrection(models.Model):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from rooms.actions import (
     DueCondition,
@@ -30,7 +31,7 @@ def do_mute(session_id: int, facilitator_id: int, target_id: int, minutes: int |
     with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         target = load_target(session, target_id)
         if target.role == ParticipantRole.FACILITATOR:
-            raise ActionError("not_allowed", "Facilitators cannot be muted.")
+            raise ActionError("not_allowed", _("Facilitators cannot be muted."))
         target.muted = True
         target.muted_until = now + timedelta(minutes=minutes) if minutes else None
         target.save(update_fields=["muted", "muted_until"])
@@ -67,7 +68,7 @@ def do_remove_participant(
     with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         target = load_target(session, target_id)
         if target.pk == actor.pk:
-            raise ActionError("invalid", "You cannot remove yourself.")
+            raise ActionError("invalid", _("You cannot remove yourself."))
         if lower_hand(session, target, now):
             broadcast_queue(session)
         release_floor(session, target, now, reason="removed")
@@ -90,7 +91,7 @@ def do_remove_message(
     with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         message = Message.objects.select_related("participant").filter(pk=message_id, session=session).first()
         if message is None:
-            raise ActionError("not_found", "No such message in this session.")
+            raise ActionError("not_found", _("No such message in this session."))
         if message.removed_at is not None:
             return
         message.removed_at = now

@@ -13,6 +13,7 @@ from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
 from rooms.models import Message, ParticipantRole
 from rooms.schemas import AlertEvent
+from rooms.state import crisis_resources
 
 
 def raise_alert_if_at_risk(message: Message) -> None:
@@ -29,6 +30,7 @@ def raise_alert_if_at_risk(message: Message) -> None:
         kind=match.kind,
         excerpt=match.excerpt,
         resources=settings.CIRCLE["CRISIS_RESOURCES"],
+        resources_by_language={code: crisis_resources(code) for code, _name in settings.LANGUAGES},
     )
     send_event_on_commit(session.pk, alert, to="facilitators")
     # The session report shows that an alert was raised (kind and message), not the excerpt.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # The contract's error codes: the `code` of an `error` frame (rooms.schemas.ErrorFrame).
 ErrorCode = Literal[
@@ -12,10 +15,14 @@ ErrorCode = Literal[
 
 
 class ActionError(Exception):
-    """A refused client action; `code` is one of the contract's error codes."""
+    """A refused client action; `code` is one of the contract's error codes.
 
-    def __init__(self, code: ErrorCode, message: str, **extra: object) -> None:
-        super().__init__(message)
+    `message` is the human text, usually lazy (gettext_lazy): it is put into words in the
+    language of whoever reads it, when the error frame or page is written (issue 26).
+    """
+
+    def __init__(self, code: ErrorCode, message: StrOrPromise, **extra: object) -> None:
+        super().__init__(str(message))
         self.code = code
         self.message = message
         self.extra = extra

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from config.text import clean_line, has_visible_text
@@ -55,15 +56,15 @@ class DisplayNameField(forms.CharField):
     def validate(self, value: str) -> None:
         super().validate(value)
         if value and not has_visible_text(value):
-            raise forms.ValidationError("Give a name the group can see.", code="invisible")
+            raise forms.ValidationError(_("Give a name the group can see."), code="invisible")
 
 
 # ------------------------------------------------------------------ the facilitator's invitations page
 
 
 class InviteForm(forms.Form):
-    for_participant = forms.TypedChoiceField(coerce=int, label="Guest of")
-    name = DisplayNameField(max_length=60, label="Guest's name")
+    for_participant = forms.TypedChoiceField(coerce=int, label=_("Guest of"))
+    name = DisplayNameField(max_length=60, label=_("Guest's name"))
 
     def __init__(self, session: GroupSession, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

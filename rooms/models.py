@@ -7,19 +7,20 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class Kind(models.TextChoices):
-    GROUP = "group", "Group"
-    INDIVIDUAL = "individual", "Individual"
+    GROUP = "group", _("Group")
+    INDIVIDUAL = "individual", _("Individual")
 
 
 class Status(models.TextChoices):
-    SCHEDULED = "scheduled", "Scheduled"
-    LIVE = "live", "Live"
-    ENDED = "ended", "Ended"
+    SCHEDULED = "scheduled", _("Scheduled")
+    LIVE = "live", _("Live")
+    ENDED = "ended", _("Ended")
     # Called off before it started (program.actions.do_cancel_session): its socket is refused with 4410.
-    CANCELLED = "cancelled", "Cancelled"
+    CANCELLED = "cancelled", _("Cancelled")
 
 
 # A room in one of these can no longer be entered (4410), spoken in, or invited to.
@@ -27,15 +28,24 @@ CLOSED_STATUSES = frozenset({Status.ENDED, Status.CANCELLED})
 
 
 class Mode(models.TextChoices):
-    OPEN = "open", "Open"
-    MODERATED = "moderated", "Moderated"
-    ROUND = "round", "Round"
+    OPEN = "open", _("Open")
+    MODERATED = "moderated", _("Moderated")
+    ROUND = "round", _("Round")
+
+
+class GoalStatus(models.TextChoices):
+    """A goal's status in the clinical record (record.models.Goal): a word of the protocol, hence here."""
+
+    ACTIVE = "active", "Active"
+    MET = "met", "Met"
+    REVISED = "revised", "Revised"
+    DROPPED = "dropped", "Dropped"
 
 
 class ParticipantRole(models.TextChoices):
-    FACILITATOR = "facilitator", "Facilitator"
-    PATIENT = "patient", "Patient"
-    GUEST = "guest", "Guest"
+    FACILITATOR = "facilitator", _("Facilitator")
+    PATIENT = "patient", _("Patient")
+    GUEST = "guest", _("Guest")
 
 
 class GroupSession(models.Model):
@@ -139,9 +149,9 @@ class GuestAdmission(models.Model):
 
 
 class Audience(models.TextChoices):
-    ROOM = "room", "Everyone in the room"
-    FACILITATORS = "facilitators", "Facilitators only"
-    PRIVATE = "private", "One participant and the facilitators"
+    ROOM = "room", _("Everyone in the room")
+    FACILITATORS = "facilitators", _("Facilitators only")
+    PRIVATE = "private", _("One participant and the facilitators")
 
 
 class Message(models.Model):
@@ -215,16 +225,16 @@ class GuestPass(models.Model):
 
 
 class PromptCategory(models.TextChoices):
-    STRESS = "stress", "Stress"
-    TRIGGERS = "triggers", "Triggers"
-    MEDICATION = "medication", "Medication"
-    MENTAL_HEALTH = "mental_health", "Mental health"
-    COPING = "coping", "Coping"
-    FAMILY = "family", "Family and relationships"
-    GOALS = "goals", "Goals"
+    STRESS = "stress", _("Stress")
+    TRIGGERS = "triggers", _("Triggers")
+    MEDICATION = "medication", _("Medication")
+    MENTAL_HEALTH = "mental_health", _("Mental health")
+    COPING = "coping", _("Coping")
+    FAMILY = "family", _("Family and relationships")
+    GOALS = "goals", _("Goals")
     # The individual session's motivational-interviewing panel (issue 23).
-    WITHDRAWAL = "withdrawal", "Withdrawal and cravings"
-    MOTIVATION = "motivation", "Motivation"
+    WITHDRAWAL = "withdrawal", _("Withdrawal and cravings")
+    MOTIVATION = "motivation", _("Motivation")
 
 
 class Prompt(models.Model):

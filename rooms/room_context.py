@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import Resolver404, resolve
+from django.utils.translation import gettext_lazy as _
 
 from rooms.frames import FRAME_TYPES
 from rooms.models import GroupSession, Participant, Prompt, PromptCategory
@@ -41,12 +42,12 @@ def existing_path(path: str) -> str | None:
 def session_reports(session: GroupSession) -> list[dict[str, str]]:
     """Links to the facilitator's record pages for one session, for those the server has."""
     pages = [
-        ("Attendance", f"/sessions/{session.pk}/attendance/"),
-        ("Transcript", f"/sessions/{session.pk}/transcript/"),
-        ("Audit report", f"/sessions/{session.pk}/audit/"),
+        (_("Attendance"), f"/sessions/{session.pk}/attendance/"),
+        (_("Transcript"), f"/sessions/{session.pk}/transcript/"),
+        (_("Audit report"), f"/sessions/{session.pk}/audit/"),
     ]
     if session.allow_guests:
-        pages.append(("Invitations", f"/sessions/{session.pk}/invites/"))
+        pages.append((_("Invitations"), f"/sessions/{session.pk}/invites/"))
     return [{"label": label, "href": path} for label, path in pages if existing_path(path)]
 
 

@@ -10,10 +10,17 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from config.text import clean_text, has_visible_text
 from rooms.errors import ErrorCode
 from rooms.models import CLOSED_STATUSES, Kind, Mode, ParticipantRole, Status
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +43,7 @@ class SpeakerView:
 @dataclass(frozen=True, slots=True)
 class Refusal:
     code: ErrorCode
-    message: str
+    message: StrOrPromise  # lazy: worded in the reader's language (rooms.errors.ActionError)
     retry_after: float | None = None
 
 
@@ -53,18 +60,19 @@ def text_refusal(text: str, max_chars: int) -> Refusal | None:
     """Judges the text as it would be stored (config.text.clean_text): nothing visible is `invalid`."""
     cleaned = clean_text(text)
     if not has_visible_text(cleaned):
-        return Refusal("invalid", "The message is empty.")
+        return Refusal("invalid", _("The message is empty."))
     if len(cleaned) > max_chars:
-        return Refusal("too_long", f"Messages can be at most {max_chars} characters ({len(cleaned)} sent).")
+        too_long = _("Messages can be at most {limit} characters ({sent} sent).")
+        return Refusal("too_long", format_lazy(too_long, limit=max_chars, sent=len(cleaned)))
     return None
 
 
 def presence_refusal(speaker: SpeakerView) -> Refusal | None:
     """Refusals that apply to anything a participant does in the room."""
     if speaker.removed:
-        return Refusal("not_allowed", "You were removed from this session.")
+        return Refusal("not_allowed", _("You were removed from this session."))
     if speaker.role == ParticipantRole.GUEST and not speaker.admitted:
-        return Refusal("not_admitted", "Please wait until a facilitator lets you in.")
+        return Refusal("not_admitted", _("Please wait until a facilitator lets you in."))
     return None
 
 
@@ -78,21 +86,22 @@ def chat_refusal(room: RoomView, speaker: SpeakerView, now: datetime, *, private
     if refused:
         return refused
     if room.status in CLOSED_STATUSES:
-        return Refusal("not_live", "This session has ended.")
+        return Refusal("not_live", _("This session has ended."))
     if speaker.role == ParticipantRole.FACILITATOR:
         return None
     if room.status != Status.LIVE:
-        return Refusal("not_live", "The session has not started yet.")
+        return Refusal("not_live", _("The session has not started yet."))
     if speaker.muted:
-        return Refusal("muted", "A facilitator has muted you for now.")
+        return Refusal("muted", _("A facilitator has muted you for now."))
     if private:
         return None
     holds_floor = current_floor_holder(room, now) == speaker.participant_id
     if speaker.role == ParticipantRole.GUEST:
-        return None if holds_floor else Refusal("no_floor", "Guests can write when a facilitator gives them the floor.")
+        guest_refusal = Refusal("no_floor", _("Guests can write when a facilitator gives them the floor."))
+        return None if holds_floor else guest_refusal
     if room.mode == Mode.OPEN or holds_floor:
         return None
-    return Refusal("no_floor", "Raise your hand and the facilitator will give you the floor.")
+    return Refusal("no_floor", _("Raise your hand and the facilitator will give you the floor."))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,12 +145,16 @@ def rate_refusal(
         if wait > 0:
             return Refusal(
                 "rate_limited",
-                f"You can send {limit} messages every {window_seconds} seconds.",
+                format_lazy(
+                    _("You can send {limit} messages every {seconds} seconds."), limit=limit, seconds=window_seconds
+                ),
                 retry_after(max(wait, slow_wait)),  # slow mode may ask for longer than the window
             )
     if slow_wait > 0:
         return Refusal(
-            "rate_limited", f"Slow mode: please wait {math.ceil(slow_wait)} seconds.", retry_after(slow_wait)
+            "rate_limited",
+            format_lazy(_("Slow mode: please wait {seconds} seconds."), seconds=math.ceil(slow_wait)),
+            retry_after(slow_wait),
         )
     return None
 
@@ -156,9 +169,9 @@ def hand_refusal(room: RoomView, speaker: SpeakerView) -> Refusal | None:
     if refused:
         return refused
     if room.status in CLOSED_STATUSES:
-        return Refusal("not_live", "This session has ended.")
+        return Refusal("not_live", _("This session has ended."))
     if speaker.muted:
-        return Refusal("muted", "A facilitator has muted you for now.")
+        return Refusal("muted", _("A facilitator has muted you for now."))
     return None
 
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from rooms.errors import ErrorCode
-from rooms.models import Audience, Kind, Mode, ParticipantRole, PromptCategory, Status
+from rooms.models import Audience, GoalStatus, Kind, Mode, ParticipantRole, PromptCategory, Status
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # ---------------------------------------------------------------- inbound
 
@@ -535,5 +538,9 @@ class ErrorFrame(Out):
     retry_after: float | None = None
 
 
-def error_frame(code: ErrorCode, message: str, ref: str | None, **extra: Any) -> str:
-    return ErrorFrame(code=code, message=message, ref=ref, **extra).model_dump_json()
+def error_frame(code: ErrorCode, message: StrOrPromise, ref: str | None, **extra: Any) -> str:
+    """`message` is worded in the active language (the consumer activates its person's: issue 26);
+    `code` and every other field stay the protocol's English."""
+    return ErrorFrame(code=code, message=str(message), ref=ref, **extra).model_dump_json()
+    # The same resources in each of settings.LANGUAGES (issue 26): each facilitator reads their own.
+    resources_by_language: dict[str, str] = Field(default_factory=dict)

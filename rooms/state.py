@@ -17,6 +17,15 @@ from rooms.schemas import SessionState
 from rooms.serializers import floor_out, message_out, participant_out, prompt_out, session_out, with_online
 from rooms.visibility import recent_visible, visible_invites, visible_participants
 
+# Crisis resources in a language other than LANGUAGE_CODE's: the CIRCLE key that holds them.
+CRISIS_RESOURCES_BY_LANGUAGE = {"es": "CRISIS_RESOURCES_ES"}
+
+
+def crisis_resources(language: str | None) -> str:
+    """The clinic's crisis resources in `language` (issue 26), else its default ones."""
+    key = CRISIS_RESOURCES_BY_LANGUAGE.get(language or "", "CRISIS_RESOURCES")
+    return str(settings.CIRCLE[key])  # type: ignore[literal-required]  # a key of CircleSettings
+
 
 def build_session_state(viewer: Participant, *, since: int | None, now: datetime) -> SessionState:
     version = read_room_version(viewer.session_id)  # before the floor and queue: newer events still apply
@@ -25,6 +34,7 @@ def build_session_state(viewer: Participant, *, since: int | None, now: datetime
         with_online(Participant.objects.filter(session=session, removed_at__isnull=True)).select_related("guest_of")
     )
     is_facilitator = viewer.role == ParticipantRole.FACILITATOR
+    facilitator_language = viewer.member.language if is_facilitator and viewer.member else None
     # People in the lobby are not in the room yet: only facilitators see them.
     shown = visible_participants(viewer, everyone)
     queue = sorted((p for p in everyone if p.hand_raised_at is not None), key=lambda p: (p.hand_raised_at, p.pk))
@@ -44,7 +54,8 @@ def build_session_state(viewer: Participant, *, since: int | None, now: datetime
         queue=[p.pk for p in queue],
         prompt=prompt_out(session.current_prompt) if session.current_prompt else None,
         messages=[message_out(m) for m in messages],
-        crisis_resources=circle["CRISIS_RESOURCES"] if is_facilitator else None,
+        # In the facilitator's own language: they are the one who reads them out or passes them on.
+        crisis_resources=crisis_resources(facilitator_language) if is_facilitator else None,
         version=version,
         invites=visible_invites(viewer, session),
         removed_message_ids=removed_before(session, since) if since is not None else None,

@@ -14,6 +14,7 @@ from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from rooms.actions.guests import RELATIONSHIPS, PassGone, PassUnknown, check_pass_usable, do_redeem_pass, find_pass
@@ -75,13 +76,25 @@ def room(request: HttpRequest, session_id: int) -> HttpResponse:
     )
 
 
+# How the guest knows the patient, as the join page offers it (the stored value stays English).
+RELATIONSHIP_LABELS = {
+    "spouse": _("Spouse or partner"),
+    "parent": _("Parent"),
+    "child": _("Child"),
+    "sibling": _("Brother or sister"),
+    "friend": _("Friend"),
+    "other": _("Other"),
+}
+RELATIONSHIP_CHOICES = [(relationship, RELATIONSHIP_LABELS[relationship]) for relationship in RELATIONSHIPS]
+
+
 class JoinForm(forms.Form):
-    display_name = DisplayNameField(max_length=60, label="Your name, as the group will see it")
+    display_name = DisplayNameField(max_length=60, label=_("Your name, as the group will see it"))
     relationship = forms.ChoiceField(
-        choices=[(r, r.capitalize()) for r in RELATIONSHIPS], initial="other", required=False
+        choices=RELATIONSHIP_CHOICES, initial="other", required=False
     )
     accept_rules = forms.BooleanField(
-        required=True, label="I have read the group's agreement above, and I accept it."
+        required=True, label=_("I have read the group's agreement above, and I accept it.")
     )
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.db import transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from facilitator.actions.rounds import end_round
 from facilitator.actions.turns import set_floor
@@ -64,9 +66,9 @@ def do_grant_floor(session_id: int, facilitator_id: int, target_id: int, seconds
     with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, actor):
         target = load_target(session, target_id)
         if target.role == ParticipantRole.GUEST and not target.admitted:
-            raise ActionError("not_admitted", f"{target.display_name} is still in the lobby.")
+            raise ActionError("not_admitted", format_lazy(_("{name} is still in the lobby."), name=target.display_name))
         if target.is_muted(now):
-            raise ActionError("muted", f"{target.display_name} is muted; unmute them first.")
+            raise ActionError("muted", format_lazy(_("{name} is muted; unmute them first."), name=target.display_name))
         if lower_hand(session, target, now):
             broadcast_queue(session)
         if session.mode == Mode.ROUND:
@@ -90,7 +92,7 @@ def do_revoke_floor(session_id: int, facilitator_id: int, now: datetime) -> None
 def do_yield_floor(session_id: int, participant_id: int, now: datetime) -> None:
     with room_as_participant(session_id, participant_id) as (session, actor):
         if session.floor_holder_id != actor.pk:
-            raise ActionError("no_floor", "You do not hold the floor.")
+            raise ActionError("no_floor", _("You do not hold the floor."))
         release_floor(session, actor, now, reason="yield")
 
 

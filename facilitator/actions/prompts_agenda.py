@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
 from config.text import clean_line, has_visible_text
 from facilitator.models import AgendaItem
 from facilitator.rules import AgendaEntry, agenda_order_after_move, next_agenda_item
@@ -29,11 +32,11 @@ def choose_prompt(
             or Prompt.objects.filter(pk=prompt_id, active=True, session__isnull=True).first()
         )
         if prompt is None:
-            raise ActionError("not_found", "No such prompt.")
+            raise ActionError("not_found", _("No such prompt."))
         return prompt
     text = clean_line(text or "")
     if not category or not has_visible_text(text):
-        raise ActionError("invalid", "Give either prompt_id, or category and text.")
+        raise ActionError("invalid", _("Give either prompt_id, or category and text."))
     return Prompt.objects.create(category=category, text=text, session=session)
 
 
@@ -87,7 +90,7 @@ def broadcast_agenda(session: GroupSession) -> None:
 def load_agenda_item(session: GroupSession, item_id: int) -> AgendaItem:
     item = AgendaItem.objects.select_related("prompt").filter(pk=item_id, session=session).first()
     if item is None:
-        raise ActionError("not_found", "No such agenda item in this session.")
+        raise ActionError("not_found", _("No such agenda item in this session."))
     return item
 
 
@@ -104,7 +107,9 @@ def do_add_agenda_item(
     """Plan a prompt (before or during the session); `position` is 0-based, default last."""
     with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, actor):
         if AgendaItem.objects.filter(session=session).count() >= AGENDA_MAX_ITEMS:
-            raise ActionError("invalid", f"An agenda can hold at most {AGENDA_MAX_ITEMS} prompts.")
+            raise ActionError(
+                "invalid", format_lazy(_("An agenda can hold at most {count} prompts."), count=AGENDA_MAX_ITEMS)
+            )
         prompt = choose_prompt(session, prompt_id=prompt_id, category=category, text=text)
         order = [item.pk for item in agenda_items(session)]
         item = AgendaItem.objects.create(session=session, prompt=prompt, position=len(order))
@@ -139,7 +144,7 @@ def do_next_agenda(session_id: int, facilitator_id: int, now: datetime) -> tuple
         items = agenda_items(session)
         upcoming = next_agenda_item([AgendaEntry(i.pk, i.position, i.posted_at is not None) for i in items])
         if upcoming is None:
-            raise ActionError("not_found", "Every prompt on the agenda has been posted.")
+            raise ActionError("not_found", _("Every prompt on the agenda has been posted."))
         item = next(i for i in items if i.pk == upcoming.item_id)
         item.posted_at = now
         item.save(update_fields=["posted_at"])

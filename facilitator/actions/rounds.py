@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from facilitator.actions.turns import set_floor
 from facilitator.rules import RosterSeat, next_in_round, seats_for
@@ -72,7 +73,7 @@ def pass_floor_on(session: GroupSession, holder: Participant, now: datetime, rea
 def do_next_round(session_id: int, facilitator_id: int, now: datetime) -> None:
     with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         if session.mode != Mode.ROUND:
-            raise ActionError("invalid", "No round is running; start one with mode.set round.")
+            raise ActionError("invalid", _("No round is running; start one with mode.set round."))
         current = session.floor_holder
         advance_round(session, current, now, how="next", passed=current)
         record(session, actor, "round.next", now, target=current)
@@ -82,7 +83,7 @@ def do_set_mode(session_id: int, facilitator_id: int, mode: str, seconds: int | 
     with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, actor):
         if mode == Mode.ROUND:
             if session.status != Status.LIVE:
-                raise ActionError("not_live", "Start the session before starting a round.")
+                raise ActionError("not_live", _("Start the session before starting a round."))
             session.round_seconds = seconds or settings.CIRCLE["ROUND_DEFAULT_SECONDS"]
             session.mode = Mode.ROUND
             session.save(update_fields=["mode", "round_seconds"])

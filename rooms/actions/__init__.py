@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 from django.db import connection, transaction
 from django.db.models import BooleanField, F, Model, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils.translation import gettext_lazy as _
 
 from rooms.errors import ActionError
 from rooms.models import GroupSession, Participant
@@ -27,7 +28,7 @@ def lock_room(session_id: int) -> GroupSession:
     try:
         return GroupSession.objects.select_for_update().get(pk=session_id)
     except GroupSession.DoesNotExist:
-        raise ActionError("not_found", "No such session.") from None
+        raise ActionError("not_found", _("No such session.")) from None
 
 
 def skip_locked() -> bool:
@@ -77,7 +78,7 @@ def load_actor(session: GroupSession, participant_id: int) -> Participant:
     try:
         return Participant.objects.select_related("guest_of").get(pk=participant_id, session=session)
     except Participant.DoesNotExist:
-        raise ActionError("not_allowed", "You are not in this session.") from None
+        raise ActionError("not_allowed", _("You are not in this session.")) from None
 
 
 def load_target(session: GroupSession, participant_id: int) -> Participant:
@@ -86,7 +87,7 @@ def load_target(session: GroupSession, participant_id: int) -> Participant:
             pk=participant_id, session=session, removed_at__isnull=True
         )
     except Participant.DoesNotExist:
-        raise ActionError("not_found", "No such participant in this session.") from None
+        raise ActionError("not_found", _("No such participant in this session.")) from None
 
 
 @contextmanager
@@ -131,12 +132,12 @@ def refuse(refusal: Refusal | None) -> None:
 
 def check_facilitator(actor: Participant) -> None:
     if actor.role != "facilitator" or actor.removed_at is not None:
-        raise ActionError("not_allowed", "Only a facilitator can do that.")
+        raise ActionError("not_allowed", _("Only a facilitator can do that."))
 
 
 def check_not_ended(session: GroupSession) -> None:
     if session.status == "ended":
-        raise ActionError("not_live", "This session has ended.")
+        raise ActionError("not_live", _("This session has ended."))
 
 
 def next_seq(session: GroupSession) -> int:

@@ -26,6 +26,9 @@ from rooms.broadcast import send_event_on_commit
 from rooms.chat_store import chat_store
 from rooms.chat_store.base import ChatStore, ClaimedSender
 from rooms.errors import ActionError
+from django.db import IntegrityError, connection, transaction
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 from rooms.extensions import message_stored_hooks
 from rooms.models import Audience, GroupSession, Message, Participant, ParticipantRole
 from rooms.rules import SendHistory, chat_refusal, rate_refusal, send_history, text_refusal
@@ -67,9 +70,9 @@ def check_claimed(
 ) -> tuple[GroupSession, ClaimedSender]:
     """The claimed room and sender, if both are there and the sender is in that room (ActionError if not)."""
     if session is None:
-        raise ActionError("not_found", "No such session.")
+        raise ActionError("not_found", _("No such session."))
     if claimed is None or claimed.sender.session_id != session_id:
-        raise ActionError("not_allowed", "You are not in this session.")
+        raise ActionError("not_allowed", _("You are not in this session."))
     return session, claimed
 
 
@@ -208,10 +211,13 @@ def do_send_private(session_id: int, facilitator_id: int, recipient_id: int, tex
     with room_as_facilitator(session_id, facilitator_id, open_only=True) as (session, sender):
         recipient = load_target(session, recipient_id)
         if recipient.pk == sender.pk:
-            raise ActionError("invalid", "Write to someone other than yourself.")
+            raise ActionError("invalid", _("Write to someone other than yourself."))
         if recipient.role == ParticipantRole.GUEST and not recipient.admitted:
             # The lobby sees nothing of the room; lobby.say is how to reach it.
-            raise ActionError("not_admitted", f"{recipient.display_name} is in the lobby; use a lobby message.")
+            raise ActionError(
+                "not_admitted",
+                format_lazy(_("{name} is in the lobby; use a lobby message."), name=recipient.display_name),
+            )
         check_send_rate(recent_history(sender, now), now, slowmode_seconds=0)
         seq = next_seq(session)
         message = new_message(session, sender, text, now, seq=seq, audience=Audience.PRIVATE, recipient=recipient)

@@ -21,6 +21,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from config.text import clean_line, clean_text, has_visible_text
 from rooms.actions import (
@@ -75,11 +76,11 @@ def join_path(token: str) -> str:
 
 def check_invite(session: GroupSession, patient: Participant) -> None:
     if not session.allow_guests:
-        raise ActionError("not_allowed", "This session was not scheduled to allow guests.")
+        raise ActionError("not_allowed", _("This session was not scheduled to allow guests."))
     if session.status in CLOSED_STATUSES:
-        raise ActionError("not_live", "This session has ended.")
+        raise ActionError("not_live", _("This session has ended."))
     if patient.role != ParticipantRole.PATIENT or patient.removed_at is not None:
-        raise ActionError("not_found", "Guests can only be invited for a patient on this session's roster.")
+        raise ActionError("not_found", _("Guests can only be invited for a patient on this session's roster."))
 
 
 def create_pass(
@@ -103,7 +104,7 @@ def do_create_invite(
     session_id: int, facilitator_id: int, for_participant_id: int, name: str, now: datetime
 ) -> tuple[GuestPass, str]:
     if not has_visible_text(clean_line(name)):
-        raise ActionError("invalid", "Give the guest's name.")
+        raise ActionError("invalid", _("Give the guest's name."))
     with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         patient = load_target(session, for_participant_id)
         check_invite(session, patient)
@@ -113,7 +114,7 @@ def do_create_invite(
 def load_pass(session: GroupSession, invite_id: int) -> GuestPass:
     guest_pass = GuestPass.objects.select_related("guest").filter(pk=invite_id, session=session).first()
     if guest_pass is None:
-        raise ActionError("not_found", "No such invitation in this session.")
+        raise ActionError("not_found", _("No such invitation in this session."))
     return guest_pass
 
 
@@ -144,7 +145,7 @@ def do_decline_invite(session_id: int, patient_id: int, invite_id: int, now: dat
     with room_as_participant(session_id, patient_id) as (session, actor):
         guest_pass = load_pass(session, invite_id)
         if guest_pass.for_participant_id != actor.pk or actor.removed_at is not None:
-            raise ActionError("not_allowed", "Only the person this invitation is for can decline it.")
+            raise ActionError("not_allowed", _("Only the person this invitation is for can decline it."))
         if guest_pass.declined:
             return
         check_not_ended(session)
@@ -239,7 +240,7 @@ def do_redeem_pass(
 def load_lobby_guest(session: GroupSession, participant_id: int) -> Participant:
     guest = load_target(session, participant_id)
     if guest.role != ParticipantRole.GUEST:
-        raise ActionError("invalid", "Only guests wait in the lobby.")
+        raise ActionError("invalid", _("Only guests wait in the lobby."))
     return guest
 
 

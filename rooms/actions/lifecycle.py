@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 
+from django.utils.translation import gettext_lazy as _
 from accounts.models import Member, Role
 from accounts.provisioning import ProvisioningError
 from config.text import clean_line, has_visible_text
@@ -92,7 +93,7 @@ def do_schedule_session(
 def do_start_session(session_id: int, actor_id: int, now: datetime) -> None:
     with room_as_facilitator(session_id, actor_id) as (session, actor):
         if session.status == Status.ENDED:
-            raise ActionError("not_live", "This session has ended.")
+            raise ActionError("not_live", _("This session has ended."))
         if session.status == Status.LIVE:
             return
         session.status = Status.LIVE
@@ -106,7 +107,7 @@ def do_end_session(session_id: int, actor_id: int, now: datetime) -> None:
     """End for everyone: status goes out, every connection is closed with 4410, passes lapse."""
     with room_as_facilitator(session_id, actor_id) as (session, actor):
         if session.status == Status.ENDED:
-            raise ActionError("not_live", "This session has already ended.")
+            raise ActionError("not_live", _("This session has already ended."))
         session.status = Status.ENDED
         session.ended_at = now
         session.floor_holder = None

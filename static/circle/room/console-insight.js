@@ -42,7 +42,8 @@ export function mountInsight({ store }) {
     show(byId("alerts-empty"), state.alerts.length === 0);
     setText(byId("alert-count"), state.alerts.length ? String(state.alerts.length) : "");
     show(byId("alert-count"), state.alerts.length > 0);
-    const resources = state.alerts[0]?.resources || state.crisis;
+    // session.state's resources are in this facilitator's language (issue 26); an alert's are the default.
+    const resources = state.crisis || state.alerts[0]?.resources;
     if (resources) setText(byId("crisis-text"), resources);
     byId("panel-alerts")?.classList.toggle("has-alerts", state.alerts.length > 0);
   }
