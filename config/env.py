@@ -213,3 +213,54 @@ def channel_layers_from_url(
     if encryption_key:
         config["symmetric_encryption_keys"] = [encryption_key]
     return {"default": {"BACKEND": REDIS_LAYERS[kind], "CONFIG": config}}
+
+
+class EmailSettings(NamedTuple):
+    """Django's EMAIL_* settings read from EMAIL_URL; `enabled` False: no mail at all (the dummy backend)."""
+
+    backend: str
+    enabled: bool
+    host: str = "localhost"
+    port: int = 25
+    user: str = ""
+    password: str = ""
+    use_tls: bool = False
+    file_path: str = ""
+
+
+def email_from_url(url: str, *, debug: bool) -> EmailSettings:
+    """EMAIL_URL: smtp://user:pw@host:port, smtp+tls://... (STARTTLS), console:, or file:///dir.
+
+    Unset: the console with DEBUG on; otherwise no mail (a system check warns, program.checks).
+    Django's file backend writes one file per connection, and program.mail sends each message
+    on its own connection: one file per message.
+    """
+    if not url:
+        if debug:
+            return EmailSettings("django.core.mail.backends.console.EmailBackend", True)
+        return EmailSettings("django.core.mail.backends.dummy.EmailBackend", False)
+    parsed = urlparse(url)
+    if parsed.scheme == "console":
+        return EmailSettings("django.core.mail.backends.console.EmailBackend", True)
+    if parsed.scheme == "file":
+        if not parsed.path or parsed.path == "/":
+            raise ImproperlyConfigured(f"EMAIL_URL for files must look like file:///path/to/dir, not {url!r}")
+        return EmailSettings("django.core.mail.backends.filebased.EmailBackend", True, file_path=unquote(parsed.path))
+    if parsed.scheme in {"smtp", "smtp+tls"}:
+        try:
+            port = parsed.port
+        except ValueError:
+            raise ImproperlyConfigured(f"EMAIL_URL has a bad port: {parsed.hostname}") from None
+        if not parsed.hostname:
+            raise ImproperlyConfigured("EMAIL_URL must name the SMTP host: smtp://user:password@host:port")
+        return EmailSettings(
+            "django.core.mail.backends.smtp.EmailBackend",
+            True,
+            host=parsed.hostname,
+            port=port or 25,
+            user=unquote(parsed.username or ""),
+            password=unquote(parsed.password or ""),
+            use_tls=parsed.scheme == "smtp+tls",
+        )
+    # Never echo the URL: it may hold the SMTP password.
+    raise ImproperlyConfigured("EMAIL_URL must start with smtp://, smtp+tls://, console: or file://")

@@ -11,6 +11,7 @@ from django.core.exceptions import ImproperlyConfigured
 from config.env import (
     channel_layers_from_url,
     database_from_url,
+    email_from_url,
     env_bool,
     env_int,
     env_list,
@@ -80,6 +81,7 @@ CONFIDENTIALITY_AGREEMENT_ES = (
     "rooms",
     "facilitator",
     "moderation",
+    "program",
 ]
 
 MIDDLEWARE = [
@@ -202,6 +204,20 @@ OTP_TOTP_ISSUER = env_str("OTP_TOTP_ISSUER", "Circle")
 # session's actual length is left_early.
 LATE_MINUTES = env_int("LATE_MINUTES", 10, minimum=0)
 PRESENT_PERCENT = env_int("PRESENT_PERCENT", 75, minimum=1, maximum=100)
+
+# Mail (reminders, notices, family invitations): EMAIL_URL picks Django's backend (config.env).
+MAIL = email_from_url(env_str("EMAIL_URL"), debug=DEBUG)
+EMAIL_BACKEND = MAIL.backend
+EMAIL_HOST = MAIL.host
+EMAIL_PORT = MAIL.port
+EMAIL_HOST_USER = MAIL.user
+EMAIL_HOST_PASSWORD = MAIL.password
+EMAIL_USE_TLS = MAIL.use_tls
+EMAIL_FILE_PATH = MAIL.file_path
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "Circle <circle@localhost>")
+# The address people reach the site at, for the links in mail and in the calendar feed.
+SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 
 # Circle's own rules (the contract's limits; tunable only where a clinic may need it).
 class CircleSettings(TypedDict):

@@ -1,6 +1,7 @@
 """The layers of issue 21, checked by import-linter with the contract in pyproject.toml.
 
-`facilitator | moderation` (siblings: neither imports the other) above `rooms`
+`record : program` (which may import each other) above `facilitator | moderation`
+(siblings: neither imports the other) above `rooms`
 above `accounts` above `config`: a package imports only those below it, at the
 top of a module or inside a function. `config.asgi` is the composition root
 (it mounts the room sockets); `config.urls` includes the apps' URLconfs by
@@ -66,6 +67,11 @@ ALLOWED = {
     "facilitator/urls.py": "import rooms.hub\n",
     "moderation/__init__.py": "",
     "moderation/urls.py": "import rooms.hub\nimport accounts.models\n",
+    # record and program stand above facilitator and moderation, and may use each other.
+    "record/__init__.py": "",
+    "record/urls.py": "import program.urls\nimport facilitator.urls\n",
+    "program/__init__.py": "",
+    "program/urls.py": "import facilitator.urls\nimport moderation.urls\n",
 }
 
 
@@ -96,6 +102,7 @@ def test_a_tree_within_the_layers_passes(tmp_path: Path) -> None:
             "rooms is not allowed to import moderation",
         ),
         ({"facilitator.urls": "import moderation.urls\n"}, "facilitator is not allowed to import moderation"),
+        ({"facilitator.urls": "import program.urls\n"}, "facilitator is not allowed to import program"),
         ({"moderation.urls": "import facilitator.urls\n"}, "moderation is not allowed to import facilitator"),
         ({"accounts.models": "import rooms.hub\n"}, "accounts is not allowed to import rooms"),
         ({"config.settings": "import accounts.models\n"}, "config is not allowed to import accounts"),
@@ -109,6 +116,7 @@ def test_a_tree_within_the_layers_passes(tmp_path: Path) -> None:
         "core-imports-an-app",
         "core-imports-an-app-in-a-function",
         "facilitator-imports-its-sibling",
+        "facilitator-imports-the-program-above-it",
         "moderation-imports-its-sibling",
         "accounts-imports-the-core",
         "config-imports-accounts",

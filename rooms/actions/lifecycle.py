@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import transaction
-
 from django.utils.translation import gettext_lazy as _
+
 from accounts.models import Member, Role
 from accounts.provisioning import ProvisioningError
 from config.text import clean_line, has_visible_text
@@ -23,19 +24,27 @@ from rooms.schemas import SessionStatusEvent
 
 
 def check_schedule(
-    title: str, facilitator: str, patients: list[str], kind: str, duration: int
-) -> tuple[Member, list[Member]]:
+    title: str, facilitator: str, patients: list[str], kind: str, duration: int, co_facilitators: Sequence[str] = ()
+) -> tuple[list[Member], list[Member]]:
+    """The session's facilitators (the lead first, then the co-facilitators) and its patients."""
     if not has_visible_text(clean_line(title)):
         raise ProvisioningError("title must not be empty")
     if kind not in Kind.values:
         raise ProvisioningError(f"kind must be group or individual, not {kind!r}")
     if duration < 1:
         raise ProvisioningError("duration must be at least 1 minute")
-    lead = Member.objects.filter(username=facilitator).first()
-    if lead is None:
-        raise ProvisioningError(f"no member named {facilitator!r}")
-    if lead.role != Role.FACILITATOR:
-        raise ProvisioningError(f"{facilitator!r} is a {lead.role}, not a facilitator")
+    leads = [facilitator, *co_facilitators]
+    if len(set(leads)) != len(leads):
+        raise ProvisioningError("a facilitator is listed twice")
+    found_leads = {m.username: m for m in Member.objects.filter(username__in=leads)}
+    facilitators = []
+    for username in leads:
+        lead = found_leads.get(username)
+        if lead is None:
+            raise ProvisioningError(f"no member named {username!r}")
+        if lead.role != Role.FACILITATOR:
+            raise ProvisioningError(f"{username!r} is a {lead.role}, not a facilitator")
+        facilitators.append(lead)
     if len(set(patients)) != len(patients):
         raise ProvisioningError("a patient is listed twice")
     found = {m.username: m for m in Member.objects.filter(username__in=patients)}
@@ -51,7 +60,7 @@ def check_schedule(
         raise ProvisioningError("a session needs at least one patient")
     if kind == Kind.INDIVIDUAL and len(roster) != 1:
         raise ProvisioningError("an individual session has exactly one patient")
-    return lead, roster
+    return facilitators, roster
 
 
 @transaction.atomic
@@ -64,8 +73,10 @@ def do_schedule_session(
     starts_at: datetime,
     duration_minutes: int = 60,
     allow_guests: bool = False,
+    co_facilitators: Sequence[str] = (),
 ) -> GroupSession:
-    lead, roster = check_schedule(title, facilitator, patients, kind, duration_minutes)
+    """Every facilitator listed gets a facilitator seat: each has the full console."""
+    facilitators, roster = check_schedule(title, facilitator, patients, kind, duration_minutes, co_facilitators)
     session = GroupSession.objects.create(
         title=clean_line(title),
         kind=kind,
@@ -74,18 +85,10 @@ def do_schedule_session(
         allow_guests=allow_guests,
         mode=default_mode(kind),
     )
-    Participant.objects.create(
-        session=session,
-        member=lead,
-        role=ParticipantRole.FACILITATOR,
-        display_name=lead.display_name,
-        roster_position=0,
-    )
+    seats = [(m, ParticipantRole.FACILITATOR) for m in facilitators] + [(m, ParticipantRole.PATIENT) for m in roster]
     Participant.objects.bulk_create(
-        Participant(
-            session=session, member=m, role=ParticipantRole.PATIENT, display_name=m.display_name, roster_position=i
-        )
-        for i, m in enumerate(roster, start=1)
+        Participant(session=session, member=m, role=role, display_name=m.display_name, roster_position=i)
+        for i, (m, role) in enumerate(seats)
     )
     return session
 

@@ -17,3 +17,8 @@ class RoomProvisioningCommand(ProvisioningCommand):
             return super().execute(*args, **options)
         except ActionError as error:
             raise CommandError(error.message) from None
+
+
+def usernames(text: str) -> list[str]:
+    """A comma-separated list of usernames as typed (--patients, --co-facilitators)."""
+    return [name.strip() for name in text.split(",") if name.strip()]

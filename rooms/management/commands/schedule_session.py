@@ -3,7 +3,7 @@ from typing import Any
 from django.utils import timezone
 
 from rooms.actions.lifecycle import default_starts_at, do_schedule_session
-from rooms.management.base import RoomProvisioningCommand
+from rooms.management.base import RoomProvisioningCommand, usernames
 
 
 class Command(RoomProvisioningCommand):
@@ -13,13 +13,14 @@ class Command(RoomProvisioningCommand):
         parser.add_argument("--title", required=True)
         parser.add_argument("--facilitator", required=True, help="facilitator's username")
         parser.add_argument("--patients", required=True, help="comma-separated patient usernames")
+        parser.add_argument("--co-facilitators", default="", help="comma-separated usernames of more facilitators")
         parser.add_argument("--kind", choices=["group", "individual"], default="group")
         parser.add_argument("--starts-in", type=int, default=0, metavar="MINUTES")
         parser.add_argument("--duration", type=int, default=60, metavar="MINUTES")
         parser.add_argument("--allow-guests", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        patients = [name.strip() for name in options["patients"].split(",") if name.strip()]
+        patients = usernames(options["patients"])
         session = do_schedule_session(
             title=options["title"],
             facilitator=options["facilitator"],
@@ -28,5 +29,6 @@ class Command(RoomProvisioningCommand):
             starts_at=default_starts_at(timezone.now(), options["starts_in"]),
             duration_minutes=options["duration"],
             allow_guests=options["allow_guests"],
+            co_facilitators=usernames(options["co_facilitators"]),
         )
         self.stdout.write(str(session.pk))

@@ -1,0 +1,14 @@
+from django.apps import AppConfig
+
+from rooms.extensions import register_duty
+
+
+class ProgramConfig(AppConfig):
+    name = "program"
+    verbose_name = "Program"
+
+    def ready(self) -> None:
+        # The duty's module imports models: not before the apps are ready.
+        from program.reminders import REMINDER_DUTY
+
+        register_duty(REMINDER_DUTY)
