@@ -15,6 +15,7 @@ from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -43,13 +44,25 @@ def check_new_member(username: str, role: str, display_name: str, password: str)
         raise ProvisioningError("password refused: " + " ".join(exc.messages)) from None
 
 
+def check_email(email: str) -> str:
+    """An address as given, checked; empty: none (no reminders)."""
+    email = email.strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ProvisioningError("that is not an email address") from None
+    return email
+
+
 @transaction.atomic
 def do_create_member(
-    username: str, role: str, display_name: str, password: str, *, language: str | None = None
+    username: str, role: str, display_name: str, password: str, *, language: str | None = None, email: str = ""
 ) -> Member:
     check_new_member(username, role, display_name, password)
     return Member.objects.create_user(
         username=username,
+        email=check_email(email),
         password=password,
         role=role,
         display_name=clean_line(display_name),

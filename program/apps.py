@@ -1,5 +1,7 @@
 from django.apps import AppConfig
+from django.core.checks import register
 
+from program.checks import mail_configured
 from rooms.extensions import register_duty
 
 
@@ -12,3 +14,4 @@ class ProgramConfig(AppConfig):
         from program.reminders import REMINDER_DUTY
 
         register_duty(REMINDER_DUTY)
+        register(mail_configured)

@@ -192,3 +192,14 @@ def test_cancel_and_reschedule_a_coming_session(clinic: None) -> None:
         run("reschedule_session", str(second.pk), "--starts-at", "2027-10-27T19:30")
     with pytest.raises(CommandError, match="ISO 8601"):
         run("reschedule_session", str(second.pk), "--starts-at", "tomorrow")
+
+
+def test_create_member_takes_an_email_and_refuses_a_bad_one(db: None) -> None:
+    run("create_member", "alex", "--role", "patient", "--display-name", "Alex", "--password", "a-long-pass-1",
+        "--email", "alex@example.org")
+    member = Member.objects.get(username="alex")
+    assert member.email == "alex@example.org" and member.reminders
+    with pytest.raises(CommandError, match="not an email address"):
+        run("create_member", "sam", "--role", "patient", "--display-name", "Sam", "--password", "a-long-pass-1",
+            "--email", "sam at home")
+    assert not Member.objects.filter(username="sam").exists()

@@ -17,6 +17,7 @@ class Command(ProvisioningCommand):
         parser.add_argument("--password", required=True)
         # Pages, emails, reminders and the calendar feed in this language (default: LANGUAGE_CODE's).
         parser.add_argument("--language", choices=[code for code, _name in settings.LANGUAGES])
+        parser.add_argument("--email", default="", help="for reminders and notices (they are on while it is set)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         member = do_create_member(
@@ -25,5 +26,6 @@ class Command(ProvisioningCommand):
             options["display_name"],
             options["password"],
             language=options["language"],
+            email=options["email"],
         )
         self.stdout.write(f"created {member.role} {member.username}")
