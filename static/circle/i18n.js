@@ -11,3 +11,6 @@ export const ngettext = (singular, plural, count) =>
 export const interpolate = (format, values) => format.replace(/%\((\w+)\)s/g, (_, key) => String(values[key]));
 // The page's language (<html lang>), for dates and numbers (Intl).
 export const pageLanguage = () => document.documentElement.lang || "en";
+// A prompt in the page's language: a library prompt carries `texts` per language
+// (docs/protocol.md); a custom one only the `text` it was typed with.
+export const promptText = (prompt) => prompt?.texts?.[pageLanguage()] || prompt?.text || "";

@@ -1,12 +1,13 @@
 // What the console tells the facilitator: crisis alerts (with resources) and participation balance.
 
+import { gettext, interpolate, ngettext } from "../i18n.js";
 import { byId, clock, h, reconcile, setText, show, srOnly } from "./dom.js";
 
 const KIND_LABEL = {
-  suicide: "Possible risk of suicide",
-  self_harm: "Possible risk of self-harm",
-  overdose: "Possible risk of overdose",
-  relapse: "Possible risk of relapse",
+  suicide: gettext("Possible risk of suicide"),
+  self_harm: gettext("Possible risk of self-harm"),
+  overdose: gettext("Possible risk of overdose"),
+  relapse: gettext("Possible risk of relapse"),
 };
 
 export function mountInsight({ store }) {
@@ -30,12 +31,12 @@ export function mountInsight({ store }) {
           h(
             "p",
             { class: "alert-actions" },
-            h("a", { href: `#m${a.message_id}`, class: "small" }, "Show the message"),
-            h("button", { type: "button", class: "small link-button", onclick: () => store.dismissAlert(a.message_id) }, "Dismiss", srOnly(" this alert")),
+            h("a", { href: `#m${a.message_id}`, class: "small" }, gettext("Show the message")),
+            h("button", { type: "button", class: "small link-button", onclick: () => store.dismissAlert(a.message_id) }, gettext("Dismiss"), srOnly(` ${gettext("this alert")}`)),
           ),
         ),
       (el, a) => {
-        setText(el.querySelector(".alert-kind"), `${KIND_LABEL[a.kind] ?? "Needs attention"}: ${store.name(a.participant_id)}`);
+        setText(el.querySelector(".alert-kind"), `${KIND_LABEL[a.kind] ?? gettext("Needs attention")}: ${store.name(a.participant_id)}`);
         setText(el.querySelector(".alert-excerpt"), a.excerpt);
       },
     );
@@ -72,12 +73,12 @@ export function mountInsight({ store }) {
       (el, r) => {
         setText(el.querySelector(".balance-name"), store.name(r.participant_id));
         el.querySelector("meter").value = Math.round((100 * r.characters) / most);
-        const minutes = r.floor_seconds ? ` · ${clock(r.floor_seconds)} on the floor` : "";
-        setText(el.querySelector(".balance-detail"), `${r.messages} message${r.messages === 1 ? "" : "s"}${minutes}`);
+        const minutes = r.floor_seconds ? ` · ${interpolate(gettext("%(time)s on the floor"), { time: clock(r.floor_seconds) })}` : "";
+        setText(el.querySelector(".balance-detail"), `${interpolate(ngettext("%(count)s message", "%(count)s messages", r.messages), { count: r.messages })}${minutes}`);
       },
     );
     const quiet = rows.filter((r) => r.messages === 0).map((r) => store.name(r.participant_id));
-    setText(byId("not-spoken"), quiet.length ? `Not heard from yet: ${quiet.join(", ")}` : rows.length ? "Everyone has written something." : "");
+    setText(byId("not-spoken"), quiet.length ? interpolate(gettext("Not heard from yet: %(names)s"), { names: quiet.join(", ") }) : rows.length ? gettext("Everyone has written something.") : "");
   }
 
   /** The server's stats when it sends them; otherwise counted from the messages on this page. */

@@ -1,5 +1,6 @@
 // The console's topic panel: the prompt library by category, your own topic, the agenda.
 
+import { gettext, interpolate, promptText } from "../i18n.js";
 import { byId, h, reconcile, setText, show, srOnly } from "./dom.js";
 
 export function mountTopic({ store, act }) {
@@ -9,19 +10,19 @@ export function mountTopic({ store, act }) {
 
   const promptSelect = byId("console-prompt");
   byId("prompt-post")?.addEventListener("click", () => {
-    if (promptSelect?.value) act("prompt.post", { prompt_id: Number(promptSelect.value) }, "The topic is pinned.");
+    if (promptSelect?.value) act("prompt.post", { prompt_id: Number(promptSelect.value) }, gettext("The topic is pinned."));
   });
   byId("agenda-add")?.addEventListener("click", () => {
-    if (promptSelect?.value) act("agenda.add", { prompt_id: Number(promptSelect.value) }, "Added to the agenda.");
+    if (promptSelect?.value) act("agenda.add", { prompt_id: Number(promptSelect.value) }, gettext("Added to the agenda."));
   });
   byId("own-prompt")?.addEventListener("submit", async (event) => {
     event.preventDefault();
     const text = byId("own-prompt-text");
     const category = byId("own-prompt-category").value;
     if (!text.value.trim()) return;
-    if (await act("prompt.post", { category, text: text.value.trim() }, "Your topic is pinned.")) text.value = "";
+    if (await act("prompt.post", { category, text: text.value.trim() }, gettext("Your topic is pinned."))) text.value = "";
   });
-  byId("agenda-next")?.addEventListener("click", () => act("agenda.next", {}, "The next topic on the agenda is pinned."));
+  byId("agenda-next")?.addEventListener("click", () => act("agenda.next", {}, gettext("The next topic on the agenda is pinned.")));
 
   const agendaList = byId("agenda-list");
   function renderAgenda() {
@@ -43,13 +44,13 @@ export function mountTopic({ store, act }) {
               class: "small link-button",
               onclick: () => act("agenda.remove", { item_id: i.item_id }),
             },
-            "Remove",
-            srOnly(" from the agenda"),
+            gettext("Remove"),
+            srOnly(` ${gettext("from the agenda")}`),
           ),
         ),
       (el, i) => {
         el.classList.toggle("is-posted", Boolean(i.posted_at));
-        setText(el.querySelector(".agenda-text"), i.posted_at ? `${i.prompt.text} (posted)` : i.prompt.text);
+        setText(el.querySelector(".agenda-text"), i.posted_at ? interpolate(gettext("%(text)s (posted)"), { text: promptText(i.prompt) }) : promptText(i.prompt));
       },
     );
     const left = items.filter((i) => !i.posted_at).length;

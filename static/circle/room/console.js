@@ -4,6 +4,7 @@
 // frame the server handles (rooms/frames.py CLIENT_FRAMES); controls for frames
 // this server does not handle are not on the page at all (room_context.py).
 
+import { gettext, interpolate } from "../i18n.js";
 import { mountGuests } from "./console-guests.js";
 import { mountInsight } from "./console-insight.js";
 import { mountTopic } from "./console-topic.js";
@@ -21,7 +22,7 @@ export function mountConsole(store, socket, frames) {
       if (done) say(done);
       return ack;
     } catch (error) {
-      say(error.message || "That didn't work. Please try again.");
+      say(error.message || gettext("That didn't work. Please try again."));
       return null;
     }
   }
@@ -55,7 +56,7 @@ export function mountConsole(store, socket, frames) {
   // ------------------------------------------------------------------ session: start, mode, round, slow mode, end
 
   const start = byId("start-session");
-  start?.addEventListener("click", () => act("session.start", {}, "The session has started."));
+  start?.addEventListener("click", () => act("session.start", {}, gettext("The session has started.")));
 
   for (const button of document.querySelectorAll("[data-mode]")) {
     button.addEventListener("click", () => act("mode.set", { mode: button.dataset.mode }));
@@ -65,19 +66,19 @@ export function mountConsole(store, socket, frames) {
     act("mode.set", { mode: "round", seconds: boundedSeconds(roundSeconds, 10, 900, 120) }),
   );
   byId("round-next")?.addEventListener("click", () => act("round.next"));
-  byId("round-end")?.addEventListener("click", () => act("floor.revoke", {}, "The round has ended."));
+  byId("round-end")?.addEventListener("click", () => act("floor.revoke", {}, gettext("The round has ended.")));
 
   const slowmode = byId("slowmode");
   slowmode?.addEventListener("change", () => {
     const seconds = Number(slowmode.value);
-    act("slowmode.set", { seconds }, seconds ? `Slow mode is on: one message every ${seconds} seconds.` : "Slow mode is off.");
+    act("slowmode.set", { seconds }, seconds ? interpolate(gettext("Slow mode is on: one message every %(seconds)s seconds."), { seconds }) : gettext("Slow mode is off."));
   });
 
   byId("end-session")?.addEventListener("click", async () => {
     const ok = await confirm({
-      title: "End the session for everyone?",
-      text: "Everyone will be disconnected and the room will close. This can't be undone.",
-      action: "End the session",
+      title: gettext("End the session for everyone?"),
+      text: gettext("Everyone will be disconnected and the room will close. This can't be undone."),
+      action: gettext("End the session"),
     });
     if (ok) act("session.end");
   });
@@ -106,19 +107,19 @@ export function mountConsole(store, socket, frames) {
   const floorSeconds = byId("floor-seconds");
   const grant = (id) => {
     const seconds = boundedSeconds(floorSeconds, 1, 900, 180);
-    return act("floor.grant", { participant_id: id, seconds }, `${store.name(id)} has the floor for ${clock(seconds)}.`);
+    return act("floor.grant", { participant_id: id, seconds }, interpolate(gettext("%(name)s has the floor for %(time)s."), { name: store.name(id), time: clock(seconds) }));
   };
   byId("give-next")?.addEventListener("click", () => {
     if (state.queue.length) grant(state.queue[0]);
   });
-  byId("take-back")?.addEventListener("click", () => act("floor.revoke", {}, "You took the floor back."));
-  byId("clear-hands")?.addEventListener("click", () => act("hand.clear", {}, "All hands are lowered."));
+  byId("take-back")?.addEventListener("click", () => act("floor.revoke", {}, gettext("You took the floor back.")));
+  byId("clear-hands")?.addEventListener("click", () => act("hand.clear", {}, gettext("All hands are lowered.")));
 
   function renderFloorControls() {
     const next = byId("give-next");
     if (next) {
       next.disabled = state.queue.length === 0 || state.session?.status === "ended";
-      setText(next, state.queue.length ? `Give the floor to ${store.name(state.queue[0])}` : "Give the floor to the next person");
+      setText(next, state.queue.length ? interpolate(gettext("Give the floor to %(name)s"), { name: store.name(state.queue[0]) }) : gettext("Give the floor to the next person"));
     }
     show(byId("take-back"), store.holder() !== null && state.session?.mode !== "round");
     const clear = byId("clear-hands");
@@ -131,7 +132,7 @@ export function mountConsole(store, socket, frames) {
       button = h("button", { type: "button", class: "small", onclick: () => grant(Number(container.closest("li").dataset.key)) });
       container.append(button);
     }
-    button.replaceChildren("Give floor", srOnly(` to ${store.name(id)}`));
+    button.replaceChildren(gettext("Give floor"), srOnly(` ${interpolate(gettext("to %(name)s"), { name: store.name(id) })}`));
   }
 
   // ------------------------------------------------------------------ people: floor, mute, remove, back to lobby
@@ -151,8 +152,8 @@ export function mountConsole(store, socket, frames) {
           dataset: { act: "mute" },
           onclick: () => {
             const target = store.person(id());
-            if (target?.muted) act("participant.unmute", { participant_id: id() }, `${target.display_name} can write again.`);
-            else act("participant.mute", { participant_id: id() }, `${store.name(id())} is muted.`);
+            if (target?.muted) act("participant.unmute", { participant_id: id() }, interpolate(gettext("%(name)s can write again."), { name: target.display_name }));
+            else act("participant.mute", { participant_id: id() }, interpolate(gettext("%(name)s is muted."), { name: store.name(id()) }));
           },
         }),
         has("lobby.return") && person.role === "guest"
@@ -160,7 +161,7 @@ export function mountConsole(store, socket, frames) {
               type: "button",
               class: "small secondary",
               dataset: { act: "lobby" },
-              onclick: () => act("lobby.return", { participant_id: id() }, `${store.name(id())} is back in the waiting room.`),
+              onclick: () => act("lobby.return", { participant_id: id() }, interpolate(gettext("%(name)s is back in the waiting room."), { name: store.name(id()) })),
             })
           : "",
         h("button", {
@@ -170,12 +171,12 @@ export function mountConsole(store, socket, frames) {
           onclick: async () => {
             const name = store.name(id());
             const ok = await confirm({
-              title: `Remove ${name} from the session?`,
-              text: `${name} will leave the room and can't come back to this session.`,
-              action: `Remove ${name}`,
+              title: interpolate(gettext("Remove %(name)s from the session?"), { name }),
+              text: interpolate(gettext("%(name)s will leave the room and can't come back to this session."), { name }),
+              action: interpolate(gettext("Remove %(name)s"), { name }),
               reason: true,
             });
-            if (ok) act("participant.remove", { participant_id: id(), reason: ok.reason }, `${name} was removed.`);
+            if (ok) act("participant.remove", { participant_id: id(), reason: ok.reason }, interpolate(gettext("%(name)s was removed."), { name }));
           },
         }),
       );
@@ -185,10 +186,10 @@ export function mountConsole(store, socket, frames) {
       const button = container.querySelector(selector);
       if (button) button.replaceChildren(text, srOnly(` ${name}`));
     };
-    label('[data-act="floor"]', "Give floor");
-    label('[data-act="mute"]', person.muted ? "Unmute" : "Mute");
-    label('[data-act="lobby"]', "To waiting room");
-    label('[data-act="remove"]', "Remove");
+    label('[data-act="floor"]', gettext("Give floor"));
+    label('[data-act="mute"]', person.muted ? gettext("Unmute") : gettext("Mute"));
+    label('[data-act="lobby"]', gettext("To waiting room"));
+    label('[data-act="remove"]', gettext("Remove"));
     const floorButton = container.querySelector('[data-act="floor"]');
     floorButton.disabled = person.muted || store.holder() === person.participant_id || state.session?.status === "ended";
   }
@@ -202,10 +203,10 @@ export function mountConsole(store, socket, frames) {
         {
           type: "button",
           class: "small link-button msg-remove",
-          onclick: () => act("message.remove", { message_id: message.message_id }, "The message was removed."),
+          onclick: () => act("message.remove", { message_id: message.message_id }, gettext("The message was removed.")),
         },
-        "Remove",
-        srOnly(` message from ${message.display_name}`),
+        gettext("Remove"),
+        srOnly(` ${interpolate(gettext("message from %(name)s"), { name: message.display_name })}`),
       ),
     );
   }
@@ -221,8 +222,8 @@ export function mountConsole(store, socket, frames) {
     if (wanted.join() !== current.join()) {
       const chosen = composerTo.value;
       composerTo.replaceChildren(
-        h("option", { value: "", text: "Everyone" }),
-        ...people.map((p) => h("option", { value: String(p.participant_id), text: `Only ${p.display_name}` })),
+        h("option", { value: "", text: gettext("Everyone") }),
+        ...people.map((p) => h("option", { value: String(p.participant_id), text: interpolate(gettext("Only %(name)s"), { name: p.display_name }) })),
       );
       composerTo.value = wanted.includes(chosen) ? chosen : "";
     }
@@ -245,9 +246,9 @@ export function mountConsole(store, socket, frames) {
   }
   store.subscribe((what, frame) => {
     if (what === "frame" && frame.type === "alert") {
-      announce(`Alert: a message from ${store.name(frame.participant_id)} may need your attention.`);
+      announce(interpolate(gettext("Alert: a message from %(name)s may need your attention."), { name: store.name(frame.participant_id) }));
     }
-    if (what === "frame" && frame.type === "lobby.waiting") announce(`${frame.participant.display_name} is in the waiting room.`);
+    if (what === "frame" && frame.type === "lobby.waiting") announce(interpolate(gettext("%(name)s is in the waiting room."), { name: frame.participant.display_name }));
     if (what === "frame" || what === "connection" || what.startsWith("messages")) render();
   });
 

@@ -1,6 +1,7 @@
 // Small DOM helpers. Everything user-supplied goes in as text (textContent),
 // never as markup; the one exception is a message's server-sanitized `html`,
 // which goes through sanitize.js first.
+import { pageLanguage } from "../i18n.js";
 
 /** Create an element: h("button", {class: "x", type: "button", onclick: fn}, "text", child). */
 export function h(tag, props = {}, ...children) {
@@ -74,7 +75,7 @@ export function clock(seconds) {
 /** An ISO time as the reader's local "14:05". */
 export function localTime(iso) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? "" : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return Number.isNaN(date.getTime()) ? "" : date.toLocaleTimeString(pageLanguage(), { hour: "2-digit", minute: "2-digit" });
 }
 
 let announceTimer = null;

@@ -1,6 +1,7 @@
 // The conversation: an append-only list (role="log", so screen readers read
 // new messages politely), keyed by message id so nothing shows twice.
 
+import { gettext, interpolate } from "../i18n.js";
 import { byId, h, localTime, show } from "./dom.js";
 import { messageBody } from "./sanitize.js";
 
@@ -14,20 +15,20 @@ export function mountMessages(store, { messageActions = null } = {}) {
 
   function audienceNote(message) {
     if (message.audience === "facilitators") {
-      return message.participant_id === state.me?.participant_id ? "Private: only the facilitator sees this" : "Private, to the facilitators";
+      return message.participant_id === state.me?.participant_id ? gettext("Private: only the facilitator sees this") : gettext("Private, to the facilitators");
     }
     if (message.audience === "private") {
-      const to = message.recipient_id === state.me?.participant_id ? "you" : store.name(message.recipient_id);
-      return `Private, to ${to}`;
+      if (message.recipient_id === state.me?.participant_id) return gettext("Private, to you");
+      return interpolate(gettext("Private, to %(name)s"), { name: store.name(message.recipient_id) });
     }
     return null;
   }
 
   function roleNote(message) {
-    if (message.role === "facilitator") return "facilitator";
+    if (message.role === "facilitator") return gettext("facilitator");
     if (message.role === "guest") {
       const person = store.person(message.participant_id);
-      return person?.guest_of_name ? `guest of ${person.guest_of_name}` : "guest";
+      return person?.guest_of_name ? interpolate(gettext("guest of %(name)s"), { name: person.guest_of_name }) : gettext("guest");
     }
     return null;
   }

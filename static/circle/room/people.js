@@ -1,12 +1,15 @@
 // Who is here (online, muted, hand raised, holding the floor) and the queue of raised hands.
 
+import { gettext, interpolate } from "../i18n.js";
 import { byId, h, reconcile, setText, show, srOnly } from "./dom.js";
 
 const ROLE_ORDER = { facilitator: 0, patient: 1, guest: 2 };
 
 export function roleLabel(person) {
-  if (person.role === "facilitator") return "facilitator";
-  if (person.role === "guest") return person.guest_of_name ? `guest of ${person.guest_of_name}` : "guest";
+  if (person.role === "facilitator") return gettext("facilitator");
+  if (person.role === "guest") {
+    return person.guest_of_name ? interpolate(gettext("guest of %(name)s"), { name: person.guest_of_name }) : gettext("guest");
+  }
   return "";
 }
 
@@ -40,13 +43,13 @@ export function mountPeople(store, { personActions = null, queueActions = null }
     const me = person.participant_id === state.me?.participant_id;
     const holder = store.holder() === person.participant_id;
     el.classList.toggle("is-online", person.online);
-    setText(el.querySelector(".person-name"), me ? `${person.display_name} (you)` : person.display_name);
+    setText(el.querySelector(".person-name"), me ? interpolate(gettext("%(name)s (you)"), { name: person.display_name }) : person.display_name);
     setText(el.querySelector(".person-role"), roleLabel(person));
     const chips = [];
-    chips.push(person.online ? srOnly("online") : h("span", { class: "chip chip-away", text: "away" }));
-    if (holder) chips.push(h("span", { class: "chip chip-floor", text: "has the floor" }));
-    if (person.hand_raised) chips.push(h("span", { class: "chip chip-hand", text: "hand raised" }));
-    if (person.muted) chips.push(h("span", { class: "chip chip-muted", text: "muted" }));
+    chips.push(person.online ? srOnly(gettext("online")) : h("span", { class: "chip chip-away", text: gettext("away") }));
+    if (holder) chips.push(h("span", { class: "chip chip-floor", text: gettext("has the floor") }));
+    if (person.hand_raised) chips.push(h("span", { class: "chip chip-hand", text: gettext("hand raised") }));
+    if (person.muted) chips.push(h("span", { class: "chip chip-muted", text: gettext("muted") }));
     el.querySelector(".chips").replaceChildren(...chips);
     if (personActions) personActions(el.querySelector(".person-actions"), person);
   }
@@ -57,7 +60,7 @@ export function mountPeople(store, { personActions = null, queueActions = null }
 
   function updateQueued(el, id) {
     const me = id === state.me?.participant_id;
-    setText(el.querySelector(".queued-name"), me ? "You" : store.name(id));
+    setText(el.querySelector(".queued-name"), me ? gettext("You") : store.name(id));
     if (queueActions) queueActions(el.querySelector(".queued-actions"), id);
   }
 
@@ -65,7 +68,7 @@ export function mountPeople(store, { personActions = null, queueActions = null }
     if (!state.me) return;
     const people = roomPeople(state);
     reconcile(list, people, (p) => p.participant_id, createPerson, updatePerson);
-    if (count) setText(count, `${people.filter((p) => p.online).length} here`);
+    if (count) setText(count, interpolate(gettext("%(count)s here"), { count: people.filter((p) => p.online).length }));
     reconcile(queue, state.queue, (id) => id, createQueued, updateQueued);
     show(queueEmpty, state.queue.length === 0);
   }

@@ -1,6 +1,7 @@
 // The room's WebSocket: connects, reconnects with backoff, resumes with
 // ?since=<last seq seen> so nothing sent meanwhile is missed, and matches
 // replies to requests by `ref`.
+import { gettext } from "../i18n.js";
 
 // Close codes after which reconnecting cannot help (docs/protocol.md).
 export const FINAL_CLOSE_CODES = new Set([4401, 4403, 4404, 4410]);
@@ -77,7 +78,7 @@ export class RoomSocket {
     for (const { reject, timer } of this.pending.values()) {
       clearTimeout(timer);
       // The frame went out; whether the server acted on it is unknown (maybe_sent).
-      reject({ type: "error", code: "offline", message: "The connection dropped before the server answered.", maybe_sent: true });
+      reject({ type: "error", code: "offline", message: gettext("The connection dropped before the server answered."), maybe_sent: true });
     }
     this.pending.clear();
     if (this.stopped) return;
@@ -112,14 +113,14 @@ export class RoomSocket {
    */
   request(type, fields = {}) {
     if (!this.open) {
-      return Promise.reject({ type: "error", code: "offline", message: "Not connected. Reconnecting…" });
+      return Promise.reject({ type: "error", code: "offline", message: gettext("Not connected. Reconnecting…") });
     }
     this.counter += 1;
     const ref = `${this.prefix}-${this.counter}`;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(ref);
-        reject({ type: "error", code: "timeout", message: "No answer from the server. Please try again.", maybe_sent: true });
+        reject({ type: "error", code: "timeout", message: gettext("No answer from the server. Please try again."), maybe_sent: true });
       }, REQUEST_TIMEOUT_MS);
       this.pending.set(ref, { resolve, reject, timer });
       this.ws.send(JSON.stringify({ ...fields, type, ref }));

@@ -1,64 +1,63 @@
 // What everyone sees around the conversation: the room's status, the
 // reconnecting banner, the pinned topic, whose turn it is (with a countdown),
-// the composer (disabled with the reason said plainly), the hand and "I'm done".
+// the composer (disabled with the reason said plainly), the hand and gettext("I'm done").
 
+import { gettext, interpolate, promptText } from "../i18n.js";
 import { announce, byId, clock, h, setText, show } from "./dom.js";
 
 const MODE_LABEL = {
-  open: "Open conversation",
-  moderated: "Hands up",
-  round: "Check-in round",
+  open: gettext("Open conversation"),
+  moderated: gettext("Hands up"),
+  round: gettext("Check-in round"),
 };
 
 const CATEGORY_LABEL = {
-  stress: "Stress",
-  triggers: "Triggers",
-  medication: "Medication",
-  mental_health: "Mental health",
-  coping: "Coping",
-  family: "Family and relationships",
-  goals: "Goals",
-  withdrawal: "Withdrawal and cravings",
-  motivation: "Motivation",
+  stress: gettext("Stress"),
+  triggers: gettext("Triggers"),
+  medication: gettext("Medication"),
+  mental_health: gettext("Mental health"),
+  coping: gettext("Coping"),
+  family: gettext("Family and relationships"),
+  goals: gettext("Goals"),
+  withdrawal: gettext("Withdrawal and cravings"),
+  motivation: gettext("Motivation"),
 };
 
 const CLOSED = {
-  4401: ["You've been signed out", "Please sign in again to come back to the session.", "signin"],
-  4403: ["You're no longer in this session", "If you think this is a mistake, please speak to your facilitator.", "home"],
-  4404: ["This session doesn't exist", "Please check the link, or go back to your sessions.", "home"],
-  4410: ["This session has ended", "Thank you for being here today.", "home"],
+  4401: [gettext("You've been signed out"), gettext("Please sign in again to come back to the session."), "signin"],
+  4403: [gettext("You're no longer in this session"), gettext("If you think this is a mistake, please speak to your facilitator."), "home"],
+  4404: [gettext("This session doesn't exist"), gettext("Please check the link, or go back to your sessions."), "home"],
+  4410: [gettext("This session has ended"), gettext("Thank you for being here today."), "home"],
 };
-
-function possessive(name) {
-  return name === "You" ? "Your" : `${name}'s`;
-}
 
 /** What the composer allows right now, and why not (docs/protocol.md, Rules). */
 export function composerState(store, privateLine) {
   const { state } = store;
   const { me, session } = state;
-  if (!me || !session) return { ok: false, reason: "Connecting…" };
+  if (!me || !session) return { ok: false, reason: gettext("Connecting…") };
   if (state.connection === "closed") return { ok: false, reason: "" };
-  if (state.connection !== "open") return { ok: false, reason: "Reconnecting… you can write again in a moment." };
-  if (session.status === "ended") return { ok: false, reason: "This session has ended." };
-  if (me.role === "guest" && !me.admitted) return { ok: false, reason: "You're in the waiting room." };
+  if (state.connection !== "open") return { ok: false, reason: gettext("Reconnecting… you can write again in a moment.") };
+  if (session.status === "ended") return { ok: false, reason: gettext("This session has ended.") };
+  if (me.role === "guest" && !me.admitted) return { ok: false, reason: gettext("You're in the waiting room.") };
   if (me.role === "facilitator") return { ok: true, reason: "" };
-  if (session.status !== "live") return { ok: false, reason: "The session hasn't started yet. You can write once the facilitator starts it." };
-  if (me.muted) return { ok: false, reason: "The facilitator has muted you for now. You can still read along." };
-  const slow = session.slowmode_seconds ? ` Slow mode: one message every ${session.slowmode_seconds} seconds.` : "";
-  if (privateLine) return { ok: true, reason: `Only the facilitator will see this message.${slow}` };
+  if (session.status !== "live") return { ok: false, reason: gettext("The session hasn't started yet. You can write once the facilitator starts it.") };
+  if (me.muted) return { ok: false, reason: gettext("The facilitator has muted you for now. You can still read along.") };
+  const slow = session.slowmode_seconds
+    ? ` ${interpolate(gettext("Slow mode: one message every %(seconds)s seconds."), { seconds: session.slowmode_seconds })}`
+    : "";
+  if (privateLine) return { ok: true, reason: `${gettext("Only the facilitator will see this message.")}${slow}` };
   const holder = store.holder();
-  if (holder === me.participant_id) return { ok: true, reason: `You have the floor.${slow}` };
-  if (me.role === "guest") return { ok: false, reason: "You can write when the facilitator gives you a turn." };
+  if (holder === me.participant_id) return { ok: true, reason: `${gettext("You have the floor.")}${slow}` };
+  if (me.role === "guest") return { ok: false, reason: gettext("You can write when the facilitator gives you a turn.") };
   if (session.mode === "open") return { ok: true, reason: slow.trim() };
   if (session.mode === "round") {
-    return { ok: false, reason: holder ? `It's ${store.name(holder)}'s turn in the round. Yours will come.` : "A round is starting." };
+    return { ok: false, reason: holder ? interpolate(gettext("It's %(name)s's turn in the round. Yours will come."), { name: store.name(holder) }) : gettext("A round is starting.") };
   }
   return {
     ok: false,
     reason: me.hand_raised
-      ? "Your hand is raised. The facilitator will give you the floor."
-      : "Raise your hand and the facilitator will give you the floor.",
+      ? gettext("Your hand is raised. The facilitator will give you the floor.")
+      : gettext("Raise your hand and the facilitator will give you the floor."),
   };
 }
 
@@ -67,21 +66,24 @@ export function floorLine(store) {
   const { state } = store;
   const { session } = state;
   if (!session) return "";
-  if (session.status === "ended") return "The session has ended.";
+  if (session.status === "ended") return gettext("The session has ended.");
   const holder = store.holder();
   const left = store.secondsLeft();
-  const time = left === null ? "" : `, ${clock(left)} left`;
+  const time = left === null ? "" : interpolate(gettext(", %(time)s left"), { time: clock(left) });
   if (session.mode === "round" && state.round) {
-    if (holder === null) return "The round is moving on…";
-    const next = state.round.next ? `next: ${store.name(state.round.next)}` : "last turn";
-    return `${possessive(store.name(holder))} turn${time}, ${next}`;
+    if (holder === null) return gettext("The round is moving on…");
+    const next = state.round.next ? interpolate(gettext("next: %(name)s"), { name: store.name(state.round.next) }) : gettext("last turn");
+    if (holder === state.me?.participant_id) return interpolate(gettext("Your turn%(time)s, %(next)s"), { time, next });
+    return interpolate(gettext("%(name)s's turn%(time)s, %(next)s"), { name: store.name(holder), time, next });
   }
   if (holder !== null) {
-    return holder === state.me?.participant_id ? `You have the floor${time}` : `${store.name(holder)} has the floor${time}`;
+    return holder === state.me?.participant_id
+      ? interpolate(gettext("You have the floor%(time)s"), { time })
+      : interpolate(gettext("%(name)s has the floor%(time)s"), { name: store.name(holder), time });
   }
-  if (session.status !== "live") return "The session hasn't started yet.";
-  if (session.mode === "open") return "Open conversation: everyone can write.";
-  return state.me?.role === "facilitator" ? "No one has the floor." : "No one has the floor. Raise your hand to ask for a turn.";
+  if (session.status !== "live") return gettext("The session hasn't started yet.");
+  if (session.mode === "open") return gettext("Open conversation: everyone can write.");
+  return state.me?.role === "facilitator" ? gettext("No one has the floor.") : gettext("No one has the floor. Raise your hand to ask for a turn.");
 }
 
 export function mountStage(store, socket) {
@@ -124,11 +126,11 @@ export function mountStage(store, socket) {
 
   function statusLine() {
     const { session } = state;
-    if (!session) return "Connecting…";
-    const status = { scheduled: "Not started yet", live: "Live", ended: "Ended" }[session.status];
+    if (!session) return gettext("Connecting…");
+    const status = { scheduled: gettext("Not started yet"), live: gettext("Live"), ended: gettext("Ended") }[session.status];
     const parts = [status];
     if (session.status === "live") parts.push(MODE_LABEL[session.mode]);
-    if (session.status === "live" && session.slowmode_seconds) parts.push(`slow mode ${session.slowmode_seconds} s`);
+    if (session.status === "live" && session.slowmode_seconds) parts.push(interpolate(gettext("slow mode %(seconds)s s"), { seconds: session.slowmode_seconds }));
     return parts.join(" · ");
   }
 
@@ -144,17 +146,17 @@ export function mountStage(store, socket) {
     el.root.classList.toggle("is-over", code !== null);
     if (code !== null) {
       const guest = state.me?.role === "guest" || el.root.dataset.role === "guest";
-      let [heading, text, link] = CLOSED[code] ?? ["You've left the session", "", "home"];
+      let [heading, text, link] = CLOSED[code] ?? [gettext("You've left the session"), "", "home"];
       if (code === 4403 && guest && !state.me?.admitted) {
-        heading = "The facilitator couldn't let you in this time";
-        text = "Thank you for coming. Please speak to the person who invited you.";
+        heading = gettext("The facilitator couldn't let you in this time");
+        text = gettext("Thank you for coming. Please speak to the person who invited you.");
       }
       setText(el.closedHeading, heading);
       setText(el.closedText, text);
       if (el.closedLink) {
         const target = link === "signin" ? `/accounts/login/?next=${encodeURIComponent(location.pathname)}` : "/";
         el.closedLink.href = target;
-        setText(el.closedLink, link === "signin" ? "Sign in" : "Back to your sessions");
+        setText(el.closedLink, link === "signin" ? gettext("Sign in") : gettext("Back to your sessions"));
         show(el.closedLink.parentElement, !guest); // a guest has no sessions page and no sign-in
       }
       if (!closedShown) {
@@ -174,13 +176,13 @@ export function mountStage(store, socket) {
   function renderBanner() {
     const reconnecting = state.connection === "reconnecting";
     show(el.banner, reconnecting);
-    if (reconnecting) setText(el.banner, "Connection lost. Reconnecting… you won't miss any messages.");
+    if (reconnecting) setText(el.banner, gettext("Connection lost. Reconnecting… you won't miss any messages."));
   }
 
   function renderPrompt() {
     show(el.prompt, Boolean(state.prompt));
     if (state.prompt) {
-      setText(el.promptText, state.prompt.text);
+      setText(el.promptText, promptText(state.prompt));
       setText(el.promptCategory, CATEGORY_LABEL[state.prompt.category] ?? state.prompt.category);
     }
   }
@@ -189,8 +191,8 @@ export function mountStage(store, socket) {
     setText(el.floor, floorLine(store));
     const holder = store.holder();
     if (lastHolder !== undefined && holder !== lastHolder && state.session?.status === "live") {
-      if (holder === state.me?.participant_id) announce("You have the floor. You can write now.");
-      else if (holder !== null) announce(`${store.name(holder)} has the floor.`);
+      if (holder === state.me?.participant_id) announce(gettext("You have the floor. You can write now."));
+      else if (holder !== null) announce(interpolate(gettext("%(name)s has the floor."), { name: store.name(holder) }));
     }
     lastHolder = holder;
   }
@@ -208,19 +210,19 @@ export function mountStage(store, socket) {
     const raised = Boolean(state.me.hand_raised);
     const holds = store.holder() === state.me.participant_id;
     el.hand.setAttribute("aria-pressed", String(raised));
-    setText(el.hand, raised ? "Lower my hand" : "Raise my hand");
+    setText(el.hand, raised ? gettext("Lower my hand") : gettext("Raise my hand"));
     el.hand.disabled = state.connection !== "open" || state.session?.status === "ended" || state.me.muted || (!raised && holds);
     const position = state.queue.indexOf(state.me.participant_id);
-    setText(el.handNote, position >= 0 ? `You're number ${position + 1} in line.` : "");
+    setText(el.handNote, position >= 0 ? interpolate(gettext("You're number %(position)s in line."), { position: position + 1 }) : "");
     show(el.yield, holds);
-    setText(el.yield, state.session?.mode === "round" ? "Pass to the next person" : "I'm done");
+    setText(el.yield, state.session?.mode === "round" ? gettext("Pass to the next person") : gettext("I'm done"));
     el.yield.disabled = state.connection !== "open";
   }
 
   function render() {
     setText(el.status, statusLine());
     if (state.session && state.session.status !== lastStatus) {
-      if (lastStatus && state.session.status === "live") announce("The session has started.");
+      if (lastStatus && state.session.status === "live") announce(gettext("The session has started."));
       lastStatus = state.session.status;
     }
     renderScreens();
@@ -239,7 +241,7 @@ export function mountStage(store, socket) {
     if (!unanswered || !messages.some(isUnanswered)) return;
     if (el.text.value.trim() === unanswered.text) el.text.value = "";
     unanswered = null;
-    composerNote = "Your message was delivered.";
+    composerNote = gettext("Your message was delivered.");
     renderComposer();
   }
 
@@ -247,7 +249,7 @@ export function mountStage(store, socket) {
     event.preventDefault();
     const text = el.text.value;
     if (!text.trim()) {
-      composerNote = "Write something first.";
+      composerNote = gettext("Write something first.");
       renderComposer();
       return;
     }
@@ -278,12 +280,12 @@ export function mountStage(store, socket) {
 
   function sendError(error) {
     if (error.code === "rate_limited" && error.retry_after) {
-      return `${error.message} Please wait ${Math.ceil(error.retry_after)} seconds. Your message is still here.`;
+      return `${error.message} ${interpolate(gettext("Please wait %(seconds)s seconds. Your message is still here."), { seconds: Math.ceil(error.retry_after) })}`;
     }
     if (error.code === "offline" || error.code === "timeout" || error.code === "unavailable") {
-      return `${error.message} Your message is still here.`;
+      return `${error.message} ${gettext("Your message is still here.")}`;
     }
-    return error.message || "That message could not be sent.";
+    return error.message || gettext("That message could not be sent.");
   }
 
   el.form.addEventListener("submit", submit);
@@ -304,7 +306,7 @@ export function mountStage(store, socket) {
     const raised = Boolean(state.me?.hand_raised);
     try {
       await socket.request(raised ? "hand.lower" : "hand.raise");
-      announce(raised ? "You lowered your hand." : "Your hand is raised. The facilitator will see it.");
+      announce(raised ? gettext("You lowered your hand.") : gettext("Your hand is raised. The facilitator will see it."));
     } catch (error) {
       announce(error.message);
     }

@@ -1,6 +1,7 @@
 // The room as this page knows it, updated frame by frame (docs/protocol.md).
 // Views subscribe and redraw; messages are reported one by one so the list
 // can grow without being rebuilt.
+import { gettext } from "../i18n.js";
 
 // Live messages can arrive out of seq order: two messages committed moments apart
 // are published by different threads, or workers, and the later one can overtake
@@ -220,8 +221,8 @@ export function createStore(myRole) {
       return state.people.get(id) ?? null;
     },
     name(id) {
-      if (state.me && id === state.me.participant_id) return "You";
-      return state.people.get(id)?.display_name ?? "Someone";
+      if (state.me && id === state.me.participant_id) return gettext("You");
+      return state.people.get(id)?.display_name ?? gettext("Someone");
     },
     /** The floor holder, or null once the deadline has passed. */
     holder(now = Date.now()) {
