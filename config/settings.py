@@ -37,7 +37,10 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
 # scheme and port that served the handshake. Behind a proxy, list the origin browsers see.
 ALLOWED_ORIGINS = env_origins("ALLOWED_ORIGINS")
 HTTPS = env_bool("HTTPS", False)
-RETENTION_DAYS = env_int("RETENTION_DAYS", 30, minimum=1)
+# 0: the text of every ended session goes at the next purge (rooms.actions.retention).
+RETENTION_DAYS = env_int("RETENTION_DAYS", 30, minimum=0)
+# The clinical record (goals, reviews, notes) is kept this long after the patient's last session (record.retention).
+RECORD_RETENTION_DAYS = env_int("RECORD_RETENTION_DAYS", 2190, minimum=1)
 # The group's confidentiality agreement every family guest must accept before joining
 # (per clinic; a literal "\n" in the variable starts a new paragraph; unset or empty: this default).
 DEFAULT_CONFIDENTIALITY_AGREEMENT = (
@@ -82,6 +85,7 @@ CONFIDENTIALITY_AGREEMENT_ES = (
     "facilitator",
     "moderation",
     "program",
+    "record",
 ]
 
 MIDDLEWARE = [

@@ -23,6 +23,8 @@ The registries, and when the core calls them:
   app that runs it (facilitator), which decides here what follows.
 - `message_stored_hooks` (MessageStoredHook): a chat message was stored.
 - `state_contributors` (StateContributor): fields of one viewer's session.state.
+- `retention_hooks` (RetentionHook): the retention purge (purge_expired) ran the core's
+  policy; each app applies its own (record: the clinical record's own period).
 
 Every hook but the state contributors runs inside the action's transaction with
 the room locked, and sends its events on commit (rooms.broadcast), like the
@@ -177,6 +179,13 @@ class StateContributor(Protocol):
     def __call__(self, session: GroupSession, viewer: Participant, now: datetime, /) -> Mapping[str, object]: ...
 
 
+class RetentionHook(Protocol):
+    """The retention purge at `now`, in its transaction: the app deletes what its own policy says is past keeping,
+    and says how many of what it deleted (e.g. {"goals": 2}) for the command's report."""
+
+    def __call__(self, now: datetime, /) -> Mapping[str, int]: ...
+
+
 periodic_duties: Registry[PeriodicDuty] = Registry("periodic duties")
 arrival_hooks: Registry[PresenceHook] = Registry("arrival hooks")
 departure_hooks: Registry[PresenceHook] = Registry("departure hooks")
@@ -185,6 +194,7 @@ session_ended_hooks: Registry[SessionEndedHook] = Registry("session-ended hooks"
 floor_released_hooks: Registry[FloorReleasedHook] = Registry("floor-released hooks")
 message_stored_hooks: Registry[MessageStoredHook] = Registry("message-stored hooks")
 state_contributors: Registry[StateContributor] = Registry("session.state contributors")
+retention_hooks: Registry[RetentionHook] = Registry("retention hooks")
 
 
 def register_duty(duty: PeriodicDuty) -> None:

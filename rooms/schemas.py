@@ -212,6 +212,39 @@ class AgendaNext(ClientFrame):
     type: Literal["agenda.next"]
 
 
+# The clinical record (the record app handles these): a patient's goals and their reviews.
+Scale = Annotated[int, Field(ge=0, le=10)]  # progress, importance, confidence: strict integers 0 to 10
+GoalId = Annotated[int, Field(ge=1)]
+
+
+class GoalSet(ClientFrame):
+    """A facilitator, for a patient on the roster; a patient, for themselves."""
+
+    type: Literal["goal.set"]
+    participant_id: ParticipantId
+    text: Annotated[str, Field(max_length=300)]
+    why: Annotated[str, Field(max_length=500)] | None = None
+
+
+class GoalReviewFrame(ClientFrame):
+    """A facilitator, or the patient for their own goal; importance and confidence are the readiness ruler."""
+
+    type: Literal["goal.review"]
+    goal_id: GoalId
+    progress: Scale
+    note: Annotated[str, Field(max_length=2000)] | None = None
+    importance: Scale | None = None
+    confidence: Scale | None = None
+
+
+class GoalStatusSet(ClientFrame):
+    """Facilitators only."""
+
+    type: Literal["goal.status"]
+    goal_id: GoalId
+    status: Annotated[GoalStatus, Field(strict=False)]
+
+
 def read_ref(data: object) -> str | None:
     """The frame's `ref` when it is usable, so even a refused frame gets its reply."""
     if isinstance(data, dict):
@@ -391,6 +424,9 @@ class SessionState(Out):
     invites: list[InviteOut] | None = None
     # Extension: with ?since=, messages up to that seq removed meanwhile (a page drops them).
     removed_message_ids: list[int] | None = None
+    # The clinical record: a patient's own goals that are not dropped, every roster patient's for a
+    # facilitator (each with its last review), None for a guest.
+    goals: list[GoalOut] | None = None
 
 
 class ChatMessageEvent(MessageOut):
@@ -522,6 +558,37 @@ class SignedOut(Out):
 
     type: Literal["auth.signed_out"] = "auth.signed_out"
     reason: Literal["logout", "idle", "expired"]
+
+
+class GoalReviewOut(Out):
+    review_id: int
+    session_id: int
+    progress: int
+    note: str
+    importance: int | None
+    confidence: int | None
+    by: str
+    at: datetime
+
+
+class GoalOut(Out):
+    """A patient's goal; `participant_id` is the patient's seat in the session it is sent in."""
+
+    goal_id: int
+    participant_id: int
+    text: str
+    why: str
+    status: GoalStatus
+    set_by: str
+    set_at: datetime
+    reviews: list[GoalReviewOut]
+
+
+class GoalUpdated(Out):
+    """To the session's facilitators and that patient (all their connections), nobody else."""
+
+    type: Literal["goal.updated"] = "goal.updated"
+    goal: GoalOut
 
 
 class Ack(Out):

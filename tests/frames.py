@@ -16,6 +16,8 @@ from django.utils import timezone
 
 from accounts.models import Member
 from facilitator.models import AgendaItem
+from record.actions import do_set_goal
+from record.models import Goal
 from rooms.actions.chat import do_send_chat
 from rooms.actions.guests import do_create_invite
 from rooms.models import AuditEntry, GroupSession, GuestPass, Message, Participant, Prompt
@@ -24,7 +26,10 @@ from tests.security_support import make_guest
 # Frames anyone in the room may send (the contract's "Anyone in the room", plus the
 # patient's own invitation answer and the keep-alive): every other handled frame is
 # facilitator-only and has an example below.
-ANYONE = frozenset({"chat.send", "hand.raise", "hand.lower", "floor.yield", "ping", "invite.decline"})
+# goal.set and goal.review: a patient for their own goals (record.actions checks whose).
+ANYONE = frozenset(
+    {"chat.send", "hand.raise", "hand.lower", "floor.yield", "ping", "invite.decline", "goal.set", "goal.review"}
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class Targets:
     prompt_id: int
     item_id: int  # an agenda item
     invite_id: int  # a pass not used yet
+    goal_id: int = 8  # a goal of the target patient
     cookies: dict[str, str] = field(default_factory=dict)
 
 
@@ -81,6 +87,7 @@ EXAMPLES = (
     Example("agenda.remove", lambda t: {"item_id": t.item_id}),
     Example("agenda.move", lambda t: {"item_id": t.item_id, "position": 0}),
     Example("agenda.next", lambda t: {}),
+    Example("goal.status", lambda t: {"goal_id": t.goal_id, "status": "met"}),
 )
 FACILITATOR_ONLY = frozenset(example.type for example in EXAMPLES)
 
@@ -102,6 +109,7 @@ def aim(session: GroupSession, lead: Member, target: Member, other: Member) -> T
     admitted = make_guest(session, target, "Pat", admitted=True)
     waiting = make_guest(session, other, "Robin")
     invite, _ = do_create_invite(session.pk, lead_pid, target_pid, "Kim", now)
+    goal = do_set_goal(session.pk, lead_pid, target_pid, "Walk every morning", None, now)
     return Targets(
         participant_id=target_pid,
         admitted_guest_id=admitted.participant.pk,
@@ -110,6 +118,7 @@ def aim(session: GroupSession, lead: Member, target: Member, other: Member) -> T
         prompt_id=prompt.pk,
         item_id=item.pk,
         invite_id=invite.pk,
+        goal_id=goal.pk,
         cookies={"admitted guest": admitted.cookie, "lobby guest": waiting.cookie},
     )
 
@@ -140,6 +149,7 @@ def room_snapshot(session: GroupSession) -> dict[str, Any]:
         "passes": list(
             GuestPass.objects.filter(session=session).order_by("pk").values_list("pk", "revoked_at", "declined")
         ),
+        "goals": list(Goal.objects.filter(set_in=session).order_by("pk").values_list("pk", "status")),
         "session prompts": list(Prompt.objects.filter(session=session).values_list("pk", flat=True)),
         "audit entries": AuditEntry.objects.filter(session=session).count(),
     }

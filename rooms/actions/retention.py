@@ -9,18 +9,33 @@
   period ago (or, for a session never ended, once the guest joined that long
   ago); so does the name on their pass, and their name in audit labels.
 
+`retention_days` 0 means no chat is kept: the text of every ended (or cancelled) session goes at the
+next purge, whatever its age, while a session under way keeps its text until it ends.
+
+The apps above the core apply their own policies in the same transaction (rooms.extensions
+retention_hooks): the clinical record (record.retention) is not chat and has its own period.
+
 Run daily (`python manage.py purge_expired`); running it twice changes nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
 
-from rooms.models import REDACTED_GUEST_LABEL, AuditEntry, GuestPass, Message, Participant, ParticipantRole
+from rooms.extensions import retention_hooks
+from rooms.models import (
+    CLOSED_STATUSES,
+    REDACTED_GUEST_LABEL,
+    AuditEntry,
+    GuestPass,
+    Message,
+    Participant,
+    ParticipantRole,
+)
 
 GUEST_PLACEHOLDER = "(guest)"
 
@@ -30,26 +45,33 @@ class PurgeReport:
     messages: int
     audit_texts: int
     guests: int
+    # What the apps' own policies deleted, by what (e.g. {"goals": 2}).
+    extensions: dict[str, int] = field(default_factory=dict)
 
 
 @transaction.atomic
 def do_purge_expired(now: datetime, retention_days: int) -> PurgeReport:
     cutoff = now - timedelta(days=retention_days)
-    messages = Message.objects.filter(sent_at__lt=cutoff, text_purged_at__isnull=True).update(
+    # A period of 0 keeps no chat: everything of a session that is over goes, whatever its age, and
+    # nothing of one under way (its people are still reading it).
+    over = Q(session__status__in=CLOSED_STATUSES)
+    expired = Q(sent_at__lt=cutoff) if retention_days else over
+    messages = Message.objects.filter(expired, text_purged_at__isnull=True).update(
         text="", html="", text_purged_at=now
     )
     # Audit entries stay; the removed text they quote goes with the retention period of the message.
-    quoted_expired = Message.objects.filter(
-        session_id=OuterRef("session_id"), seq=OuterRef("message_seq"), sent_at__lt=cutoff
-    )
+    quoted_expired = Message.objects.filter(expired, session_id=OuterRef("session_id"), seq=OuterRef("message_seq"))
     audit_texts = (
         AuditEntry.objects.exclude(removed_text="")
-        .filter(Q(created_at__lt=cutoff) | Q(Exists(quoted_expired)))
+        .filter((Q(created_at__lt=cutoff) if retention_days else over) | Q(Exists(quoted_expired)))
         .update(removed_text="")
     )
-    expired_guest_rows = Participant.objects.filter(role=ParticipantRole.GUEST).filter(
+    guest_expired = (
         Q(session__ended_at__lt=cutoff) | Q(session__ended_at__isnull=True, created_at__lt=cutoff)
+        if retention_days
+        else over
     )
+    expired_guest_rows = Participant.objects.filter(guest_expired, role=ParticipantRole.GUEST)
     guests = expired_guest_rows.exclude(display_name=GUEST_PLACEHOLDER, relationship="").update(
         display_name=GUEST_PLACEHOLDER, relationship=""
     )
@@ -60,7 +82,9 @@ def do_purge_expired(now: datetime, retention_days: int) -> PurgeReport:
     AuditEntry.objects.filter(target__in=expired_guests).exclude(target_label=REDACTED_GUEST_LABEL).update(
         target_label=REDACTED_GUEST_LABEL
     )
-    GuestPass.objects.filter(
-        Q(session__ended_at__lt=cutoff) | Q(session__ended_at__isnull=True, created_at__lt=cutoff)
-    ).exclude(name="").update(name="")
-    return PurgeReport(messages, audit_texts, guests)
+    GuestPass.objects.filter(guest_expired).exclude(name="").update(name="")
+    extensions: dict[str, int] = {}
+    for hook in retention_hooks:
+        for what, count in hook(now).items():
+            extensions[what] = extensions.get(what, 0) + count
+    return PurgeReport(messages, audit_texts, guests, extensions)
