@@ -12,27 +12,44 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods
 
 from config.numbers import ascii_int
+from facilitator.actions.attendance import do_correct_seat_status
 from facilitator.actions.prompts_agenda import do_add_agenda_item, do_move_agenda_item, do_remove_agenda_item
 from facilitator.attendance import attendance_csv, attendance_report
-from facilitator.models import AgendaItem
+from facilitator.models import AgendaItem, SeatStatus
 from rooms.access import facilitator_or_404, facilitator_record_page
 from rooms.errors import ActionError
 from rooms.models import GroupSession, Participant, Status
 from rooms.room_context import prompt_categories, prompt_library
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 @facilitator_record_page("facilitator/not_yours.html")
 def attendance(request: HttpRequest, session: GroupSession, seat: Participant) -> HttpResponse:
+    """The attendance sheet; POST excuses or corrects one patient's status (`participant_id`, `status`, `reason`)."""
+    error = ""
+    if request.method == "POST":
+        try:
+            do_correct_seat_status(
+                session.pk,
+                seat.pk,
+                ascii_int(request.POST.get("participant_id")) or 0,
+                request.POST.get("status", ""),
+                request.POST.get("reason", ""),
+                timezone.now(),
+            )
+            return redirect(request.path)
+        except ActionError as refused:
+            error = refused.message
     rows = attendance_report(session, timezone.now())
     if request.GET.get("format") == "csv":
         response = HttpResponse(attendance_csv(session, rows), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="attendance-session-{session.pk}.csv"'
         return response
-    return render(request, "facilitator/attendance.html", {"session": session, "rows": rows})
+    context = {"session": session, "rows": rows, "statuses": SeatStatus.choices, "error": error}
+    return render(request, "facilitator/attendance.html", context, status=400 if error else 200)
 
 
 @login_required
