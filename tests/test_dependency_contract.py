@@ -1,7 +1,7 @@
 """Every private part of a dependency that Circle relies on, checked against the pinned version (issue 21).
 
 Circle reaches past the public API of channels, channels-redis, daphne, Twisted,
-autobahn, asgiref and redis-py in a few places, each for a reason given where it
+autobahn, asgiref, redis-py and Django in a few places, each for a reason given where it
 does so. An upgrade may move any of them without a word in a changelog, and most
 would then fail quietly (a log line no longer redacted, a slow reader no longer
 dropped, a Redis outage no longer noticed). Each test here names the dependency,
@@ -48,6 +48,7 @@ from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer,
 from daphne.access import AccessLogGenerator
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol as DaphneProtocol
+from django.utils.translation.trans_real import parse_accept_lang_header
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
 from twisted.internet import abstract, asyncioreactor, tcp
@@ -508,6 +509,24 @@ def test_twisted_reactor_that_the_graceful_shutdown_finds() -> None:
         assert callable(getattr(owner, name, None)), broken("Twisted", f"{owner.__name__}.{name}", use, "it is gone")
     assert "asyncioreactor.install(" in Path(inspect.getfile(daphne.server)).read_text(), broken(
         "daphne", "daphne.server", use, "it no longer installs Twisted's asyncio reactor"
+    )
+
+
+# ---------------------------------------------------------------- Django
+
+
+def test_django_accept_language_parser() -> None:
+    use = (
+        "accounts/language.py picks a WebSocket's language from its Accept-Language header with "
+        "trans_real.parse_accept_lang_header (Django's own parser, not public API): (code, quality) "
+        "pairs, codes lowercased, best first"
+    )
+    parsed = parse_accept_lang_header("es-MX,es;q=0.9,en;q=0.8,*;q=0.1")
+    assert parsed == (("es-mx", 1.0), ("es", 0.9), ("en", 0.8), ("*", 0.1)), broken(
+        "Django", "django.utils.translation.trans_real.parse_accept_lang_header", use, repr(parsed)
+    )
+    assert parse_accept_lang_header("not;;a header") == (), broken(
+        "Django", "django.utils.translation.trans_real.parse_accept_lang_header", use, "a malformed header parses"
     )
 
 
