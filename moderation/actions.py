@@ -16,14 +16,17 @@ from rooms.actions import (
     skip_locked,
 )
 from rooms.actions.floor import broadcast_participant, broadcast_queue, lower_hand, release_floor
+from rooms.actions.guest_announcements import announce_invite
+from rooms.actions.guests import withdraw_pass
 from rooms.actions.presence import drop_connections
 from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
 from rooms.chat_store import chat_store
 from rooms.errors import NOT_ON_ROSTER, ActionError
 from rooms.extensions import PeriodicDuty, deadline_tick_seconds, in_database_thread
-from rooms.models import GroupSession, Message, Participant, ParticipantRole
+from rooms.models import GroupSession, GuestPass, Message, Participant, ParticipantRole
 from rooms.schemas import MessageRemoved, ParticipantRemoved, SlowmodeChanged
+from rooms.visibility import readers_of
 
 
 def do_mute(session_id: int, facilitator_id: int, target_id: int, minutes: int | None, now: datetime) -> None:
@@ -82,6 +85,19 @@ def do_remove_participant(
             ids=[target.pk],
             effects_for={target.pk: f"close:{NOT_ON_ROSTER}"},
         )
+        remove_their_guests(session, actor, target, now)
+
+
+def remove_their_guests(session: GroupSession, actor: Participant, patient: Participant, now: datetime) -> None:
+    """A removed patient's invitations go with them (issue 22, class 6): every pass withdrawn, and each
+    guest who used one removed (participant.removed, closed with 4403, admission closed), audited."""
+    passes = GuestPass.objects.select_related("guest").filter(for_participant=patient, revoked_at__isnull=True)
+    for guest_pass in passes:
+        guest = guest_pass.guest
+        withdraw_pass(session, guest_pass, now, declined=False)
+        if guest is not None and guest.removed_at is not None:
+            record(session, actor, "participant.remove", now, target=guest, reason="their host was removed")
+        announce_invite(session, guest_pass)
 
 
 def do_remove_message(
@@ -107,7 +123,7 @@ def do_remove_message(
             reason=reason or "",
             removed_text=message.text,
         )
-        send_event_on_commit(session.pk, MessageRemoved(message_id=message.pk))
+        send_event_on_commit(session.pk, MessageRemoved(message_id=message.pk), **readers_of(message))
 
 
 # People whose timed mute has run out: the mute-lapse duty's due check (through the partial index on muted

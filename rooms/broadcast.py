@@ -63,15 +63,17 @@ def room_group(session_id: int) -> str:
 def is_recipient(viewer: Viewer, envelope: Envelope) -> bool:
     if viewer.participant_id in envelope["exclude"]:
         return False
+    to = envelope["to"]
+    if viewer.role == ParticipantRole.GUEST and not viewer.admitted:
+        # The lobby (issue 22, class 2): what is addressed to it (lobby.message), to this guest by id
+        # (their own admission, return, removal) and to everyone (session.status, server notices). No room event.
+        return to in ("lobby", "everyone") or viewer.participant_id in envelope["ids"]
     if viewer.participant_id in envelope["ids"]:
         return True
-    to = envelope["to"]
     if to == "everyone":
         return True
     if to == "facilitators":
         return viewer.role == ParticipantRole.FACILITATOR
-    if to == "lobby":
-        return viewer.role == ParticipantRole.GUEST and not viewer.admitted
     if to == "members":
         if viewer.role != ParticipantRole.GUEST:
             return True

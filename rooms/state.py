@@ -12,10 +12,10 @@ from rooms.actions.floor import read_room_version
 from rooms.broadcast import Viewer
 from rooms.errors import NOT_ON_ROSTER, RoomClosed
 from rooms.extensions import state_contributors
-from rooms.models import GroupSession, GuestAdmission, Message, Participant, ParticipantRole
-from rooms.schemas import SessionState
+from rooms.models import GroupSession, GuestAdmission, Participant, ParticipantRole
+from rooms.schemas import FloorOut, SessionState
 from rooms.serializers import floor_out, message_out, participant_out, prompt_out, session_out, with_online
-from rooms.visibility import recent_visible, visible_invites, visible_participants
+from rooms.visibility import readable_messages, recent_visible, visible_invites, visible_participants
 
 # Crisis resources in a language other than LANGUAGE_CODE's: the CIRCLE key that holds them.
 CRISIS_RESOURCES_BY_LANGUAGE = {"es": "CRISIS_RESOURCES_ES"}
@@ -37,8 +37,10 @@ def build_session_state(viewer: Participant, *, since: int | None, now: datetime
     facilitator_language = viewer.member.language if is_facilitator and viewer.member else None
     # People in the lobby are not in the room yet: only facilitators see them.
     shown = visible_participants(viewer, everyone)
-    queue = sorted((p for p in everyone if p.hand_raised_at is not None), key=lambda p: (p.hand_raised_at, p.pk))
     me = next((p for p in everyone if p.pk == viewer.pk), viewer)
+    if in_lobby(viewer):
+        return lobby_state(session, me, shown, version, now)
+    queue = sorted((p for p in everyone if p.hand_raised_at is not None), key=lambda p: (p.hand_raised_at, p.pk))
     circle = settings.CIRCLE
     messages = recent_visible(
         viewer, since=since, state_limit=circle["STATE_MESSAGE_LIMIT"], since_limit=circle["SINCE_MESSAGE_LIMIT"]
@@ -58,15 +60,38 @@ def build_session_state(viewer: Participant, *, since: int | None, now: datetime
         crisis_resources=crisis_resources(facilitator_language) if is_facilitator else None,
         version=version,
         invites=visible_invites(viewer, session),
-        removed_message_ids=removed_before(session, since) if since is not None else None,
+        removed_message_ids=removed_before(viewer, since) if since is not None else None,
         **contributed,
     )
 
 
-def removed_before(session: GroupSession, since: int) -> list[int]:
-    """Messages a resuming client may still show although they were removed while it was away."""
+def in_lobby(viewer: Participant) -> bool:
+    return viewer.role == ParticipantRole.GUEST and not viewer.admitted
+
+
+def lobby_state(
+    session: GroupSession, me: Participant, shown: list[Participant], version: int, now: datetime
+) -> SessionState:
+    """A guest waiting in the lobby learns only what the join page told them (issue 22, class 2): the
+    session, the facilitators and themselves. No topic (a custom prompt may name a patient), no floor
+    holder or queue, no message nor message id, and none of the apps' sections."""
+    return SessionState(
+        session=session_out(session),
+        me=participant_out(me, online=True, now=now),
+        participants=[participant_out(p, now=now) for p in shown],
+        floor=FloorOut(holder=None, expires_at=None),
+        queue=[],
+        prompt=None,
+        messages=[],
+        version=version,
+    )
+
+
+def removed_before(viewer: Participant, since: int) -> list[int]:
+    """Messages a resuming client may still show although they were removed while it was away: only
+    ones it could read (the id of someone's private line is not another's to know)."""
     limit = settings.CIRCLE["SINCE_MESSAGE_LIMIT"]
-    removed = Message.objects.filter(session=session, seq__lte=since, removed_at__isnull=False).order_by("-seq")
+    removed = readable_messages(viewer).filter(seq__lte=since, removed_at__isnull=False).order_by("-seq")
     return list(removed.values_list("pk", flat=True)[:limit])
 
 

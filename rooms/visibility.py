@@ -6,6 +6,8 @@ through `visible_messages`; the page never filters.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Q, QuerySet
 
 from rooms.models import Audience, GroupSession, GuestAdmission, GuestPass, Message, Participant, ParticipantRole
@@ -18,9 +20,13 @@ def guest_windows(participant: Participant) -> list[tuple[int, int | None]]:
 
 
 def visible_messages(participant: Participant) -> QuerySet[Message]:
-    messages = Message.objects.filter(
-        session_id=participant.session_id, removed_at__isnull=True, text_purged_at__isnull=True
-    )
+    return readable_messages(participant).filter(removed_at__isnull=True, text_purged_at__isnull=True)
+
+
+def readable_messages(participant: Participant) -> QuerySet[Message]:
+    """The messages `participant` could read, the removed and purged ones included (their ids only may
+    be told: removed_message_ids)."""
+    messages = Message.objects.filter(session_id=participant.session_id)
     audience = Q(audience=Audience.ROOM) | Q(participant=participant) | Q(recipient=participant)
     if participant.role == ParticipantRole.FACILITATOR:
         audience |= Q(audience=Audience.FACILITATORS)
@@ -38,6 +44,21 @@ def visible_messages(participant: Participant) -> QuerySet[Message]:
             allowed |= span
         messages = messages.filter(allowed)
     return messages.select_related("participant", "participant__guest_of")
+
+
+def readers_of(message: Message) -> dict[str, Any]:
+    """The routing (`send_event_on_commit`'s keywords) of an event about `message` that only those who
+    could read it may get, as `visible_messages` decides (message.removed, issue 22, class 7): the private
+    line's facilitators and its patient; for a room message, everyone in the room but the guests whose
+    admission windows never held it."""
+    if message.audience != Audience.ROOM:
+        return {"to": "facilitators", "ids": [pid for pid in (message.participant_id, message.recipient_id) if pid]}
+    within = Q(from_seq__lt=message.seq) & (Q(until_seq__isnull=True) | Q(until_seq__gte=message.seq))
+    readers = GuestAdmission.objects.filter(within, participant__session_id=message.session_id)
+    outside = Participant.objects.filter(session_id=message.session_id, role=ParticipantRole.GUEST).exclude(
+        pk__in=readers.values("participant_id")
+    )
+    return {"to": "members", "exclude": list(outside.values_list("pk", flat=True))}
 
 
 def recent_visible(participant: Participant, *, since: int | None, state_limit: int, since_limit: int) -> list[Message]:
