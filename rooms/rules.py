@@ -177,3 +177,12 @@ def hand_refusal(room: RoomView, speaker: SpeakerView) -> Refusal | None:
 
 def default_mode(kind: str) -> Mode:
     return Mode.OPEN if kind == Kind.INDIVIDUAL else Mode.MODERATED
+
+
+# A session's length when none is given: an hour for a group; the clinical hour (50 minutes) for an
+# individual session, as the programs Circle serves run them.
+DEFAULT_MINUTES = {Kind.GROUP: 60, Kind.INDIVIDUAL: 50}
+
+
+def default_minutes(kind: str) -> int:
+    return DEFAULT_MINUTES[Kind(kind)]

@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from rooms.actions.lifecycle import default_starts_at, do_schedule_session
 from rooms.management.base import RoomProvisioningCommand, usernames
+from rooms.rules import default_minutes
 
 
 class Command(RoomProvisioningCommand):
@@ -16,7 +17,9 @@ class Command(RoomProvisioningCommand):
         parser.add_argument("--co-facilitators", default="", help="comma-separated usernames of more facilitators")
         parser.add_argument("--kind", choices=["group", "individual"], default="group")
         parser.add_argument("--starts-in", type=int, default=0, metavar="MINUTES")
-        parser.add_argument("--duration", type=int, default=60, metavar="MINUTES")
+        parser.add_argument(
+            "--duration", type=int, default=None, metavar="MINUTES", help="default: 60 for a group, 50 for individual"
+        )
         parser.add_argument("--allow-guests", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -27,7 +30,7 @@ class Command(RoomProvisioningCommand):
             patients=patients,
             kind=options["kind"],
             starts_at=default_starts_at(timezone.now(), options["starts_in"]),
-            duration_minutes=options["duration"],
+            duration_minutes=default_minutes(options["kind"]) if options["duration"] is None else options["duration"],
             allow_guests=options["allow_guests"],
             co_facilitators=usernames(options["co_facilitators"]),
         )
