@@ -2,10 +2,10 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
-
 from django.utils.translation import gettext_lazy as _
-from config.text import clean_line, has_visible_text
+
 from accounts.language import default_language
+from config.text import clean_line, has_visible_text
 
 
 class Role(models.TextChoices):
@@ -22,10 +22,10 @@ class Member(AbstractUser):
 
     role = models.CharField(max_length=16, choices=Role.choices)
     display_name = models.CharField(max_length=60)
-    # Session reminders by e-mail (program.reminders): sent only when this is on and `email` is set.
     # The language of every page, email, reminder and calendar feed they get (issue 26;
     # accounts.language): one of settings.LANGUAGES, LANGUAGE_CODE's until they choose.
     language = models.CharField(max_length=8, choices=settings.LANGUAGES, default=default_language)
+    # Session reminders by e-mail (program.reminders): sent only when this is on and `email` is set.
     reminders = models.BooleanField(default=True)
     # The SHA-256 of the member's private calendar feed token (program.calendar), never the token;
     # null while the feed is off. Turning it on again replaces it, so the old address stops working.

@@ -54,10 +54,6 @@ DEFAULT_CONFIDENTIALITY_AGREEMENT = (
 CONFIDENTIALITY_AGREEMENT = (env_str("CONFIDENTIALITY_AGREEMENT") or DEFAULT_CONFIDENTIALITY_AGREEMENT).replace(
     "\\n", "\n"
 )
-
-INSTALLED_APPS = [
-    "daphne",
-    "django.contrib.admin",
 # The same agreement for guests who read the join page in Spanish (issue 26): written by the
 # clinic, never machine-translated from the English one; the consent records which was accepted.
 DEFAULT_CONFIDENTIALITY_AGREEMENT_ES = (
@@ -72,6 +68,10 @@ DEFAULT_CONFIDENTIALITY_AGREEMENT_ES = (
 CONFIDENTIALITY_AGREEMENT_ES = (
     env_str("CONFIDENTIALITY_AGREEMENT_ES") or DEFAULT_CONFIDENTIALITY_AGREEMENT_ES
 ).replace("\\n", "\n")
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -98,14 +98,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Each person's language (a member's own choice, else the cookie, else Accept-Language).
+    "accounts.language.PersonLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "accounts.idle.IdleTimeoutMiddleware",
     "config.security.SecondFactorMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
-    # Each person's language (a member's own choice, else the cookie, else Accept-Language).
-    "accounts.language.PersonLanguageMiddleware",
 
 ROOT_URLCONF = "config.urls"
 ASGI_APPLICATION = "config.asgi.application"
@@ -118,13 +118,13 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
         },
     },
 ]
-                "django.template.context_processors.i18n",
 
 DATABASES = {"default": database_from_url(env_str("DATABASE_URL"), default_sqlite_path=str(BASE_DIR / "db.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -242,6 +242,7 @@ class CircleSettings(TypedDict):
     TIMER_TICK_SECONDS: float
     OUTBOUND_BUFFER_KIB: int
     CRISIS_RESOURCES: str
+    CRISIS_RESOURCES_ES: str
 
 
 CIRCLE: CircleSettings = {
@@ -263,11 +264,16 @@ CIRCLE: CircleSettings = {
     # that drops off a cell tower for a moment keeps its place.
     "ABSENCE_GRACE_SECONDS": env_int("ABSENCE_GRACE_SECONDS", 15, minimum=0),
     "TIMER_TICK_SECONDS": 0.25,
-    CRISIS_RESOURCES_ES: str
     # A WebSocket whose unread frames exceed this (plus its largest frame) is dropped (rooms.outbound).
     "OUTBOUND_BUFFER_KIB": env_int("OUTBOUND_BUFFER_KIB", 1024, minimum=16),
     "CRISIS_RESOURCES": env_str(
         "CRISIS_RESOURCES", "988 Suicide & Crisis Lifeline (US): call or text 988, or chat at 988lifeline.org"
+    ),
+    # Shown to a facilitator who reads Circle in Spanish (issue 26): the 988 line's Spanish option.
+    "CRISIS_RESOURCES_ES": env_str(
+        "CRISIS_RESOURCES_ES",
+        "988 Lifeline (EE. UU.), en español: llame al 988 y marque 2, envíe el texto AYUDA al 988, "
+        "o chatee en 988lineadevida.org",
     ),
 }
 
@@ -290,12 +296,6 @@ LOGGING = {
         # With DEBUG on, SQL is logged with its parameters: message text and session keys.
         "django.db.backends": {"level": "INFO"},
         # Drop Django's default handlers (an unredacted console with DEBUG on, mail to
-    # Shown to a facilitator who reads Circle in Spanish (issue 26): the 988 line's Spanish option.
-    "CRISIS_RESOURCES_ES": env_str(
-        "CRISIS_RESOURCES_ES",
-        "988 Lifeline (EE. UU.), en español: llame al 988 y marque 2, envíe el texto AYUDA al 988, "
-        "o chatee en 988lineadevida.org",
-    ),
         # ADMINS with request details): everything goes through the redacting handler.
         "django": {"handlers": [], "propagate": True},
         "django.server": {"handlers": [], "propagate": True},

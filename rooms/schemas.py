@@ -551,6 +551,8 @@ class AlertEvent(Out):
     kind: str
     excerpt: str
     resources: str
+    # The same resources in each of settings.LANGUAGES (issue 26): each facilitator reads their own.
+    resources_by_language: dict[str, str] = Field(default_factory=dict)
 
 
 class SignedOut(Out):
@@ -609,5 +611,3 @@ def error_frame(code: ErrorCode, message: StrOrPromise, ref: str | None, **extra
     """`message` is worded in the active language (the consumer activates its person's: issue 26);
     `code` and every other field stay the protocol's English."""
     return ErrorFrame(code=code, message=str(message), ref=ref, **extra).model_dump_json()
-    # The same resources in each of settings.LANGUAGES (issue 26): each facilitator reads their own.
-    resources_by_language: dict[str, str] = Field(default_factory=dict)

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from config.text import clean_text
 from rooms.actions import load_target, next_seq, refuse, room_as_facilitator, room_view, speaker_view
@@ -26,9 +28,6 @@ from rooms.broadcast import send_event_on_commit
 from rooms.chat_store import chat_store
 from rooms.chat_store.base import ChatStore, ClaimedSender
 from rooms.errors import ActionError
-from django.db import IntegrityError, connection, transaction
-from django.utils.text import format_lazy
-from django.utils.translation import gettext_lazy as _
 from rooms.extensions import message_stored_hooks
 from rooms.models import Audience, GroupSession, Message, Participant, ParticipantRole
 from rooms.rules import SendHistory, chat_refusal, rate_refusal, send_history, text_refusal
