@@ -45,6 +45,7 @@ def session_reports(session: GroupSession) -> list[dict[str, str]]:
         (_("Attendance"), f"/sessions/{session.pk}/attendance/"),
         (_("Transcript"), f"/sessions/{session.pk}/transcript/"),
         (_("Audit report"), f"/sessions/{session.pk}/audit/"),
+        (_("Progress notes"), f"/sessions/{session.pk}/notes/"),
     ]
     if session.allow_guests:
         pages.append((_("Invitations"), f"/sessions/{session.pk}/invites/"))

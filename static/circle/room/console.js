@@ -1,12 +1,14 @@
 // The facilitator console: session, floor and queue, people and messages here;
 // waiting room and invitations (console-guests.js), topic and agenda
-// (console-topic.js), alerts and participation (console-insight.js). Every control sends one
+// (console-topic.js), alerts and participation (console-insight.js), goals, the individual session's
+// motivational-interviewing panel and the time left (console-record.js). Every control sends one
 // frame the server handles (rooms/frames.py CLIENT_FRAMES); controls for frames
 // this server does not handle are not on the page at all (room_context.py).
 
 import { gettext, interpolate } from "../i18n.js";
 import { mountGuests } from "./console-guests.js";
 import { mountInsight } from "./console-insight.js";
+import { mountRecord, mountTimeLeft } from "./console-record.js";
 import { mountTopic } from "./console-topic.js";
 import { announce, byId, clock, h, setText, show, srOnly } from "./dom.js";
 
@@ -235,6 +237,8 @@ export function mountConsole(store, socket, frames) {
   const renderGuests = mountGuests(context);
   const renderTopic = mountTopic(context);
   const renderInsight = mountInsight(context);
+  const renderRecord = mountRecord(context);
+  mountTimeLeft(store);
 
   function render() {
     renderSession();
@@ -243,6 +247,7 @@ export function mountConsole(store, socket, frames) {
     renderGuests();
     renderTopic();
     renderInsight();
+    renderRecord();
   }
   store.subscribe((what, frame) => {
     if (what === "frame" && frame.type === "alert") {

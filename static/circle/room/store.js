@@ -28,6 +28,7 @@ export function createStore(myRole) {
     alerts: [],
     lobbyNotes: [],
     invites: null, // family invitations (facilitators: the session's; a patient: their own)
+    goals: null, // the clinical record's goals (facilitators: the roster's; a patient: their own)
     version: 0, // floor/queue version: older floor.changed / queue.updated are ignored
     messages: new Map(), // message_id -> message, in seq order
     lastSeq: null, // highest seq seen; null until the first session.state
@@ -87,6 +88,7 @@ export function createStore(myRole) {
       state.stats = frame.stats ?? state.stats;
       state.crisis = frame.crisis_resources ?? state.crisis;
       state.invites = frame.invites ?? state.invites;
+      state.goals = frame.goals ?? state.goals;
       state.version = typeof frame.version === "number" ? frame.version : state.version;
       if (resumed) {
         // ?since=: the messages after the last one seen; merge, never twice.
@@ -180,6 +182,11 @@ export function createStore(myRole) {
     "lobby.message"(frame) {
       noteCount += 1;
       state.lobbyNotes = [...state.lobbyNotes, { ...frame, n: noteCount }].slice(-20);
+    },
+    "goal.updated"(frame) {
+      // The whole goal with its history; the console shows its last review.
+      const others = (state.goals ?? []).filter((g) => g.goal_id !== frame.goal.goal_id);
+      state.goals = [...others, frame.goal].sort((a, b) => a.goal_id - b.goal_id);
     },
     "invite.updated"(frame) {
       const others = (state.invites ?? []).filter((i) => i.invite_id !== frame.invite.invite_id);
