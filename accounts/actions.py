@@ -187,3 +187,10 @@ def do_end_sign_in(
     member = Member.objects.filter(pk=member_id).first() if member_id is not None else None
     kind = SecurityEvent.Kind.SESSION_EXPIRED if reason == "expired" else SecurityEvent.Kind.IDLE_TIMEOUT
     do_record_security_event(kind, now, member=member, address=address, via="websocket")
+
+
+def do_set_contact(member: Member, email: str, reminders: bool) -> None:
+    """The member's own settings: the address for reminders and notices, and whether they want them."""
+    member.email = check_email(email)
+    member.reminders = reminders
+    member.save(update_fields=["email", "reminders"])

@@ -49,6 +49,17 @@ def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
 
+def env_map(name: str, default: str) -> dict[str, str]:
+    """Comma separated key=value pairs (SERVICE_CODES=group=90853,individual=90834)."""
+    pairs = {}
+    for item in env_list(name, default):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ImproperlyConfigured(f"{name} must be key=value pairs separated by commas, not {item!r}")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
 class Origin(NamedTuple):
     """A web origin (RFC 6454) as compared: scheme and host lower case, the port always given."""
 

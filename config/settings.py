@@ -15,6 +15,7 @@ from config.env import (
     env_bool,
     env_int,
     env_list,
+    env_map,
     env_origins,
     env_str,
 )
@@ -222,6 +223,9 @@ EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = env_str("EMAIL_FROM", "Circle <circle@localhost>")
 # The address people reach the site at, for the links in mail and in the calendar feed.
 SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
+# The service code of each kind of session in the attendance export (/attendance/): CPT codes by
+# default (group psychotherapy, 45-minute individual psychotherapy, family psychotherapy with the patient).
+SERVICE_CODES = env_map("SERVICE_CODES", "group=90853,individual=90834,family=90847")
 
 # Circle's own rules (the contract's limits; tunable only where a clinic may need it).
 class CircleSettings(TypedDict):

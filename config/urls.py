@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("rooms.urls")),  # dashboard, room, scheduling, invitations, healthz
     path("", include("facilitator.urls")),  # agenda, attendance
     path("", include("moderation.urls")),  # transcript, audit
+    path("", include("program.urls")),  # series, cancel, attendance export, settings, calendar feed
     path("", include("record.urls")),  # progress notes, a patient's record
     path("admin/", admin.site.urls),
     # The scripts' strings in the page's language (locale/*/LC_MESSAGES/djangojs.po), served

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Count, Q
 
 from accounts.models import Member, Role
 from accounts.provisioning import ProvisioningError
@@ -83,7 +84,12 @@ def do_schedule_series(
 
 
 def series_sessions(series: Series) -> list[GroupSession]:
-    return list(GroupSession.objects.filter(series_link__series=series).order_by("starts_at", "pk"))
+    """The series' sessions in time order, each with `patient_count` (its patient seats)."""
+    return list(
+        GroupSession.objects.filter(series_link__series=series)
+        .annotate(patient_count=Count("participants", filter=Q(participants__role=ParticipantRole.PATIENT)))
+        .order_by("starts_at", "pk")
+    )
 
 
 def coming_from(series: Series, from_date: date, now: datetime) -> list[GroupSession]:
@@ -140,12 +146,12 @@ def do_change_roster(
             )
             record(session, actor_seat, "roster.add", now, target=seat, series_id=series.pk)
         else:
-            seat = Participant.objects.filter(session=session, member=patient).first()
-            if seat is not None:
+            leaving = Participant.objects.filter(session=session, member=patient).first()
+            if leaving is not None:
                 # A session that has not started holds nothing of the seat worth keeping (no
                 # messages, no attendance): the seat goes, so its reminders and feed entry go too.
-                record(session, actor_seat, "roster.remove", now, target=seat, series_id=series.pk)
-                seat.delete()
+                record(session, actor_seat, "roster.remove", now, target=leaving, series_id=series.pk)
+                leaving.delete()
     return touched
 
 
@@ -203,7 +209,7 @@ def do_reschedule_session(
     session, seat = load_for_change(session_id, actor)
     check_coming(session, "moved")
     if starts_at.tzinfo is None:
-        raise ActionError("bad_request", "give the new start with its offset or in the clinic's time zone")
+        raise ActionError("invalid", "give the new start with its offset or in the clinic's time zone")
     previous = session.starts_at
     session.starts_at = starts_at
     session.save(update_fields=["starts_at"])

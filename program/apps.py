@@ -2,7 +2,7 @@ from django.apps import AppConfig
 from django.core.checks import register
 
 from program.checks import mail_configured
-from rooms.extensions import register_duty
+from rooms.extensions import dashboard_sections, register_duty
 
 
 class ProgramConfig(AppConfig):
@@ -11,7 +11,9 @@ class ProgramConfig(AppConfig):
 
     def ready(self) -> None:
         # The duty's module imports models: not before the apps are ready.
+        from program.dashboard import program_section
         from program.reminders import REMINDER_DUTY
 
         register_duty(REMINDER_DUTY)
+        dashboard_sections.register("program", program_section)
         register(mail_configured)

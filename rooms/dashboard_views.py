@@ -4,7 +4,7 @@ Thin adapters over the actions, like rooms/views.py. (Planning an agenda is faci
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django import forms
@@ -75,9 +75,14 @@ def session_lists(user: Member) -> dict[str, list[GroupSession]]:
     sessions = [p.session for p in participations]
     return {
         "live": [s for s in sessions if s.status == Status.LIVE],
-        "upcoming": [s for s in sessions if s.status == Status.SCHEDULED],
+        "upcoming": [s for s in sessions if is_upcoming(s, timezone.now())],
         "ended": [s for s in sessions if s.status == Status.ENDED][-10:],
     }
+
+
+def is_upcoming(session: GroupSession, now: datetime) -> bool:
+    """Scheduled, or cancelled and not yet past its time: a cancelled session shows as cancelled, not as gone."""
+    return session.status == Status.SCHEDULED or (session.status == Status.CANCELLED and session.starts_at > now)
 
 
 def family_invitations(user: Member) -> list[GuestPass]:
@@ -108,7 +113,7 @@ def schedule_rows(user: Member) -> dict[str, list[dict[str, Any]]]:
     rows = [{"session": p.session, "patients": p.patients, "reports": session_reports(p.session)} for p in led]
     return {
         "live": [r for r in rows if r["session"].status == Status.LIVE],
-        "upcoming": [r for r in rows if r["session"].status == Status.SCHEDULED],
+        "upcoming": [r for r in rows if is_upcoming(r["session"], timezone.now())],
         "ended": [r for r in rows if r["session"].status == Status.ENDED][-10:][::-1],
     }
 

@@ -25,8 +25,10 @@ The registries, and when the core calls them:
 - `state_contributors` (StateContributor): fields of one viewer's session.state.
 - `retention_hooks` (RetentionHook): the retention purge (purge_expired) ran the core's
   policy; each app applies its own (record: the clinical record's own period).
+- `dashboard_sections` (DashboardContributor): a block of a member's dashboard (program:
+  the patient's two weeks, the calendar feed; read-only, outside any transaction).
 
-Every hook but the state contributors runs inside the action's transaction with
+Every hook but the state contributors and dashboard sections runs inside the action's transaction with
 the room locked, and sends its events on commit (rooms.broadcast), like the
 action itself.
 """
@@ -43,6 +45,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 if TYPE_CHECKING:  # the apps' AppConfig modules import this one before the models are ready
+    from accounts.models import Member
     from rooms.broadcast import Envelope
     from rooms.models import GroupSession, Message, Participant
 
@@ -186,6 +189,21 @@ class RetentionHook(Protocol):
     def __call__(self, now: datetime, /) -> Mapping[str, int]: ...
 
 
+@dataclass(frozen=True)
+class DashboardSection:
+    """A block of a member's dashboard from an app above the core: the template it includes, and that
+    template's `section` (e.g. program: the patient's two weeks, the calendar feed)."""
+
+    template: str
+    section: Mapping[str, object]
+
+
+class DashboardContributor(Protocol):
+    """This member's section of the dashboard at `now`, or None (nothing to show them)."""
+
+    def __call__(self, member: Member, now: datetime, /) -> DashboardSection | None: ...
+
+
 periodic_duties: Registry[PeriodicDuty] = Registry("periodic duties")
 arrival_hooks: Registry[PresenceHook] = Registry("arrival hooks")
 departure_hooks: Registry[PresenceHook] = Registry("departure hooks")
@@ -195,6 +213,7 @@ floor_released_hooks: Registry[FloorReleasedHook] = Registry("floor-released hoo
 message_stored_hooks: Registry[MessageStoredHook] = Registry("message-stored hooks")
 state_contributors: Registry[StateContributor] = Registry("session.state contributors")
 retention_hooks: Registry[RetentionHook] = Registry("retention hooks")
+dashboard_sections: Registry[DashboardContributor] = Registry("dashboard sections")
 
 
 def register_duty(duty: PeriodicDuty) -> None:

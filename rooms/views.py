@@ -17,8 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
+from accounts.http import SignedInRequest
 from rooms.actions.guests import RELATIONSHIPS, PassGone, PassUnknown, check_pass_usable, do_redeem_pass, find_pass
-from rooms.dashboard_views import dashboard_context
+from rooms.dashboard_views import dashboard_context, is_upcoming
+from rooms.extensions import dashboard_sections
 from rooms.faults import OUTAGE_ERRORS
 from rooms.guest_views import DisplayNameField, agreement_text, guest_cookie_expiry, guest_session_over
 from rooms.models import GroupSession, Participant, Status
@@ -34,20 +36,22 @@ def guest_of_request(request: HttpRequest) -> dict[str, int] | None:
 
 
 @login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: SignedInRequest) -> HttpResponse:
     participations = (
         Participant.objects.filter(member=request.user, removed_at__isnull=True)
         .select_related("session")
         .order_by("session__starts_at")
     )
     sessions = [p.session for p in participations]
+    now = timezone.now()
     return render(
         request,
         "rooms/dashboard.html",
         {
             "live": [s for s in sessions if s.status == Status.LIVE],
-            "upcoming": [s for s in sessions if s.status == Status.SCHEDULED],
+            "upcoming": [s for s in sessions if is_upcoming(s, now)],
             "ended": [s for s in sessions if s.status == Status.ENDED][-10:],
+            "sections": [section for contributor in dashboard_sections if (section := contributor(request.user, now))],
             **dashboard_context(request.user),
         },
     )
