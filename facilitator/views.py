@@ -42,7 +42,7 @@ def attendance(request: HttpRequest, session: GroupSession, seat: Participant) -
             )
             return redirect(request.path)
         except ActionError as refused:
-            error = refused.message
+            error = str(refused.message)
     rows = attendance_report(session, timezone.now())
     if request.GET.get("format") == "csv":
         response = HttpResponse(attendance_csv(session, rows), content_type="text/csv; charset=utf-8")
