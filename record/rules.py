@@ -70,7 +70,7 @@ def prefill_text(figures: PatientFigures) -> str:
         % {"minutes": figures.floor_seconds // 60, "seconds": figures.floor_seconds % 60},
     ]
     if figures.topics:
-        lines.append(_("Topics posted: %(topics)s.") % {"topics": "; ".join(figures.topics)})
+        lines.append(_("Topics posted: %(topics)s") % {"topics": " / ".join(figures.topics)})
     for review in figures.reviews:
         lines.append(
             _("Goal reviewed: \u201c%(goal)s\u201d, progress %(progress)d/10.")
@@ -105,7 +105,7 @@ def group_prefill_text(figures: GroupFigures) -> str:
         % {"attended": figures.attended, "absent": figures.absent},
     ]
     if figures.topics:
-        lines.append(_("Topics posted: %(topics)s.") % {"topics": "; ".join(figures.topics)})
+        lines.append(_("Topics posted: %(topics)s") % {"topics": " / ".join(figures.topics)})
     return "\n".join(lines)
 
 

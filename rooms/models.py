@@ -172,10 +172,21 @@ class Message(models.Model):
     )
     removed_at = models.DateTimeField(null=True, blank=True)
     text_purged_at = models.DateTimeField(null=True, blank=True)
+    # The client's own id for the message (chat.send's `txn_id`): a resend with it stores nothing and
+    # gets this message's ack. The constraint below is the arbiter between two resends that race.
+    txn_id = models.CharField(max_length=64, null=True, blank=True)
 
     class Meta:
         ordering = ["seq"]
-        constraints = [models.UniqueConstraint(fields=["session", "seq"], name="unique_seq_per_session")]
+        constraints = [
+            models.UniqueConstraint(fields=["session", "seq"], name="unique_seq_per_session"),
+            # Only messages that carry one: the private line and older clients send none.
+            models.UniqueConstraint(
+                fields=["session", "participant", "txn_id"],
+                condition=models.Q(txn_id__isnull=False),
+                name="unique_txn_per_sender",
+            ),
+        ]
         indexes = [
             models.Index(fields=["participant", "sent_at"], name="message_sender_recent"),
             models.Index(fields=["prompt"], condition=models.Q(prompt__isnull=False), name="message_prompt"),
