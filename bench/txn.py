@@ -2,7 +2,8 @@
 
     python -m bench txn [--messages 2000] [--rounds 5] [--clients 12] [--busy] [--batch N]
 
-Runs the real action (`rooms.actions.chat.do_send_chat`: the claim, the rules, the
+Runs the real action (`rooms.actions.chat.do_send_chat`: the claim with the look for
+an earlier message of the same `txn_id`, the rules, the
 rendering, the crisis scan, the INSERT with its COMMIT) in a loop on one
 connection, the senders taking turns, with the broadcast left out (`bench run`
 measures the fan-out). Per message: the CPU of the thread that runs it, the CPU
@@ -30,6 +31,7 @@ import os
 import statistics
 import threading
 import time
+import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -84,11 +86,15 @@ def send_all(session_id: int, senders: list[int], messages: int, batch: int, clo
 
     for first in range(0, messages, batch):
         numbers = range(first, min(first + batch, messages))
+        # Each with its own txn_id, as the room page sends them (looked for with the claim).
         if batch == 1:
-            do_send_chat(session_id, senders[first % len(senders)], f"{label} {first}", clock.tick())
+            sender = senders[first % len(senders)]
+            do_send_chat(session_id, sender, f"{label} {first}", clock.tick(), txn_id=uuid.uuid4().hex)
             continue
         requests = [
-            ChatRequest(session_id, senders[number % len(senders)], f"{label} {number}", clock.tick())
+            ChatRequest(
+                session_id, senders[number % len(senders)], f"{label} {number}", clock.tick(), txn_id=uuid.uuid4().hex
+            )
             for number in numbers
         ]
         for result in do_send_chats(requests):

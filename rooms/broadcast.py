@@ -23,8 +23,9 @@ from django.db import transaction
 from pydantic import BaseModel
 
 from config.loop_local import LoopLocal
-from rooms.faults import LAYER_ERRORS
+from rooms.faults import LAYER_ERRORS, SERVICE_RESTART
 from rooms.models import ParticipantRole
+from rooms.schemas import ErrorFrame
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +43,9 @@ class Envelope(TypedDict):
     # (their session.state, built after the commit, already shows it).
     exclude: list[int]
     seq: int | None  # a chat message's seq: guests only get what falls in their admission
+    # A chat message's: the guests admitted when it was committed, the only guests who may see it
+    # (the end of a guest's admission window, told by the message itself: is_recipient).
+    guests: list[int]
     effect: str | None  # applied by every recipient after sending: "close:<code>" or "refresh"
     effects_for: list[list[int | str]]  # [[participant_id, effect], ...]: per-person effects
 
@@ -78,7 +82,13 @@ def is_recipient(viewer: Viewer, envelope: Envelope) -> bool:
         if viewer.role != ParticipantRole.GUEST:
             return True
         seq = envelope["seq"]
-        return viewer.admitted and (seq is None or seq > viewer.visible_after_seq)
+        if seq is None:
+            return viewer.admitted
+        # A room message reaches a guest only inside their admission window: after its start (the
+        # admission this socket last heard of) and before its end, which the message itself tells
+        # (was the guest admitted when it was committed?). The socket may hear of a lobby.return only
+        # after a message committed later, from another worker: the end cannot be the socket's to know.
+        return viewer.admitted and seq > viewer.visible_after_seq and viewer.participant_id in envelope["guests"]
     return False
 
 
@@ -97,6 +107,7 @@ def make_envelope(
     ids: Iterable[int] = (),
     exclude: Iterable[int] = (),
     seq: int | None = None,
+    guests: Iterable[int] = (),
     effect: str | None = None,
     effects_for: dict[int, str] | None = None,
 ) -> Envelope:
@@ -108,6 +119,7 @@ def make_envelope(
         "ids": list(ids),
         "exclude": list(exclude),
         "seq": seq,
+        "guests": list(guests),
         "effect": effect,
         "effects_for": [[pid, eff] for pid, eff in (effects_for or {}).items()],
     }
@@ -131,6 +143,7 @@ class Publisher:
     def __init__(self) -> None:
         self.queues: dict[int, deque[Envelope]] = {}
         self.drains: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
+        self.resyncs: dict[int, asyncio.Task[None]] = {}  # rooms with an event this worker could not publish
 
     def submit(self, envelope: Envelope) -> None:
         """On the loop: queue one envelope, and start its room's drain if it is not running."""
@@ -149,11 +162,44 @@ class Publisher:
     async def _drain(self, session_id: int, queue: deque[Envelope]) -> None:
         try:
             while queue:
-                await send_to_layer(queue.popleft())
+                if not await send_to_layer(queue.popleft()):
+                    self.resync_later(session_id)
         finally:
             # No await between the last emptiness check and here: an envelope submitted
             # from now on starts a new drain.
             del self.queues[session_id]
+
+    def resync_later(self, session_id: int) -> None:
+        """An event of the room was lost: once the layer takes messages again, every worker's clients in the room
+        are told to resync (`resync_envelope`). One attempt at a time per room, however many events were lost.
+
+        Not sent again later instead: a room's events from other workers went on meanwhile, and an
+        event delivered seconds late (a mute after the unmute that followed it) would show a state
+        that no longer holds; the database has the truth, and ?since= fetches it.
+        """
+        if session_id in self.resyncs:
+            return
+        task = asyncio.get_running_loop().create_task(self._resync(session_id), name=f"circle-resync-{session_id}")
+        self.resyncs[session_id] = task
+        task.add_done_callback(lambda _: self.resyncs.pop(session_id, None))
+
+    async def _resync(self, session_id: int) -> None:
+        while True:
+            await asyncio.sleep(RESYNC_RETRY_SECONDS)
+            if await send_to_layer(resync_envelope(session_id)):
+                logger.warning("room %s: an event was lost; its clients were asked to resync", session_id)
+                return
+
+
+# While a worker's publish fails, it tries the room's resync notice this often.
+RESYNC_RETRY_SECONDS = 0.5
+RESYNC_TEXT = "Some live updates could not be delivered. Catching up…"
+
+
+def resync_envelope(session_id: int) -> Envelope:
+    """To every connection to the room, on every worker: resume from the database (close 1012, then ?since=)."""
+    notice = ErrorFrame(code="unavailable", message=RESYNC_TEXT, ref=None)
+    return make_envelope(session_id, notice, to="everyone", effect=f"close:{SERVICE_RESTART}")
 
 
 _publishers: LoopLocal[Publisher] = LoopLocal(Publisher)
@@ -163,19 +209,23 @@ def submit_on_loop(envelope: Envelope) -> None:
     _publishers.get().submit(envelope)
 
 
-async def send_to_layer(envelope: Envelope) -> None:
+async def send_to_layer(envelope: Envelope) -> bool:
+    """Whether the layer took the envelope. When it did not, the change is committed (and acknowledged)
+    all the same; the Publisher then has the room's clients on every worker resync (`resync_later`): the
+    other workers' layer may work, and their hubs would not notice the loss."""
     layer = get_channel_layer()
     if layer is None:
-        return
+        return True
     try:
         # Channels types a layer message as a plain dict; an Envelope is one (no copy on this path).
         await layer.group_send(room_group(envelope["session_id"]), cast(dict[str, Any], envelope))
     except LAYER_ERRORS as error:
-        # Redis is down: the change is committed (and acknowledged); every hub has told its
-        # clients that live updates paused, and resyncs them with ?since= when it is back.
-        logger.warning("channel layer unavailable, event not broadcast (%s); clients catch up with ?since=", error)
+        logger.warning("channel layer unavailable, event not broadcast (%s); clients will resync", error)
+        return False
     except Exception:
-        logger.exception("an event could not be broadcast; clients catch up with ?since=")
+        logger.exception("an event could not be broadcast; clients will resync")
+        return False
+    return True
 
 
 def publish(envelope: Envelope) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from channels.db import database_sync_to_async
@@ -68,6 +69,14 @@ def _is_connection_failure(error: BaseException) -> bool:
     return False
 
 
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """A call let through by the breaker: `record` its outcome with this."""
+
+    generation: int  # how many healthy answers the breaker had seen when it let the call through
+    probe: bool  # the one call that tries the database while the breaker is open
+
+
 class DatabaseBreaker:
     """Fail fast while the database is known to be unreachable, probing with one call at a time.
 
@@ -77,45 +86,59 @@ class DatabaseBreaker:
     within OPEN_SECONDS of a connection failure is refused at once with
     DatabaseUnavailable (an OperationalError: the callers' usual `unavailable`),
     and after that one call at a time probes the database; its success closes
-    the breaker. Used on the event loop only (no locking needed).
+    the breaker, and calls go through at once.
+
+    A connection failure opens it only if the database has not answered since that
+    call was let through (`Admission.generation`): calls that began before a healthy
+    answer (waiting for the pool's timeout, or on a connection that died with the old
+    server) fail after it, and they say nothing about the database now. They used to
+    re-open the breaker for another second after the probe had found it back.
+    Used on the event loop only (no locking needed); `clock` is injectable for tests.
     """
 
     OPEN_SECONDS = 1.0
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
         self.open_until = 0.0
         self.probing = False
+        self.generation = 0  # healthy answers seen
 
     @property
     def is_open(self) -> bool:
         return self.open_until > 0.0
 
-    def admit(self) -> bool:
+    def admit(self) -> Admission | None:
         """May a database call go ahead now? Every admitted call must be followed by `record`."""
         if self.open_until == 0.0:
-            return True
-        if self.probing or time.monotonic() < self.open_until:
-            return False
+            return Admission(self.generation, probe=False)
+        if self.probing or self.clock() < self.open_until:
+            return None
         self.probing = True
-        return True
+        return Admission(self.generation, probe=True)
 
-    def record(self, error: BaseException | None) -> None:
-        self.probing = False
+    def record(self, admission: Admission, error: BaseException | None) -> None:
+        if admission.probe:
+            self.probing = False
         if error is not None and _is_connection_failure(error):
-            self.open_until = time.monotonic() + self.OPEN_SECONDS
+            if admission.generation == self.generation:  # nothing answered since this call began
+                self.open_until = self.clock() + self.OPEN_SECONDS
         elif error is None or isinstance(error, Exception):
-            self.open_until = 0.0  # the database answered (an ActionError, a constraint: it is up)
+            # The database answered (an ActionError, a constraint: it is up).
+            self.open_until = 0.0
+            self.generation += 1
 
     def wrap(self, call: Callable[P, Awaitable[T]]) -> Callable[P, Coroutine[Any, Any, T]]:
         async def guarded(*args: P.args, **kwargs: P.kwargs) -> T:
-            if not self.admit():
+            admission = self.admit()
+            if admission is None:
                 raise DatabaseUnavailable("the database was unreachable a moment ago")
             try:
                 result = await call(*args, **kwargs)
             except BaseException as error:
-                self.record(error)
+                self.record(admission, error)
                 raise
-            self.record(None)
+            self.record(admission, None)
             return result
 
         return guarded

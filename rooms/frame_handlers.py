@@ -33,7 +33,9 @@ handlers = FrameHandlers()
 
 @handlers.of(ChatSend)
 async def send_chat(sender: Sender, frame: ChatSend) -> AckFields:
-    request = chat.ChatRequest(sender.session_id, sender.participant_id, frame.text, sender.at, to=frame.to)
+    request = chat.ChatRequest(
+        sender.session_id, sender.participant_id, frame.text, sender.at, to=frame.to, txn_id=frame.txn_id
+    )
     message = await chat_committer().send(request)
     return {"message_id": message.pk, "seq": message.seq}
 
@@ -88,7 +90,7 @@ async def lobby_say(sender: Sender, frame: LobbySay) -> AckFields:
 @handlers.of(InviteCreate)
 async def create_invite(sender: Sender, frame: InviteCreate) -> AckFields:
     guest_pass, token = await db(guests.do_create_invite)(
-        sender.session_id, sender.participant_id, frame.for_participant_id, frame.name, sender.at
+        sender.session_id, sender.participant_id, frame.for_participant_id, frame.name, sender.at, frame.email
     )
     return {"invite_id": guest_pass.pk, "join_path": guests.join_path(token)}
 

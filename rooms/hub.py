@@ -332,6 +332,7 @@ class RoomHub:
             "ids": [],
             "exclude": [],
             "seq": None,
+            "guests": [],
             "effect": None,
             "effects_for": [],
         }
@@ -382,7 +383,8 @@ class RoomHub:
     async def _run_guarded(self, name: str, duty: Callable[[], Awaitable[None]]) -> None:
         """One run of a background duty: skipped while the database is known to be away, its failure logged
         once (not per tick) and never fatal to the loop."""
-        if not database_breaker.admit():
+        admission = database_breaker.admit()
+        if admission is None:
             return  # the database was unreachable a moment ago; a probe is already under way
         outcome: BaseException | None = None
         try:
@@ -406,7 +408,7 @@ class RoomHub:
                 self._failing.discard(name)
                 logger.warning("background duty %s works again", name)
         finally:
-            database_breaker.record(outcome)
+            database_breaker.record(admission, outcome)
 
     def _ticker(self, duties: Sequence[PeriodicDuty]) -> Callable[[], Awaitable[None]]:
         async def tick() -> None:

@@ -42,6 +42,8 @@ class ChatSend(ClientFrame):
     type: Literal["chat.send"]
     text: str
     to: Literal["facilitators"] | None = None
+    # The client's own id for this message: a resend with it gets the first one's ack (rooms.actions.chat).
+    txn_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
 
 
 class PrivateSend(ClientFrame):

@@ -9,6 +9,12 @@ tests check is the rest: the pages, the sockets, the workers. (Circle's hasher i
 Django's default; the in-process tests use this same cheap one, tests/settings.py.)
 """
 
+import os
+
 from config.settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+if os.environ.get("E2E_PUBLISH_FAULT_FILE"):
+    # A worker whose publishing a test makes fail or wait (tests/e2e_faults.py).
+    INSTALLED_APPS = [*INSTALLED_APPS, "tests.e2e_faults.PublishFaultsConfig"]  # noqa: F405

@@ -36,6 +36,7 @@ def envelope(session_id: int, n: int) -> Envelope:
         "exclude": [],
         "seq": n,
         "effect": None,
+        "guests": [],
         "effects_for": [],
     }
 

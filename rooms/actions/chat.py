@@ -9,6 +9,14 @@ is rooms.chat_store's.
 A busy worker stores its waiting chat.sends together (`do_send_chats`, group
 commit, called by rooms.group_commit): the same steps for a batch, in one
 transaction.
+
+A chat.send may name the client's own id for the message (`txn_id`): a resend
+with one the sender already used in the session (its ack was lost with the
+connection) stores and announces nothing and is answered with the first
+message. The store looks for it with the claim, after the room's lock, so two
+resends on two workers find each other; the unique constraint behind it
+(`unique_txn_per_sender`) is the arbiter should a look miss one. A refused message
+stores nothing, so its txn_id stays unused.
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db import IntegrityError, connection, transaction
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -36,9 +45,35 @@ from rooms.schemas import ChatMessageEvent
 from rooms.serializers import message_out
 
 
-def do_send_chat(session_id: int, participant_id: int, text: str, now: datetime, *, to: str | None = None) -> Message:
-    """chat.send: to the room, or with to="facilitators" on the private line to them."""
+def do_send_chat(
+    session_id: int,
+    participant_id: int,
+    text: str,
+    now: datetime,
+    *,
+    to: str | None = None,
+    txn_id: str | None = None,
+) -> Message:
+    """chat.send: to the room, or with to="facilitators" on the private line to them.
+
+    With a `txn_id` the sender already used in the session: their first message (only
+    its id and seq loaded), and nothing stored or sent.
+    """
     refuse(text_refusal(text, settings.CIRCLE["MAX_MESSAGE_CHARS"]))
+    try:
+        return store_chat(session_id, participant_id, text, now, to=to, txn_id=txn_id)
+    except IntegrityError:
+        # Two resends that no look saw (the constraint, not the look, is the arbiter): the other one stored it.
+        # (Inside a caller's transaction, which the error broke, there is nothing more to ask.)
+        sent = None if connection.in_atomic_block else sent_with(session_id, participant_id, txn_id)
+        if sent is None:
+            raise
+        return sent
+
+
+def store_chat(
+    session_id: int, participant_id: int, text: str, now: datetime, *, to: str | None, txn_id: str | None
+) -> Message:
     store = chat_store()
     with store.atomic() as outermost:
         session, claimed = check_claimed(
@@ -48,8 +83,12 @@ def do_send_chat(session_id: int, participant_id: int, text: str, now: datetime,
                 participant_id,
                 history_since=rate_window_start(now),
                 history_limit=settings.CIRCLE["RATE_LIMIT_COUNT"],
+                txn_id=txn_id,
             ),
         )
+        if claimed.already_sent is not None:
+            transaction.set_rollback(True)  # the seq the claim counted is not spent
+            return claimed.already_sent
         audience = check_chat(session, claimed.sender, claimed.history, now, private=to == Audience.FACILITATORS)
         message = new_message(
             session,
@@ -59,9 +98,21 @@ def do_send_chat(session_id: int, participant_id: int, text: str, now: datetime,
             seq=session.last_seq,
             audience=audience,
             message_id=claimed.message_id,
+            txn_id=txn_id,
         )
         # The outermost transaction's COMMIT is this action's to send, with the INSERT.
-        return store_and_broadcast(store, message, commit_with_insert=outermost)
+        return store_and_broadcast(store, message, commit_with_insert=outermost, guests=claimed.admitted_guests)
+
+
+def sent_with(session_id: int, participant_id: int, txn_id: str | None) -> Message | None:
+    """The message this participant stored with this txn_id, if any (only its id and seq loaded)."""
+    if txn_id is None:
+        return None
+    return (
+        Message.objects.filter(session_id=session_id, participant_id=participant_id, txn_id=txn_id)
+        .only("id", "seq", "session_id", "participant_id", "txn_id")
+        .first()
+    )
 
 
 def check_claimed(
@@ -126,6 +177,7 @@ class ChatRequest:
     text: str
     now: datetime
     to: str | None = None
+    txn_id: str | None = None  # the client's own id for the message (a resend repeats it)
 
 
 def do_send_chats(requests: Sequence[ChatRequest]) -> list[Message | ActionError]:
@@ -141,13 +193,23 @@ def do_send_chats(requests: Sequence[ChatRequest]) -> list[Message | ActionError
     takes all of those. One request per participant, so that the send history read
     at the start is still theirs when the rate limit reads it. A database error fails
     the whole batch and stores nothing (rooms.group_commit then sends them one by one).
+    A request naming a txn_id its sender already used gets that message, as alone.
     """
     if len({request.participant_id for request in requests}) < len(requests):
         raise ValueError("group commit takes one request per participant")
     if len(requests) == 1:  # the single message's own path: its INSERT leaves with the COMMIT
         (request,) = requests
         try:
-            return [do_send_chat(request.session_id, request.participant_id, request.text, request.now, to=request.to)]
+            return [
+                do_send_chat(
+                    request.session_id,
+                    request.participant_id,
+                    request.text,
+                    request.now,
+                    to=request.to,
+                    txn_id=request.txn_id,
+                )
+            ]
         except ActionError as error:
             return [error]
     results: dict[int, Message | ActionError] = {}
@@ -168,6 +230,7 @@ def do_send_chats(requests: Sequence[ChatRequest]) -> list[Message | ActionError
                 [request.participant_id for request in to_store],
                 history_since=rate_window_start(min(request.now for request in to_store)),
                 history_limit=settings.CIRCLE["RATE_LIMIT_COUNT"],
+                txn_ids={request.participant_id: (request.session_id, request.txn_id) for request in to_store},
             )
             unsaved: list[Message] = []
             last_seqs: dict[int, int] = {}
@@ -178,6 +241,9 @@ def do_send_chats(requests: Sequence[ChatRequest]) -> list[Message | ActionError
                     session, claimed = check_claimed(
                         request.session_id, rooms.get(request.session_id), senders.get(request.participant_id)
                     )
+                    if claimed.already_sent is not None:
+                        results[index] = claimed.already_sent  # a resend: nothing stored, no seq spent
+                        continue
                     private = request.to == Audience.FACILITATORS
                     audience = check_chat(session, claimed.sender, claimed.history, request.now, private=private)
                 except ActionError as error:
@@ -193,12 +259,13 @@ def do_send_chats(requests: Sequence[ChatRequest]) -> list[Message | ActionError
                     seq=session.last_seq,
                     audience=audience,
                     message_id=claimed.message_id,
+                    txn_id=request.txn_id,
                 )
                 if message.pk is None:
                     store.insert_message(message)  # no id drawn beforehand: the INSERT gives the one the event carries
                 else:
                     unsaved.append(message)
-                announce(message)
+                announce(message, guests=claimed.admitted_guests)
                 results[index] = message
             store.store_batch(unsaved, last_seqs, with_commit=outermost)
     return [results[index] for index in range(len(requests))]
@@ -223,8 +290,10 @@ def do_send_private(session_id: int, facilitator_id: int, recipient_id: int, tex
         return store_and_broadcast(chat_store(), message)
 
 
-def store_and_broadcast(store: ChatStore, message: Message, *, commit_with_insert: bool = False) -> Message:
-    """Store the message and announce it.
+def store_and_broadcast(
+    store: ChatStore, message: Message, *, commit_with_insert: bool = False, guests: Sequence[int] = ()
+) -> Message:
+    """Store the message and announce it (to `guests` among the guests: `announce`).
 
     With its id drawn beforehand (`message.pk`: chat.send on PostgreSQL) the message is
     written last, so that its INSERT can leave with the COMMIT (`commit_with_insert`).
@@ -232,7 +301,7 @@ def store_and_broadcast(store: ChatStore, message: Message, *, commit_with_inser
     drawn = message.pk is not None
     if not drawn:
         store.insert_message(message)  # the INSERT gives the id that the event and the hooks carry
-    announce(message)
+    announce(message, guests=guests)
     if drawn:
         store.insert_message(message, with_commit=commit_with_insert)
     return message
@@ -248,6 +317,7 @@ def new_message(
     audience: str,
     recipient: Participant | None = None,
     message_id: int | None = None,
+    txn_id: str | None = None,
 ) -> Message:
     """The message as it will be stored; `message_id` when drawn beforehand (chat.send on PostgreSQL)."""
     body = clean_text(text)
@@ -262,11 +332,15 @@ def new_message(
         prompt_id=session.current_prompt_id,
         audience=audience,
         recipient=recipient,
+        txn_id=txn_id,
     )
 
 
-def announce(message: Message) -> None:
+def announce(message: Message, *, guests: Sequence[int] = ()) -> None:
     """A message's event on commit to those who may read it; the private line's audit; the message-stored hooks.
+
+    `guests`: the room's guests admitted now (read after the room's lock): a message to the
+    room reaches no other guest, whatever a socket has heard of admissions and returns.
 
     Runs in the message's transaction once its id is known, on PostgreSQL before its
     INSERT is sent (with the COMMIT): the hooks write in the same transaction and send
@@ -276,7 +350,7 @@ def announce(message: Message) -> None:
     session, sender, recipient, now = message.session, message.participant, message.recipient, message.sent_at
     audience = message.audience
     if audience == Audience.ROOM:
-        send_event_on_commit(session.pk, event, seq=message.seq)
+        send_event_on_commit(session.pk, event, seq=message.seq, guests=guests)
     elif audience == Audience.FACILITATORS:
         send_event_on_commit(session.pk, event, to="facilitators", ids=[sender.pk])
     else:

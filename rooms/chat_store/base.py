@@ -9,6 +9,7 @@ about exactly that).
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -20,7 +21,7 @@ from django.db import connection, transaction
 from django.db.models import Model
 from django.utils.dateparse import parse_datetime
 
-from rooms.models import Audience, GroupSession, Message, Participant
+from rooms.models import Audience, GroupSession, Message, Participant, ParticipantRole
 from rooms.rules import SendHistory
 
 M = TypeVar("M", bound=Model)
@@ -56,6 +57,13 @@ SENDER_COLUMNS = f"""{", ".join(f"p.{field}" for field in SENDER_FIELDS)}, host.
     (SELECT m.sent_at FROM {MESSAGES} m WHERE m.participant_id = p.id AND m.sent_at > %s
      ORDER BY m.sent_at DESC LIMIT 1 OFFSET %s),
     (SELECT MAX(m.sent_at) FROM {MESSAGES} m WHERE m.participant_id = p.id)"""  # noqa: S608
+# The guests of the sender's room admitted now: the only guests who may see the message live
+# (rooms.broadcast.is_recipient), whichever worker serves them and whenever a lobby.return's event
+# reaches it. Read with the sender, after the room's UPDATE took the lock (a subquery of the UPDATE
+# itself would read the rows as they were before it waited), each store aggregating the ids its way
+# (the stores' ADMITTED_GUESTS, `guest_ids`).
+ADMITTED_GUESTS_FROM = f"""FROM {PARTICIPANTS} g
+    WHERE g.session_id = p.session_id AND g.role = '{ParticipantRole.GUEST.value}' AND g.admitted"""
 SENDER_FROM = f"""
 FROM {PARTICIPANTS} p
 LEFT JOIN {PARTICIPANTS} host ON host.id = p.guest_of_id
@@ -85,7 +93,18 @@ MESSAGE_FIELDS = (
     "prompt_id",
     "audience",
     "recipient_id",
+    "txn_id",
 )
+
+# The messages that the senders already sent with the txn_ids they give again (a resend: chat.send's
+# `txn_id`). One statement for a message or a batch, leaving with the claim: no round trip of its
+# own. `= ANY(%s)` for each column, each list one entry per request; the caller keeps the rows whose
+# participant and txn_id are those of one request (`already_sent`). The unique constraint
+# `unique_txn_per_sender` (rooms.models.Message) serves it, and is the arbiter should two race.
+FIND_SENT_SQL = f"""
+SELECT participant_id, txn_id, id, seq FROM {MESSAGES}
+WHERE session_id = ANY(%s) AND participant_id = ANY(%s) AND txn_id = ANY(%s)
+"""  # noqa: S608
 
 # The participation counters (Participant.room_messages, room_characters; facilitator.stats reads
 # them) have this one statement and one rule (`participation`): a message adds to them as it is
@@ -111,6 +130,9 @@ class ClaimedSender:
     sender: Participant  # only the fields the rules read are loaded (`partly_loaded`)
     history: SendHistory  # at the time the claim was asked for
     message_id: int | None  # the new message's id where the store draws it beforehand (PostgreSQL)
+    admitted_guests: tuple[int, ...]  # the room's guests admitted as the claim read it (ADMITTED_GUESTS_FROM)
+    # The message this sender already stored with the txn_id given (a resend): only its id and seq.
+    already_sent: Message | None = None
 
 
 class ChatStore(ABC):
@@ -144,8 +166,9 @@ class ChatStore(ABC):
         """The rows of each statement, run in order in the current transaction."""
 
     @abstractmethod
-    def any_of(self, sql: str, ids: Collection[int]) -> Statement:
-        """`sql` taking `ids` where it says `= ANY(%s)`: its text and the parameters that stand for the ids."""
+    def any_of(self, sql: str, *lists: Collection[Any]) -> Statement:
+        """`sql` taking a list where it says `= ANY(%s)`, the first list at the first one and so on: its text and
+        the parameters that stand for the lists (of the same length when there are several)."""
 
     @abstractmethod
     def insert_message(self, message: Message, *, with_commit: bool = False) -> None:
@@ -161,23 +184,35 @@ class ChatStore(ABC):
         """A batch's writes: the messages not inserted yet, each room's new last seq ({room id: seq})."""
 
     def claim_room_and_sender(
-        self, session_id: int, participant_id: int, *, history_since: datetime, history_limit: int
+        self,
+        session_id: int,
+        participant_id: int,
+        *,
+        history_since: datetime,
+        history_limit: int,
+        txn_id: str | None = None,
     ) -> tuple[GroupSession | None, ClaimedSender | None]:
         """The room row, locked, with its next seq in `last_seq`; the sender in that room (None for either
-        that is not there).
+        that is not there), with the message they already sent with `txn_id` if there is one.
 
         Their send history counts their sends after `history_since`, up to `history_limit`.
         Only the fields the rules read are loaded. The statements do not depend on one
-        another, so they may leave together (`rows_of`). A refused message leaves a gap
-        in the ids, as any rolled-back INSERT does.
+        another, so they may leave together (`rows_of`); the look for an earlier message
+        with the txn_id runs after the room's UPDATE has its lock, so it sees a message
+        that another worker committed meanwhile. A refused message leaves a gap in the
+        ids, as any rolled-back INSERT does.
         """
-        room_rows, sender_rows = self.rows_of(
+        room_rows, sender_rows, *sent_rows = self.rows_of(
             (CLAIM_ROOM_SQL, [session_id]),
             (self.sender_sql, [*history_params(history_since, history_limit), participant_id, session_id]),
+            *self.find_sent({participant_id: (session_id, txn_id)}),
         )
         room = room_from_row(session_id, room_rows[0]) if room_rows else None
-        sender = self.claimed_sender(session_id, participant_id, sender_rows[0]) if sender_rows else None
-        return room, sender
+        if not sender_rows:
+            return room, None
+        sender = self.claimed_sender(session_id, participant_id, sender_rows[0])
+        sent = already_sent({participant_id: (session_id, txn_id)}, *sent_rows)
+        return room, with_sent(sender, sent.get(participant_id))
 
     def claim_rooms_and_senders(
         self,
@@ -186,22 +221,40 @@ class ChatStore(ABC):
         *,
         history_since: datetime,
         history_limit: int,
+        txn_ids: Mapping[int, tuple[int, str | None]] | None = None,
     ) -> tuple[dict[int, GroupSession], dict[int, ClaimedSender]]:
         """As `claim_room_and_sender`, for a batch: the rooms, locked ({id: room}); the senders ({id: sender}).
 
         The seqs are not counted here (`store_batch` stores each room's last), and each
-        sender's session is for the caller to check (`sender.session_id`).
+        sender's session is for the caller to check (`sender.session_id`). `txn_ids`:
+        {participant id: (session id, txn_id or None)}, the message each request names.
         """
-        room_rows, sender_rows = self.rows_of(
+        room_rows, sender_rows, *sent_rows = self.rows_of(
             self.any_of(LOCK_ROOMS_SQL, sorted(session_ids)),
             prefixed(history_params(history_since, history_limit), self.any_of(self.senders_sql, participant_ids)),
+            *self.find_sent(txn_ids or {}),
         )
         rooms = {row[0]: room_from_row(row[0], row[1:]) for row in room_rows}
-        senders = {row[0]: self.claimed_sender(row[1], row[0], row[2:]) for row in sender_rows}
+        sent = already_sent(txn_ids or {}, *sent_rows)
+        senders = {
+            row[0]: with_sent(self.claimed_sender(row[1], row[0], row[2:]), sent.get(row[0])) for row in sender_rows
+        }
         return rooms, senders
 
+    def find_sent(self, txn_ids: Mapping[int, tuple[int, str | None]]) -> list[Statement]:
+        """The statement that looks for the messages of these {participant: (session, txn_id)}, if any has one."""
+        named = [(session, participant, txn) for participant, (session, txn) in txn_ids.items() if txn is not None]
+        if not named:
+            return []  # a message without a txn_id costs nothing more
+        sessions, participants, txns = zip(*named, strict=True)
+        return [self.any_of(FIND_SENT_SQL, sessions, participants, txns)]
+
+    @abstractmethod
+    def guest_ids(self, value: Any) -> tuple[int, ...]:
+        """The admitted guests' ids as the sender's read aggregated them."""
+
     def claimed_sender(self, session_id: int, participant_id: int, row: Sequence[Any]) -> ClaimedSender:
-        *fields, host_name, window_full_since, newest = row[:-1] if self.draws_ids else row
+        *fields, host_name, window_full_since, newest, guests = row[:-1] if self.draws_ids else row
         values = dict(zip(SENDER_FIELDS, fields, strict=True))
         values.update(
             admitted=bool(values["admitted"]),
@@ -213,7 +266,7 @@ class ChatStore(ABC):
         if sender.guest_of_id is not None:
             sender.guest_of = partly_loaded(Participant, id=sender.guest_of_id, display_name=host_name)
         history = SendHistory(window_full_since=read_datetime(window_full_since), newest=read_datetime(newest))
-        return ClaimedSender(sender, history, row[-1] if self.draws_ids else None)
+        return ClaimedSender(sender, history, row[-1] if self.draws_ids else None, self.guest_ids(guests))
 
     def uncount(self, message: Message) -> None:
         """A removed message no longer counts in its sender's participation (message.remove)."""
@@ -221,6 +274,26 @@ class ChatStore(ABC):
         if messages:
             with connection.cursor() as cursor:
                 cursor.execute(COUNT_PARTICIPATION_SQL, [-messages, -characters, message.participant_id])
+
+
+def already_sent(
+    txn_ids: Mapping[int, tuple[int, str | None]], rows: Sequence[Sequence[Any]] = ()
+) -> dict[int, Message]:
+    """{participant id: their message with the txn_id they named} from FIND_SENT_SQL's rows (only id and seq
+    loaded). The statement matches each column on its own, so a row is kept only if its participant named
+    its txn_id."""
+    sent: dict[int, Message] = {}
+    for participant_id, txn_id, message_id, seq in rows:
+        session_id, named = txn_ids[participant_id]
+        if named == txn_id:
+            sent[participant_id] = partly_loaded(
+                Message, id=message_id, session_id=session_id, participant_id=participant_id, seq=seq, txn_id=txn_id
+            )
+    return sent
+
+
+def with_sent(claimed: ClaimedSender, sent: Message | None) -> ClaimedSender:
+    return dataclasses.replace(claimed, already_sent=sent) if sent is not None else claimed
 
 
 def history_params(since: datetime, limit: int) -> list[Any]:

@@ -17,6 +17,7 @@ import psycopg
 from django.db import connection
 
 from rooms.chat_store.base import (
+    ADMITTED_GUESTS_FROM,
     COUNT_PARTICIPATION_SQL,
     MESSAGE_FIELDS,
     MESSAGES,
@@ -36,8 +37,11 @@ from rooms.models import Message
 # bind than a SELECT of its own), so that the INSERT needs nothing back and can leave with the
 # COMMIT. The INSERT takes that id, or the sequence's next where none was drawn (NULL: private.send).
 NEXT_MESSAGE_ID = f"nextval(pg_get_serial_sequence('{MESSAGES}', 'id'))"
-LOAD_SENDER_DRAWING_ID_SQL = f"SELECT {SENDER_COLUMNS}, {NEXT_MESSAGE_ID}{SENDER_FROM}"
-LOAD_SENDERS_DRAWING_IDS_SQL = f"SELECT p.id, p.session_id, {SENDER_COLUMNS}, {NEXT_MESSAGE_ID}{SENDERS_FROM}"
+ADMITTED_GUESTS = f"ARRAY(SELECT g.id {ADMITTED_GUESTS_FROM})"
+LOAD_SENDER_DRAWING_ID_SQL = f"SELECT {SENDER_COLUMNS}, {ADMITTED_GUESTS}, {NEXT_MESSAGE_ID}{SENDER_FROM}"
+LOAD_SENDERS_DRAWING_IDS_SQL = (
+    f"SELECT p.id, p.session_id, {SENDER_COLUMNS}, {ADMITTED_GUESTS}, {NEXT_MESSAGE_ID}{SENDERS_FROM}"
+)
 INSERT_MESSAGE_WITH_ID_SQL = f"""
 INSERT INTO {MESSAGES} (id, {", ".join(MESSAGE_FIELDS)})
 VALUES (COALESCE(%s, {NEXT_MESSAGE_ID}), {", ".join(["%s"] * len(MESSAGE_FIELDS))})
@@ -70,8 +74,11 @@ class PostgreSQLChatStore(ChatStore):
                     cursor.execute(sql, params, prepare=True)
             return [cursor.fetchall() for cursor in cursors]
 
-    def any_of(self, sql: str, ids: Collection[int]) -> Statement:
-        return sql, [list(ids)]
+    def guest_ids(self, value: Any) -> tuple[int, ...]:
+        return tuple(value)  # an int array
+
+    def any_of(self, sql: str, *lists: Collection[Any]) -> Statement:
+        return sql, [list(values) for values in lists]
 
     def insert_message(self, message: Message, *, with_commit: bool = False) -> None:
         if with_commit:

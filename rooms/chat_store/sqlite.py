@@ -13,6 +13,7 @@ from typing import Any
 from django.db import connection
 
 from rooms.chat_store.base import (
+    ADMITTED_GUESTS_FROM,
     COUNT_PARTICIPATION_SQL,
     MESSAGE_FIELDS,
     MESSAGES,
@@ -28,6 +29,7 @@ from rooms.chat_store.base import (
 )
 from rooms.models import Message
 
+ADMITTED_GUESTS = f"(SELECT group_concat(g.id) {ADMITTED_GUESTS_FROM})"  # "3,7", or NULL for none
 INSERT_MESSAGE_SQL = f"""
 INSERT INTO {MESSAGES} ({", ".join(MESSAGE_FIELDS)}) VALUES ({", ".join(["%s"] * len(MESSAGE_FIELDS))})
 RETURNING id
@@ -35,8 +37,8 @@ RETURNING id
 
 
 class SQLiteChatStore(ChatStore):
-    sender_sql = f"SELECT {SENDER_COLUMNS}{SENDER_FROM}"
-    senders_sql = f"SELECT p.id, p.session_id, {SENDER_COLUMNS}{SENDERS_FROM}"
+    sender_sql = f"SELECT {SENDER_COLUMNS}, {ADMITTED_GUESTS}{SENDER_FROM}"
+    senders_sql = f"SELECT p.id, p.session_id, {SENDER_COLUMNS}, {ADMITTED_GUESTS}{SENDERS_FROM}"
     draws_ids = False
 
     def rows_of(self, *statements: Statement) -> list[list[Any]]:
@@ -47,9 +49,14 @@ class SQLiteChatStore(ChatStore):
                 results.append(cursor.fetchall())
             return results
 
-    def any_of(self, sql: str, ids: Collection[int]) -> Statement:
-        placeholders = ", ".join(["%s"] * len(ids))
-        return sql.replace("= ANY(%s)", f"IN ({placeholders})").replace(" FOR UPDATE", ""), list(ids)
+    def guest_ids(self, value: Any) -> tuple[int, ...]:
+        return tuple(int(guest) for guest in value.split(",")) if value else ()
+
+    def any_of(self, sql: str, *lists: Collection[Any]) -> Statement:
+        """Each `= ANY(%s)` becomes `IN (%s, ...)`; the lists are of one length (ChatStore.any_of)."""
+        placeholders = ", ".join(["%s"] * len(lists[0]))
+        in_lists = sql.replace("= ANY(%s)", f"IN ({placeholders})").replace(" FOR UPDATE", "")
+        return in_lists, [value for values in lists for value in values]
 
     def insert_message(self, message: Message, *, with_commit: bool = False) -> None:
         """The COMMIT is Django's, when the block exits (`with_commit` changes nothing here)."""
