@@ -33,19 +33,20 @@ def writer_label(participant: Participant) -> str:
 # ------------------------------------------------------------------ goals
 
 
-def check_goal_patient(session: GroupSession, actor: Participant, participant_id: int) -> Participant:
-    """Whose goal this may be: a facilitator names a patient on the roster, a patient only themselves."""
+def check_goal_patient(session: GroupSession, actor: Participant, participant_id: int) -> tuple[Participant, int]:
+    """Whose goal this may be (their seat here and their member id): a facilitator names a patient on the
+    roster, a patient only themselves."""
     if actor.role == ParticipantRole.PATIENT:
-        if participant_id != actor.pk:
+        if participant_id != actor.pk or actor.member_id is None:
             raise ActionError("not_allowed", _("You can set goals for yourself only."))
-        return actor
+        return actor, actor.member_id
     check_facilitator(actor)
     patient = Participant.objects.filter(
         pk=participant_id, session=session, role=ParticipantRole.PATIENT, removed_at__isnull=True
     ).first()
     if patient is None or patient.member_id is None:
         raise ActionError("not_found", _("No such patient on this session's roster."))
-    return patient
+    return patient, patient.member_id
 
 
 def check_goal(session: GroupSession, actor: Participant, goal_id: int) -> tuple[Goal, Participant]:
@@ -85,9 +86,9 @@ def do_set_goal(
 ) -> Goal:
     text, why = check_goal_text(text, why)
     with room_as_participant(session_id, actor_id) as (session, actor):
-        patient = check_goal_patient(session, actor, participant_id)
+        patient, member_id = check_goal_patient(session, actor, participant_id)
         goal = Goal.objects.create(
-            patient_id=patient.member_id,
+            patient_id=member_id,
             text=text,
             why=why,
             set_in=session,

@@ -26,12 +26,18 @@ def goals_of(seats: dict[int, int]) -> list[GoalOut]:
     return [goal_out(goal, seats[goal.patient_id], [last[goal.pk]] if goal.pk in last else []) for goal in goals]
 
 
-def goals_state(session: GroupSession, viewer: Participant, now: datetime) -> Mapping[str, object]:
+def goals_for(session: GroupSession, viewer: Participant) -> list[GoalOut] | None:
+    """The goals this viewer sees in this session; None for a guest (not even an empty list)."""
     if viewer.role == ParticipantRole.PATIENT and viewer.member_id is not None:
-        return {"goals": goals_of({viewer.member_id: viewer.pk})}
+        return goals_of({viewer.member_id: viewer.pk})
     if viewer.role == ParticipantRole.FACILITATOR:
         roster = Participant.objects.filter(
             session=session, role=ParticipantRole.PATIENT, removed_at__isnull=True, member__isnull=False
         ).values_list("member_id", "pk")
-        return {"goals": goals_of({member_id: seat for member_id, seat in roster if member_id is not None})}
-    return {}  # a guest: no goals, not even an empty list
+        return goals_of({member_id: seat for member_id, seat in roster if member_id is not None})
+    return None
+
+
+def goals_state(session: GroupSession, viewer: Participant, now: datetime) -> Mapping[str, object]:
+    goals = goals_for(session, viewer)
+    return {} if goals is None else {"goals": goals}

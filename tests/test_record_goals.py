@@ -12,10 +12,11 @@ from django.utils import timezone
 
 from record.actions import do_review_goal, do_set_goal, do_set_goal_status
 from record.models import Goal, GoalReview
-from record.state import goals_state
+from record.state import goals_for, goals_state
 from rooms.actions.lifecycle import do_schedule_session
 from rooms.errors import ActionError
-from rooms.models import AuditEntry, GoalStatus, GroupSession
+from rooms.models import AuditEntry, GoalStatus, GroupSession, Participant
+from rooms.schemas import GoalOut
 from tests.conftest import participant, pid
 from tests.moderation_support import add_cofacilitator, collect, guest_cookie, make_guest
 
@@ -26,6 +27,12 @@ def individual(patient: str = "alex", starts_at=None) -> GroupSession:
     return do_schedule_session(
         title="Alex 1:1", facilitator="dana", patients=[patient], kind="individual", starts_at=starts_at or NOW
     )
+
+
+def seen(session: GroupSession, viewer: Participant) -> list[GoalOut]:
+    goals = goals_for(session, viewer)
+    assert goals is not None, "a member sees a list of goals"
+    return goals
 
 
 def record_rows() -> tuple[list, list, int]:
@@ -48,13 +55,13 @@ def test_a_goal_set_in_an_individual_session_is_in_the_next_sessions_state_with_
     do_review_goal(first.pk, lead.pk, goal.pk, NOW, progress=3, note="A start", importance=8, confidence=4)
     # The next session, of the other kind: the goal is there, with its last review, for Alex and for Dana.
     seat = participant(group, alex)
-    (mine,) = goals_state(group, seat, NOW)["goals"]
+    (mine,) = seen(group, seat)
     assert (mine.goal_id, mine.participant_id, mine.status) == (goal.pk, seat.pk, GoalStatus.ACTIVE)
     assert [(r.progress, r.importance, r.confidence, r.session_id) for r in mine.reviews] == [(3, 8, 4, first.pk)]
-    facilitator_view = goals_state(group, participant(group, dana), NOW)["goals"]
+    facilitator_view = seen(group, participant(group, dana))
     assert [g.goal_id for g in facilitator_view] == [goal.pk]
     do_review_goal(group.pk, seat.pk, goal.pk, NOW + timedelta(days=7), progress=6)
-    (mine,) = goals_state(group, seat, NOW)["goals"]
+    (mine,) = seen(group, seat)
     assert [r.progress for r in mine.reviews] == [6], "the last review only"
     actions = list(AuditEntry.objects.order_by("pk").values_list("action", flat=True))
     assert actions[-3:] == ["goal.set", "goal.review", "goal.review"]
@@ -67,11 +74,11 @@ def test_state_holds_a_patients_own_goals_only_and_none_for_a_guest(group, dana,
     sam_goal = do_set_goal(group.pk, lead.pk, participant(group, sam).pk, "Walk daily", None, NOW)
     dropped = do_set_goal(group.pk, lead.pk, participant(group, sam).pk, "An old plan", None, NOW)
     do_set_goal_status(group.pk, lead.pk, dropped.pk, GoalStatus.DROPPED, NOW)
-    assert [g.goal_id for g in goals_state(group, participant(group, alex), NOW)["goals"]] == [alex_goal.pk]
-    assert [g.goal_id for g in goals_state(group, participant(group, sam), NOW)["goals"]] == [sam_goal.pk]
-    assert {g.goal_id for g in goals_state(group, lead, NOW)["goals"]} == {alex_goal.pk, sam_goal.pk}
+    assert [g.goal_id for g in seen(group, participant(group, alex))] == [alex_goal.pk]
+    assert [g.goal_id for g in seen(group, participant(group, sam))] == [sam_goal.pk]
+    assert {g.goal_id for g in seen(group, lead)} == {alex_goal.pk, sam_goal.pk}
     guest = make_guest(group, alex)
-    assert goals_state(group, guest, NOW) == {}
+    assert goals_for(group, guest) is None and goals_state(group, guest, NOW) == {}
 
 
 @pytest.mark.django_db
@@ -84,7 +91,11 @@ def test_state_holds_a_patients_own_goals_only_and_none_for_a_guest(group, dana,
         ("alex", lambda s, ids: do_review_goal(s.pk, ids["alex"], ids["sam_goal"], NOW, progress=5), "not_allowed"),
         ("alex", lambda s, ids: do_review_goal(s.pk, ids["alex"], 999_999, NOW, progress=5), "not_found"),
         ("dana", lambda s, ids: do_review_goal(s.pk, ids["dana"], 999_999, NOW, progress=5), "not_found"),
-        ("alex", lambda s, ids: do_set_goal_status(s.pk, ids["alex"], ids["alex_goal"], "met", NOW), "not_allowed"),
+        (
+            "alex",
+            lambda s, ids: do_set_goal_status(s.pk, ids["alex"], ids["alex_goal"], GoalStatus.MET, NOW),
+            "not_allowed",
+        ),
         ("guest", lambda s, ids: do_set_goal(s.pk, ids["guest"], ids["alex"], "Hi", None, NOW), "not_allowed"),
         ("dana", lambda s, ids: do_set_goal(s.pk, ids["dana"], ids["guest"], "Hi", None, NOW), "not_found"),
         ("dana", lambda s, ids: do_set_goal(s.pk, ids["dana"], ids["dana"], "Hi", None, NOW), "not_found"),
