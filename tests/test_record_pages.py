@@ -207,3 +207,15 @@ def test_schedule_session_gives_an_individual_session_50_minutes_and_a_group_60(
     call_command("schedule_session", "--title", "Long 1:1", "--facilitator", "dana", "--patients", "alex",
                  "--kind", "individual", "--duration", "75", stdout=out)
     assert GroupSession.objects.get(pk=int(out.getvalue().split()[-1])).duration_minutes == 75
+
+
+def test_the_patients_dashboard_shows_my_goals_with_their_history_and_the_facilitators_the_records(
+    ended_group, dana, alex, sam
+):
+    page = client_for(alex).get("/").content.decode()
+    assert "My goals" in page and "Alex&#x27;s goal words" in page and "progress 6 of 10" in page
+    assert "Sam&#x27;s private goal words" not in page
+    lead_page = client_for(dana).get("/").content.decode()
+    assert 'href="/patients/alex/"' in lead_page and 'href="/patients/sam/"' in lead_page
+    other_lead = make_member("lee", "facilitator", "Lee")
+    assert 'href="/patients/' not in client_for(other_lead).get("/").content.decode()
