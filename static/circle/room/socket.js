@@ -1,6 +1,7 @@
 // The room's WebSocket: connects, reconnects with backoff, resumes with
-// ?since=<last seq seen> so nothing sent meanwhile is missed, and matches
-// replies to requests by `ref`.
+// ?since=<last seq seen> so nothing sent meanwhile is missed, matches
+// replies to requests by `ref`, and sends a message whose answer was lost
+// again after the reconnect, with the same `txn_id` (stored at most once).
 import { gettext } from "../i18n.js";
 
 // Close codes after which reconnecting cannot help (docs/protocol.md).
@@ -27,6 +28,9 @@ export class RoomSocket {
     this.counter = 0;
     this.prefix = Math.random().toString(36).slice(2, 8);
     this.resumed = false;
+    // Messages sent with sendMessage and not answered yet: txn_id -> {fields, resolve, reject, inFlight, resent}.
+    this.unacknowledged = new Map();
+    this.fresh = false; // no session.state on this connection yet
   }
 
   url() {
@@ -41,6 +45,7 @@ export class RoomSocket {
     if (this.stopped) return;
     const url = this.url();
     this.resumed = url.includes("?since=");
+    this.fresh = true;
     this.hooks.onStatus(this.attempt === 0 ? "connecting" : "reconnecting");
     const ws = new WebSocket(url);
     this.ws = ws;
@@ -69,7 +74,13 @@ export class RoomSocket {
       return;
     }
     this.hooks.onFrame(frame, { resumed: this.resumed });
-    if (frame.type === "session.state") this.resumed = false; // later states on this connection are fresh ones
+    if (frame.type === "session.state") {
+      this.resumed = false; // later states on this connection are fresh ones
+      if (this.fresh) {
+        this.fresh = false;
+        this.resendUnacknowledged(); // after the catch-up: the page already shows what it holds
+      }
+    }
   }
 
   closed(ws, code) {
@@ -84,6 +95,10 @@ export class RoomSocket {
     if (this.stopped) return;
     if (FINAL_CLOSE_CODES.has(code)) {
       this.stopped = true;
+      for (const [txnId, entry] of this.unacknowledged) {
+        entry.reject({ type: "error", code: "offline", message: gettext("The connection dropped before the server answered."), maybe_sent: true, txn_id: txnId });
+      }
+      this.unacknowledged.clear();
       this.hooks.onStatus("closed", code);
       return;
     }
@@ -126,4 +141,53 @@ export class RoomSocket {
       this.ws.send(JSON.stringify({ ...fields, type, ref }));
     });
   }
+
+  /**
+   * chat.send with the client's own id for the message (`txn_id`: a new one, or `txnId`
+   * to send a text again whose outcome was unknown). If the connection drops before the
+   * answer, the message is sent again with the same txn_id once the socket is back (after
+   * its session.state); the server stores it at most once and answers a resend with the
+   * first one's ack, resolved here with `resent: true`. Rejects with the server's error,
+   * with `offline` if it could not be sent at all, or with `timeout` (maybe_sent); both of
+   * the last carry the txn_id to send it again with.
+   */
+  sendMessage(fields, txnId = newTxnId()) {
+    return new Promise((resolve, reject) => {
+      const entry = { fields: { ...fields, txn_id: txnId }, resolve, reject, inFlight: false, resent: false };
+      this.unacknowledged.set(txnId, entry);
+      this.trySend(txnId, entry);
+    });
+  }
+
+  trySend(txnId, entry) {
+    const retry = entry.resent;
+    entry.inFlight = true;
+    this.request("chat.send", entry.fields).then(
+      (ack) => {
+        this.unacknowledged.delete(txnId);
+        entry.resolve({ ...ack, resent: entry.resent });
+      },
+      (error) => {
+        entry.inFlight = false;
+        if (error.code === "offline" && (error.maybe_sent || retry) && !this.stopped) {
+          entry.resent = true; // sent again once the socket is back (resendUnacknowledged)
+          return;
+        }
+        this.unacknowledged.delete(txnId);
+        entry.reject({ ...error, txn_id: txnId });
+      },
+    );
+  }
+
+  resendUnacknowledged() {
+    for (const [txnId, entry] of this.unacknowledged) {
+      if (!entry.inFlight) this.trySend(txnId, entry);
+    }
+  }
+}
+
+/** A client-unique id for a message: 128 random bits (crypto.randomUUID needs a secure context). */
+export function newTxnId() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return Array.from(bytes, (byte) => byte.toString(16).padStart(2, "0")).join("");
 }

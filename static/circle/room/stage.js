@@ -123,6 +123,9 @@ export function mountStage(store, socket) {
   // did, the message reaches this page (live, or in the ?since= catch-up after the
   // reconnect) and the composer lets it go, so that nobody sends it twice.
   let unanswered = null;
+  // The txn_id of a message whose outcome stayed unknown ({text, txnId}): sent again as it was, it
+  // keeps that id, so the server stores it at most once (RoomSocket.sendMessage).
+  let retry = null;
 
   function statusLine() {
     const { session } = state;
@@ -261,11 +264,17 @@ export function mountStage(store, socket) {
     const after = state.lastSeq ?? 0; // this message, once stored, comes after every one seen so far
     try {
       if (privateTo) await socket.request("private.send", { participant_id: privateTo, text });
-      else if (el.privateLine?.checked) await socket.request("chat.send", { text, to: "facilitators" });
-      else await socket.request("chat.send", { text });
+      else {
+        const fields = el.privateLine?.checked ? { text, to: "facilitators" } : { text };
+        const ack = await socket.sendMessage(fields, retry?.text === text ? retry.txnId : undefined);
+        // Its answer was lost with the connection; sent again after the reconnect, it was stored once.
+        if (ack.resent) composerNote = gettext("Your message was delivered.");
+      }
+      retry = null;
       el.text.value = "";
     } catch (error) {
       composerNote = sendError(error);
+      retry = error.txn_id ? { text, txnId: error.txn_id } : null;
       if (error.maybe_sent) {
         // (The server trims what it stores.) The message may already be here: its broadcast can overtake the answer.
         unanswered = { text: text.trim(), after };
