@@ -126,7 +126,7 @@ def note_rows(session: GroupSession, now: datetime) -> list[NoteRow]:
     """The group summary (group sessions) and one note per roster patient, each prefilled with their own figures."""
     seats = list(
         Participant.objects.filter(session=session, role=ParticipantRole.PATIENT, member__isnull=False)
-        .select_related("session")
+        .select_related("session", "member")
         .order_by("roster_position", "pk")
     )
     readings = seat_statuses(seats)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from moderation.notices import part2_notice_text
 from moderation.reports import entry_lines, stamp
 from moderation.views import NOTICE
+from program.charts import patient_attendance_chart
 from record import actions
 from record.care_team import patient_for
 from record.models import NOTE_FIELD_MAX, NoteFormat, ProgressNote
@@ -158,6 +159,7 @@ def patient_record(request: HttpRequest, username: str) -> HttpResponse:
             ((point.at, one.label, point.value) for one in series for point in one.points), key=lambda p: p[0]
         ),
         "notes": patient_notes(patient),
+        "attendance_chart": patient_attendance_chart(patient),
         "labels": FIELD_LABELS,
     }
     return render(request, "record/patient.html", context)

@@ -154,6 +154,7 @@ def test_the_record_page_is_for_the_care_team_and_404_for_everyone_else(ended_gr
     svg = body[body.index("<svg") : body.index("</svg>")]
     assert "<script" not in svg and "style=" not in svg and "on" + "load" not in svg  # nothing a strict CSP blocks
     assert "<title" in svg and "<desc" in svg and 'class="chart-data"' in body  # the text alternative
+    assert 'class="week-chart"' in body and "1 of 1 session attended" in body  # the program's weekly chart
     assert "Sam&#x27;s private goal words" not in body
     assert client_for(morgan).get("/patients/alex/").status_code == 200  # a co-facilitator is on the care team
     assert client_for(other_lead).get("/patients/alex/").status_code == 404  # not on Alex's care team
