@@ -62,6 +62,7 @@ from rooms.schemas import (
     SessionEnd,
     SessionStart,
     SlowmodeSet,
+    plain_text_only,
     read_ref,
 )
 
@@ -127,6 +128,9 @@ def parse_client_frame(text: str) -> ClientFrame:
         raise ActionError("invalid", _("The frame is not valid JSON.")) from None
     if not isinstance(data, dict):
         raise ActionError("invalid", _("A frame must be a JSON object."))
+    ref = data.get("ref")
+    if isinstance(ref, str) and not plain_text_only(ref):  # the reply could not carry it back
+        raise ActionError("invalid", _("A ref may not contain NUL or unpaired surrogates."))
     frame_type = data.get("type")
     if not isinstance(frame_type, str):
         raise ActionError("invalid", _("A frame needs a string field `type`."), ref=read_ref(data))

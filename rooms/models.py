@@ -108,6 +108,12 @@ class Participant(models.Model):
     removed_at = models.DateTimeField(null=True, blank=True)
     # Set when the person's last connection closes; cleared when they return.
     offline_since = models.DateTimeField(null=True, blank=True)
+    # Presence is debounced (issue 22, class 5): when their last connection closes, the departure is
+    # announced at this time (the absence grace period later), unless they came back before it.
+    leaving_at = models.DateTimeField(null=True, blank=True)
+    # Their latest hand.raise/hand.lower frames (epoch seconds, at most the rate limit's count): the
+    # hand rate limit (rooms.rules.hand_toggle_refusal) reads them under the room lock, on any worker.
+    hand_toggles = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # What the participation stats count (messages to the room, not removed), kept by the
     # actions that change it (chat.send, message.remove) so that the stats ticker reads
@@ -126,7 +132,13 @@ class Participant(models.Model):
         ]
         # Every worker looks for lapsed timed mutes four times a second (rooms.hub): an index
         # of the few muted people, so the look does not read every participant ever rostered.
-        indexes = [models.Index(fields=["muted_until"], condition=models.Q(muted=True), name="participant_muted_until")]
+        indexes = [
+            models.Index(fields=["muted_until"], condition=models.Q(muted=True), name="participant_muted_until"),
+            # The same for the few people whose departure waits to be announced (the departures duty).
+            models.Index(
+                fields=["leaving_at"], condition=models.Q(leaving_at__isnull=False), name="participant_leaving_at"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.role}) in session {self.session_id}"

@@ -175,10 +175,6 @@ def hand_refusal(room: RoomView, speaker: SpeakerView) -> Refusal | None:
     return None
 
 
-def default_mode(kind: str) -> Mode:
-    return Mode.OPEN if kind == Kind.INDIVIDUAL else Mode.MODERATED
-
-
 # A session's length when none is given: an hour for a group; the clinical hour (50 minutes) for an
 # individual session, as the programs Circle serves run them.
 DEFAULT_MINUTES = {Kind.GROUP: 60, Kind.INDIVIDUAL: 50}
@@ -186,3 +182,36 @@ DEFAULT_MINUTES = {Kind.GROUP: 60, Kind.INDIVIDUAL: 50}
 
 def default_minutes(kind: str) -> int:
     return DEFAULT_MINUTES[Kind(kind)]
+
+
+# At most this many hand.raise/hand.lower frames per participant in the window (issue 22, class 5): 120
+# toggles were 240 events, each a screen-reader announcement, to everyone.
+HAND_TOGGLE_LIMIT = 10
+HAND_TOGGLE_WINDOW_SECONDS = 10
+
+
+def hand_toggle_refusal(role: str, toggles: Sequence[datetime], now: datetime) -> Refusal | None:
+    """May this participant raise or lower their hand again now? `toggles`: their accepted ones, oldest
+    first. Facilitators are exempt."""
+    if role == ParticipantRole.FACILITATOR:
+        return None
+    history = send_history(toggles, now, limit=HAND_TOGGLE_LIMIT, window_seconds=HAND_TOGGLE_WINDOW_SECONDS)
+    if history.window_full_since is None:
+        return None
+    wait = (history.window_full_since + timedelta(seconds=HAND_TOGGLE_WINDOW_SECONDS) - now).total_seconds()
+    if wait <= 0:
+        return None
+    return Refusal(
+        "rate_limited",
+        f"You can raise or lower your hand {HAND_TOGGLE_LIMIT} times every {HAND_TOGGLE_WINDOW_SECONDS} seconds.",
+        retry_after(wait),
+    )
+
+
+def toggles_kept(toggles: Sequence[datetime], now: datetime) -> list[datetime]:
+    """The toggles to store after one more at `now`: only the newest the limit needs."""
+    return [*toggles, now][-HAND_TOGGLE_LIMIT:]
+
+
+def default_mode(kind: str) -> Mode:
+    return Mode.OPEN if kind == Kind.INDIVIDUAL else Mode.MODERATED

@@ -14,13 +14,15 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import channel_layers, get_channel_layer
 from channels.testing import WebsocketCommunicator
+from django.conf import settings
 from django.db import connection, connections
 from django.test import Client
 from django.utils import timezone
 
 from accounts.models import Member
 from rooms.actions.lifecycle import do_schedule_session
-from rooms.hub import stop_hub
+from rooms.actions.presence import DEPARTURES
+from rooms.hub import get_hub, stop_hub
 from rooms.models import GroupSession, Participant
 from tests import e2e
 from tests.flush import sql_flush_keeping_content_types
@@ -299,6 +301,13 @@ async def connect_all(connect: ConnectFn, session: GroupSession, *who: Member | 
 async def set_room(session: GroupSession, **fields: Any) -> None:
     """Change the session's row (mode, status, floor...) behind the server's back."""
     await GroupSession.objects.filter(pk=session.pk).aupdate(**fields)
+
+
+async def after_the_grace() -> None:
+    """Tick this worker's departures duty as if the absence grace period had passed: presence is debounced,
+    so a departure is announced only then (rooms.actions.presence.DEPARTURES)."""
+    grace = timedelta(seconds=settings.CIRCLE["ABSENCE_GRACE_SECONDS"])
+    await get_hub().run_duties([DEPARTURES], timezone.now() + grace)
 
 
 def minutes_ago(minutes: float) -> Any:

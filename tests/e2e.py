@@ -137,6 +137,9 @@ def server_env(
         CHANNEL_LAYER_PREFIX=prefix or f"e2e-{RUN_ID}-{secrets.token_hex(3)}",
         PYTHONUNBUFFERED="1",
         PYTHONFAULTHANDLER="1",
+        # Presence is debounced by this grace (15 s in production): a departure is announced a second after
+        # the last socket closed, not after the tests' timeouts.
+        ABSENCE_GRACE_SECONDS="1",
     )
     if redis_url:
         env["REDIS_URL"] = redis_url

@@ -3,7 +3,7 @@
 import pytest
 
 from rooms.models import GroupSession
-from tests.conftest import pid
+from tests.conftest import after_the_grace, pid
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -68,5 +68,7 @@ async def test_presence_joined_and_left_across_tabs(connect, group, alex, sam):
     await sam_tab1.close()
     assert await alex_peer.nothing_more(), "Sam is still online in the other tab"
     await sam_tab2.close()
+    assert await alex_peer.nothing_more(), "debounced: he may be back within the grace period"
+    await after_the_grace()
     left = await alex_peer.receive_type("participant.left")
     assert left["participant_id"] == await pid(group, sam)

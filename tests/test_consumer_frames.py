@@ -55,8 +55,8 @@ async def reply(peer: Peer) -> dict[str, Any]:
 
 
 async def still_open(peer: Peer) -> None:
-    """Prove the connection is open and usable: a request gets its ack."""
-    answer = await peer.request("hand.lower")
+    """Prove the connection is open and usable: a request gets its ack (a ping: hand frames are rate limited)."""
+    answer = await peer.request("ping")
     assert answer["type"] == "ack", answer
 
 
@@ -92,13 +92,8 @@ MALFORMED: list[tuple[str, Any, str, str | None]] = [
     ("json-true", "true", "invalid", None),
     ("deeply-nested-array", "[" * 6000 + "]" * 6000, "invalid", None),
     ("deeply-nested-object", '{"type": "hand.lower", "x": ' + "[" * 5000 + "]" * 5000 + "}", "invalid", None),
-    ("nul-in-text", '{"type": "chat.send", "text": "a\\u0000b", "ref": "z1"}', "invalid", "z1"),
-    (
-        "nul-in-reason",
-        '{"type": "participant.mute", "participant_id": 1, "reason": "\\u0000", "ref": "z2"}',
-        "invalid",
-        "z2",
-    ),
+    # NUL and lone surrogates in a text are removed like any control character (issue 22's text rule):
+    # tests/test_security_numbers.py. A ref holding one cannot be echoed: the frame is invalid.
     ("lone-surrogate-ref", '{"type": "hand.lower", "ref": "\\udc00"}', "invalid", None),
     ("missing-type", {"ref": "m1"}, "invalid", "m1"),
     ("missing-type-no-ref", {"text": "hi"}, "invalid", None),
@@ -131,13 +126,8 @@ MALFORMED: list[tuple[str, Any, str, str | None]] = [
     ("ref-over-64", {"type": "hand.lower", "ref": "r" * 65}, "invalid", None),
     ("ref-number", {"type": "hand.lower", "ref": 5}, "invalid", None),
     ("ref-object", {"type": "hand.lower", "ref": {"id": "x"}}, "invalid", None),
-    ("lone-surrogate-text", '{"type": "chat.send", "text": "a\\ud800b", "ref": "s1"}', "invalid", "s1"),
-    (
-        "lone-surrogate-prompt",
-        '{"type": "prompt.post", "category": "stress", "text": "\\udfff", "ref": "s2"}',
-        "invalid",
-        "s2",
-    ),
+    ("nul-only-text", '{"type": "chat.send", "text": "\\u0000", "ref": "z1"}', "invalid", "z1"),
+    ("lone-surrogate-only-text", '{"type": "chat.send", "text": "\\udfff\\ud800", "ref": "s1"}', "invalid", "s1"),
     ("too-long-16k-plus-1", exactly(MAX_FRAME_BYTES + 1, type="hand.lower", ref="big1"), "too_long", "big1"),
     ("too-long-garbage", "x" * (MAX_FRAME_BYTES + 1), "too_long", None),
     (
@@ -392,7 +382,7 @@ async def fuzz_once(peer: Peer, counter: itertools.count, kind: str, value: Any,
         if kind == "json":
             ref = None
     sentinel = f"sentinel-{n}"
-    await peer.send(type="hand.lower", ref=sentinel)
+    await peer.send(type="ping", ref=sentinel)  # not hand.lower: hand frames are rate limited
     frames = []
     while True:
         output = await peer.communicator.receive_output(timeout=5)

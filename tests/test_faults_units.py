@@ -27,7 +27,7 @@ from rooms.faults import DatabaseBreaker, DatabaseUnavailable
 from rooms.hub import get_hub, quiet_layer_cleaners
 from rooms.models import Connection
 from rooms.outbound import OutboundLimit
-from tests.conftest import participant, set_room
+from tests.conftest import after_the_grace, participant, set_room
 
 # ---------------------------------------------------------------- the breaker
 
@@ -258,6 +258,7 @@ async def test_heartbeat_reconciles_rows_with_sockets(connect, live_group, alex,
 
     _, code = await sam_peer.until_close()  # after any event already on its way (its own arrival)
     assert code == 1012
+    await after_the_grace()
     left = await dana_peer.receive_type("participant.left")
     assert left["participant_id"] == jordan_participant.pk
     assert not await Connection.objects.filter(pk="f" * 32).aexists()

@@ -21,7 +21,7 @@ from rooms.actions import (
     skip_locked,
     speaker_view,
 )
-from rooms.actions.floor import broadcast_participant, broadcast_queue, lower_hand, release_floor
+from rooms.actions.floor import broadcast_participant, broadcast_queue, count_hand_toggle, lower_hand, release_floor
 from rooms.audit import record
 from rooms.errors import ActionError
 from rooms.extensions import PeriodicDuty, deadline_tick_seconds, in_database_thread
@@ -34,6 +34,7 @@ from rooms.rules import hand_refusal
 def do_raise_hand(session_id: int, participant_id: int, now: datetime) -> None:
     with room_as_participant(session_id, participant_id) as (session, actor):
         refuse(hand_refusal(room_view(session), speaker_view(actor, now)))
+        count_hand_toggle(actor, now)
         if actor.hand_raised_at is not None:
             return  # raising twice changes nothing
         actor.hand_raised_at = now
@@ -44,6 +45,7 @@ def do_raise_hand(session_id: int, participant_id: int, now: datetime) -> None:
 
 def do_lower_hand(session_id: int, participant_id: int, now: datetime) -> None:
     with room_as_participant(session_id, participant_id) as (session, actor):
+        count_hand_toggle(actor, now)
         if lower_hand(session, actor, now):
             broadcast_queue(session)
 

@@ -8,13 +8,15 @@ floor, through `floor_released_hooks` (rooms.extensions).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db.models import F
 
+from rooms.actions import refuse
 from rooms.broadcast import send_event_on_commit
 from rooms.extensions import floor_released_hooks
 from rooms.models import GroupSession, Participant, ParticipantRole, RoomClock
+from rooms.rules import hand_toggle_refusal, toggles_kept
 from rooms.schemas import ParticipantUpdated, QueueUpdated
 from rooms.serializers import participant_out
 
@@ -59,6 +61,16 @@ def broadcast_participant(session: GroupSession, participant: Participant, now: 
     send_event_on_commit(
         session.pk, ParticipantUpdated(participant=participant_out(participant, now=now)), to=to, ids=[participant.pk]
     )
+
+
+def count_hand_toggle(participant: Participant, now: datetime) -> None:
+    """A hand.raise or hand.lower frame (room locked): refused past the rate limit, else counted in the
+    participant's row, so every worker counts the same toggles (rooms.rules.hand_toggle_refusal)."""
+    toggles = [datetime.fromtimestamp(at, UTC) for at in participant.hand_toggles]
+    refuse(hand_toggle_refusal(participant.role, toggles, now))
+    if participant.role != ParticipantRole.FACILITATOR:
+        participant.hand_toggles = [at.timestamp() for at in toggles_kept(toggles, now)]
+        participant.save(update_fields=["hand_toggles"])
 
 
 def lower_hand(session: GroupSession, participant: Participant, now: datetime) -> bool:

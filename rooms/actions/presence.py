@@ -8,14 +8,32 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
 
-from rooms.actions import lock_room
+from rooms.actions import DueCondition, lock_room, skip_locked
 from rooms.actions.guest_announcements import announce_guest_presence
 from rooms.broadcast import send_event_on_commit
-from rooms.errors import NO_SUCH_SESSION, NOT_ON_ROSTER, SESSION_ENDED, ActionError, RoomClosed
-from rooms.extensions import absence_hooks, arrival_hooks, departure_hooks
+from rooms.errors import (
+    NO_SUCH_SESSION,
+    NOT_ON_ROSTER,
+    SESSION_ENDED,
+    TOO_MANY_CONNECTIONS,
+    ActionError,
+    RoomClosed,
+)
+from rooms.extensions import (
+    PeriodicDuty,
+    absence_hooks,
+    arrival_hooks,
+    deadline_tick_seconds,
+    departure_hooks,
+    in_database_thread,
+)
 from rooms.models import CLOSED_STATUSES, Connection, GroupSession, GuestPass, Participant, ParticipantRole, Status
 from rooms.schemas import LobbyWaiting, ParticipantJoined, ParticipantLeft
 from rooms.serializers import participant_out
+
+# One person's open sockets to one session, on all workers together: a few tabs and devices,
+# not the 30 sockets a script can hold (issue 22, class 5). The next one is closed with 4429.
+MAX_CONNECTIONS_PER_PARTICIPANT = 5
 
 
 class Identity:
@@ -56,13 +74,19 @@ def do_open_connection(
         except ActionError:
             raise RoomClosed(NO_SUCH_SESSION) from None
         participant = check_may_enter(session, identity)
-        was_online = Connection.objects.filter(participant=participant).exists()
+        open_connections = Connection.objects.filter(participant=participant).count()
+        if open_connections >= MAX_CONNECTIONS_PER_PARTICIPANT:
+            raise RoomClosed(TOO_MANY_CONNECTIONS)
+        was_online = open_connections > 0
         Connection.objects.create(
             id=connection_id, participant=participant, worker_id=worker_id, opened_at=now, seen_at=now
         )
         if not was_online:
-            Participant.objects.filter(pk=participant.pk).update(offline_since=None)
-            announce_arrival(session, participant, now)
+            # Back within the grace period: their departure was never announced, so neither is this return.
+            returning = participant.leaving_at is not None
+            Participant.objects.filter(pk=participant.pk).update(offline_since=None, leaving_at=None)
+            if not returning:
+                announce_arrival(session, participant, now)
             for hook in arrival_hooks:
                 hook(session, participant, now)
         return participant
@@ -89,30 +113,72 @@ def do_close_connection(connection_id: str, now: datetime) -> None:
         if row is None:
             return
         row.delete()
-        announce_departure_if_last(session, row.participant, now)
+        depart_if_last(session, row.participant, now)
 
 
-def announce_departure_if_last(
+def depart_if_last(
     session: GroupSession, participant: Participant, now: datetime, *, offline_since: datetime | None = None
 ) -> bool:
-    """Their last connection is gone: announce it and start the absence grace period."""
+    """Their last connection is gone: their visit ends (the departure hooks) and the absence grace period
+    starts. The departure is announced when the grace has passed and they have not come back
+    (`do_announce_departures`): a reconnect within it announces nothing (issue 22, class 5)."""
     if Connection.objects.filter(participant=participant).exists():
         return False
     left_at = offline_since or now
-    Participant.objects.filter(pk=participant.pk).update(offline_since=left_at)
+    leaving_at = left_at + timedelta(seconds=settings.CIRCLE["ABSENCE_GRACE_SECONDS"])
+    Participant.objects.filter(pk=participant.pk).update(offline_since=left_at, leaving_at=leaving_at)
     for hook in departure_hooks:
         hook(session, participant, left_at)
+    return True
+
+
+def announce_departure(session: GroupSession, participant: Participant) -> None:
     to = "facilitators" if participant.role == ParticipantRole.GUEST and not participant.admitted else "members"
     send_event_on_commit(session.pk, ParticipantLeft(participant_id=participant.pk), to=to)
     if participant.role == ParticipantRole.GUEST and not participant.admitted and participant.removed_at is None:
         announce_guest_presence(session, participant)  # no longer waiting: "redeemed"
-    return True
+
+
+# People gone past the grace period whose departure is still to be announced: the departures duty's due
+# check (through the partial index on leaving_at, rooms.models) and its claim.
+LEAVING = DueCondition(Participant, "{table}.leaving_at <= %s")
+
+
+def announce_due_departures(session: GroupSession, now: datetime) -> int:
+    """participant.left for each of the room's people whose grace has run out (room locked by the caller)."""
+    leaving = list(LEAVING.rows(now).filter(session=session).select_related("guest_of"))
+    Participant.objects.filter(pk__in=[p.pk for p in leaving]).update(leaving_at=None)
+    for participant in leaving:
+        if participant.removed_at is None:  # a removal was announced with participant.removed
+            announce_departure(session, participant)
+    return len(leaving)
+
+
+def do_announce_departures(now: datetime) -> int:
+    """The departures duty (run by every worker's hub): each room is claimed with SKIP LOCKED, so of
+    several workers exactly one announces a departure; a room busy with another action waits a tick."""
+    announced = 0
+    for session_id in LEAVING.rows(now).values_list("session_id", flat=True).distinct():
+        with transaction.atomic():
+            session = GroupSession.objects.select_for_update(skip_locked=skip_locked()).filter(pk=session_id).first()
+            if session is not None:
+                announced += announce_due_departures(session, now)
+    return announced
+
+
+DEPARTURES = PeriodicDuty(
+    name="rooms.departures",
+    every_seconds=deadline_tick_seconds,
+    due=LEAVING.is_due,
+    run=in_database_thread(do_announce_departures),
+)
 
 
 def drop_connections(session: GroupSession, participant: Participant, now: datetime) -> None:
     """Someone removed or turned away: their sockets no longer count and their visit ends now (a departure,
     not announced: the caller broadcasts the event that closes the sockets)."""
     Connection.objects.filter(participant=participant).delete()
+    Participant.objects.filter(pk=participant.pk).update(leaving_at=None)
     for hook in departure_hooks:
         hook(session, participant, now)
 
@@ -155,7 +221,8 @@ def do_sweep_stale_connections(now: datetime) -> int:
                 row.delete()
             removed += len(stale)
             for participant in {row.participant for row in stale}:
-                announce_departure_if_last(session, participant, now, offline_since=absent_before)
+                depart_if_last(session, participant, now, offline_since=absent_before)
+            announce_due_departures(session, now)  # a dead worker's people: their grace has run out
             absent = list(
                 Participant.objects.filter(session=session, offline_since__lte=absent_before, connections__isnull=True)
             )
