@@ -49,10 +49,12 @@ def readable_messages(participant: Participant) -> QuerySet[Message]:
 def readers_of(message: Message) -> dict[str, Any]:
     """The routing (`send_event_on_commit`'s keywords) of an event about `message` that only those who
     could read it may get, as `visible_messages` decides (message.removed, issue 22, class 7): the private
-    line's facilitators and its patient; for a room message, everyone in the room but the guests whose
-    admission windows never held it."""
-    if message.audience != Audience.ROOM:
-        return {"to": "facilitators", "ids": [pid for pid in (message.participant_id, message.recipient_id) if pid]}
+    line's facilitators and its patient; a facilitator's private.send, its sender and recipient; for a
+    room message, everyone in the room but the guests whose admission windows never held it."""
+    if message.audience == Audience.FACILITATORS:
+        return {"to": "facilitators", "ids": [message.participant_id]}
+    if message.audience == Audience.PRIVATE:
+        return {"to": "none", "ids": [message.participant_id, message.recipient_id]}
     within = Q(from_seq__lt=message.seq) & (Q(until_seq__isnull=True) | Q(until_seq__gte=message.seq))
     readers = GuestAdmission.objects.filter(within, participant__session_id=message.session_id)
     outside = Participant.objects.filter(session_id=message.session_id, role=ParticipantRole.GUEST).exclude(

@@ -17,8 +17,9 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.utils import timezone
 
+from accounts.models import Member
 from rooms.actions.guests import PassGone, do_redeem_pass
-from rooms.models import AuditEntry, GuestAdmission, GuestPass, Participant
+from rooms.models import AuditEntry, GroupSession, GuestAdmission, GuestPass, Participant
 from tests.conftest import connect_all, pid
 from tests.guests_support import ainvite, ainvite_and_redeem
 
@@ -79,6 +80,12 @@ async def test_a_removed_patients_guest_cannot_come_back(connect, live_group, da
 # ---------------------------------------------------------------- class 7
 
 
+def co_facilitator(session: GroupSession) -> Member:
+    morgan = Member.objects.create_user(username="morgan", password="x", role="facilitator", display_name="Morgan")
+    Participant.objects.create(session=session, member=morgan, role="facilitator", display_name="Morgan")
+    return morgan
+
+
 def removals(frames: list[dict[str, Any]]) -> set[int]:
     return {frame["message_id"] for frame in frames if frame["type"] == "message.removed"}
 
@@ -86,7 +93,10 @@ def removals(frames: list[dict[str, Any]]) -> set[int]:
 async def test_a_private_lines_removal_reaches_only_the_facilitators_and_its_patient(
     connect, live_group, dana, alex, sam, jordan
 ):
-    dana_peer, alex_peer, sam_peer, jordan_peer = await connect_all(connect, live_group, dana, alex, sam, jordan)
+    morgan = await sync_to_async(co_facilitator)(live_group)
+    dana_peer, alex_peer, sam_peer, jordan_peer, morgan_peer = await connect_all(
+        connect, live_group, dana, alex, sam, jordan, morgan
+    )
     _, redeemed, guest = await ainvite_and_redeem(live_group, sam, "Maria", "spouse")
     guest_peer, _ = await connect(redeemed.cookie, live_group.pk)
     await dana_peer.request("lobby.admit", participant_id=guest.pk)
@@ -99,12 +109,13 @@ async def test_a_private_lines_removal_reaches_only_the_facilitators_and_its_pat
     for message in (to_facilitators, to_sam):
         _, events = await dana_peer.request_with_events("message.remove", message_id=message["message_id"])
         heard_by_dana += events
-    peers = {"alex": alex_peer, "sam": sam_peer, "jordan": jordan_peer, "guest": guest_peer}
+    peers = {"alex": alex_peer, "sam": sam_peer, "jordan": jordan_peer, "guest": guest_peer, "morgan": morgan_peer}
     removed = {name: removals(await peer.drain()) for name, peer in peers.items()}
     removed["dana"] = removals(heard_by_dana + await dana_peer.drain())
     assert removed["dana"] == {to_facilitators["message_id"], to_sam["message_id"]}
     assert removed["alex"] == {to_facilitators["message_id"]}
     assert removed["sam"] == {to_sam["message_id"]}
+    assert removed["morgan"] == {to_facilitators["message_id"]}  # a co-facilitator never saw Dana's private.send
     assert removed["jordan"] == set()
     assert removed["guest"] == set()
 
