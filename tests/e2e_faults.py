@@ -55,4 +55,8 @@ class PublishFaultsConfig(AppConfig):
         from rooms import broadcast
 
         control = Path(os.environ[CONTROL_ENV])
-        broadcast.get_channel_layer = lambda: FaultyPublishing(get_channel_layer(), control)  # type: ignore[assignment]
+
+        def faulty_layer(alias: str = "default") -> Any:
+            return FaultyPublishing(get_channel_layer(alias), control)
+
+        broadcast.get_channel_layer = faulty_layer

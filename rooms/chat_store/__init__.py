@@ -7,9 +7,11 @@ one interface (`ChatStore`), whatever the database:
 1. the room (`CLAIM_ROOM_SQL`): UPDATE the room row's `last_seq`, RETURNING what
    the rules read. The UPDATE takes the room's lock and allocates the seq in one
    statement. A refusal raises inside the transaction, which rolls the seq back.
-2. the sender: the participant, their host's name (a guest's label) and their
-   send history (two instants, not one row per send); on PostgreSQL also the
-   message's id, drawn from its sequence.
+2. the sender: the participant, their host's name (a guest's label), their
+   send history (two instants, not one row per send) and the room's admitted
+   guests (who among the guests may see the message); on PostgreSQL also the
+   message's id, drawn from its sequence. With a `txn_id`, also the message the
+   sender already stored with it (`FIND_SENT_SQL`: a resend), in the same round trip.
 3. `insert_message`: INSERT the message; a message to the room also counts in its
    sender's participation (`participation`, the counters' one owner).
 
