@@ -20,6 +20,7 @@ from rooms.actions.retention import do_purge_expired
 from rooms.models import AuditEntry, GroupSession, Message, Participant, Prompt
 from tests.conftest import make_member, participant
 from tests.moderation_support import add_cofacilitator, guest_cookie, make_guest
+from tests.test_security_settings import run_settings
 
 pytestmark = pytest.mark.django_db
 
@@ -220,3 +221,25 @@ def test_the_patients_dashboard_shows_my_goals_with_their_history_and_the_facili
     assert 'href="/patients/alex/"' in lead_page and 'href="/patients/sam/"' in lead_page
     other_lead = make_member("lee", "facilitator", "Lee")
     assert 'href="/patients/' not in client_for(other_lead).get("/").content.decode()
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"RETENTION_DAYS": "0"}, "0 2190"),  # no chat kept, the record kept six years
+        ({"RECORD_RETENTION_DAYS": "365"}, "30 365"),
+    ],
+)
+def test_retention_settings_accept_0_for_chat(env, expected):
+    result = run_settings(
+        {"DEBUG": "1", **env},
+        "from django.conf import settings; print(settings.RETENTION_DAYS, settings.RECORD_RETENTION_DAYS)",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == expected.split()
+
+
+@pytest.mark.parametrize("env", [{"RETENTION_DAYS": "-1"}, {"RECORD_RETENTION_DAYS": "0"}])
+def test_retention_settings_refuse_what_would_lose_the_record_or_make_no_sense(env):
+    result = run_settings({"DEBUG": "1", **env}, "from django.conf import settings; settings.RETENTION_DAYS")
+    assert result.returncode != 0 and next(iter(env)) in result.stderr
