@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import translation
 
 from accounts.models import Member
-from program.mail import Mail, compose, send
+from config.mail import Mail, mail_enabled, send
+from program.mail import compose
 from program.models import ChangeKind, Delivery, SessionChange
 from program.rules import MailKind, due_reminders, reminder_key
 from rooms.extensions import PeriodicDuty, in_database_thread
@@ -38,10 +40,6 @@ class Due:
     member: Member
     session: GroupSession
     mail: Mail
-
-
-def mail_enabled() -> bool:
-    return bool(settings.MAIL.enabled)
 
 
 def recipients(session: GroupSession) -> list[Member]:
@@ -69,13 +67,16 @@ def due_mail(now: datetime) -> Iterator[Due]:
         for kind in kinds:
             for member in recipients(session):
                 key = reminder_key(kind, member.pk, session.pk, session.starts_at)
-                yield Due(key, kind, member, session, compose(kind, session.starts_at, zone, room_path(session)))
+                with translation.override(member.language):
+                    mail = compose(kind, session.starts_at, zone, room_path(session))
+                yield Due(key, kind, member, session, mail)
     changes = SessionChange.objects.filter(changed_at__gt=now - NOTICE_WINDOW).select_related("session")
     for change in changes:
         kind = MailKind.CANCELLED if change.kind == ChangeKind.CANCELLED else MailKind.MOVED
         path = "/" if kind == MailKind.CANCELLED else room_path(change.session)
-        mail = compose(kind, change.starts_at, zone, path, previous=change.previous_starts_at)
         for member in recipients(change.session):
+            with translation.override(member.language):
+                mail = compose(kind, change.starts_at, zone, path, previous=change.previous_starts_at)
             yield Due(f"{kind}:{member.pk}:{change.pk}", kind, member, change.session, mail)
 
 

@@ -97,15 +97,6 @@ def reminder_key(kind: MailKind, member_id: int, session_id: int, starts_at: dat
     return f"{kind}:{member_id}:{session_id}:{int(starts_at.timestamp())}"
 
 
-# Words a reminder never holds (42 CFR Part 2 and plain discretion: a housemate may read it).
-FORBIDDEN_WORDS = ("recovery", "addiction", "therapy", "treatment", "substance")
-FORBIDDEN = re.compile(r"\b(?:" + "|".join(FORBIDDEN_WORDS) + r")\b", re.IGNORECASE)
-
-
-def is_discreet(text: str) -> bool:
-    return FORBIDDEN.search(text) is None
-
-
 # ------------------------------------------------------------------ weekly attendance
 
 

@@ -90,7 +90,7 @@ async def lobby_say(sender: Sender, frame: LobbySay) -> AckFields:
 @handlers.of(InviteCreate)
 async def create_invite(sender: Sender, frame: InviteCreate) -> AckFields:
     guest_pass, token = await db(guests.do_create_invite)(
-        sender.session_id, sender.participant_id, frame.for_participant_id, frame.name, sender.at
+        sender.session_id, sender.participant_id, frame.for_participant_id, frame.name, sender.at, frame.email
     )
     return {"invite_id": guest_pass.pk, "join_path": guests.join_path(token)}
 

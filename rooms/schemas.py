@@ -153,6 +153,8 @@ class InviteCreate(ClientFrame):
     type: Literal["invite.create"]
     for_participant_id: ParticipantId
     name: Annotated[str, Field(min_length=1, max_length=60)]
+    # Mail the join link to the guest at once (checked as an address by the action).
+    email: Annotated[str, Field(max_length=254)] = ""
 
 
 # Family guests (docs/protocol.md, Guests and the lobby).

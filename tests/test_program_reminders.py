@@ -14,16 +14,18 @@ from django.db import connection
 
 from accounts.models import Member
 from config.env import email_from_url
+from config.mail import is_discreet
 from program.actions import do_cancel_session, do_reschedule_session
 from program.mail import compose
 from program.models import Delivery
 from program.reminders import send_due
-from program.rules import FORBIDDEN_WORDS, MailKind, due_reminders, is_discreet
+from program.rules import MailKind, due_reminders
 from rooms.actions.lifecycle import do_schedule_session
 from rooms.models import GroupSession
 
 START = datetime(2027, 3, 2, 23, 0, tzinfo=UTC)  # 18:00 in New York
-FORBIDDEN = re.compile(r"\b(?:" + "|".join(FORBIDDEN_WORDS) + r")\b", re.IGNORECASE)
+# The list, written out here so that a shorter list in the code cannot pass.
+FORBIDDEN = re.compile(r"\b(?:recovery|addiction|therapy|treatment|substance)\b", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------- pure rules

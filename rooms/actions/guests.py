@@ -18,11 +18,16 @@ import hashlib
 import hmac
 import secrets
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from config.mail import Mail, checked, send, site_link, when
 from config.text import clean_line, clean_text, has_visible_text
 from rooms.actions import (
     check_not_ended,
@@ -83,8 +88,45 @@ def check_invite(session: GroupSession, patient: Participant) -> None:
         raise ActionError("not_found", _("Guests can only be invited for a patient on this session's roster."))
 
 
+def check_guest_email(email: str) -> str:
+    """An invitation's address as given, checked; empty: the link is not mailed."""
+    email = email.strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ActionError("invalid", _("That is not an email address.")) from None
+    return email
+
+
+def invitation_mail(session: GroupSession, token: str) -> Mail:
+    """The guest's link, the time, nothing else: no title, no patient's name (config.mail, discretion)."""
+    values = {"at": when(session.starts_at, ZoneInfo(settings.TIME_ZONE)), "link": site_link(join_path(token))}
+    return checked(
+        Mail(
+            gettext("An invitation to join a session"),
+            gettext(
+                "You are invited to join a session on %(at)s.\n\nYour personal link (it works once): %(link)s\n\n"
+                "You will wait in a waiting room until you are let in.\n"
+            )
+            % values,
+        )
+    )
+
+
+def mail_invitation_on_commit(session: GroupSession, guest_pass: GuestPass, token: str, email: str) -> None:
+    """Sent at once, not by send_reminders: the token is never stored, so a later run could not send it."""
+    mail = invitation_mail(session, token)
+    transaction.on_commit(lambda: send(mail, email, what=f"invitation invite={guest_pass.pk}"), robust=True)
+
+
 def create_pass(
-    session: GroupSession, patient: Participant, name: str, now: datetime, created_by: Participant | None
+    session: GroupSession,
+    patient: Participant,
+    name: str,
+    now: datetime,
+    created_by: Participant | None,
+    email: str = "",
 ) -> tuple[GuestPass, str]:
     token = secrets.token_urlsafe(24)
     guest_pass = GuestPass.objects.create(
@@ -95,20 +137,23 @@ def create_pass(
         created_at=now,
         created_by=created_by,
     )
-    record(session, created_by, "invite.create", now, target=patient, invite_id=guest_pass.pk)
+    record(session, created_by, "invite.create", now, target=patient, invite_id=guest_pass.pk, emailed=bool(email))
     announce_invite(session, guest_pass)
+    if email:
+        mail_invitation_on_commit(session, guest_pass, token, email)
     return guest_pass, token
 
 
 def do_create_invite(
-    session_id: int, facilitator_id: int, for_participant_id: int, name: str, now: datetime
+    session_id: int, facilitator_id: int, for_participant_id: int, name: str, now: datetime, email: str = ""
 ) -> tuple[GuestPass, str]:
     if not has_visible_text(clean_line(name)):
         raise ActionError("invalid", _("Give the guest's name."))
+    email = check_guest_email(email)
     with room_as_facilitator(session_id, facilitator_id) as (session, actor):
         patient = load_target(session, for_participant_id)
         check_invite(session, patient)
-        return create_pass(session, patient, name, now, actor)
+        return create_pass(session, patient, name, now, actor, email)
 
 
 def load_pass(session: GroupSession, invite_id: int) -> GuestPass:
@@ -154,10 +199,13 @@ def do_decline_invite(session_id: int, patient_id: int, invite_id: int, now: dat
         announce_invite(session, guest_pass)
 
 
-def do_invite_by_username(session_id: int, patient_username: str, name: str, now: datetime) -> tuple[GuestPass, str]:
+def do_invite_by_username(
+    session_id: int, patient_username: str, name: str, now: datetime, email: str = ""
+) -> tuple[GuestPass, str]:
     """invite_guest (the clinic's command line): the same rules as invite.create, named by username."""
     if not has_visible_text(clean_line(name)):
         raise ActionError("invalid", "the guest's name must not be empty")
+    email = check_guest_email(email)
     with transaction.atomic():
         try:
             session = lock_room(session_id)
@@ -169,7 +217,7 @@ def do_invite_by_username(session_id: int, patient_username: str, name: str, now
         if patient is None:
             raise ActionError("not_found", f"{patient_username!r} is not a patient on this session's roster")
         check_invite(session, patient)
-        return create_pass(session, patient, name, now, created_by=None)
+        return create_pass(session, patient, name, now, created_by=None, email=email)
 
 
 # ------------------------------------------------------------------ redeeming a pass (the join page)
@@ -194,12 +242,18 @@ def check_pass_usable(guest_pass: GuestPass) -> None:
 
 
 def do_redeem_pass(
-    token: str, display_name: str, relationship: str, now: datetime, *, agreement: str | None = None
+    token: str,
+    display_name: str,
+    relationship: str,
+    now: datetime,
+    *,
+    agreement: str | None = None,
+    agreement_language: str = "",
 ) -> Participant:
     """Spend the pass once: a guest participant waiting in the lobby.
 
     The caller has had the guest accept the group's confidentiality agreement;
-    the acceptance is kept with the pass (time and the exact text).
+    the acceptance is kept with the pass (time, the exact text and its language).
     """
     guest_pass = find_pass(token)
     with transaction.atomic():
@@ -218,8 +272,11 @@ def do_redeem_pass(
         guest_pass.redeemed_at = now
         guest_pass.consent_accepted_at = now
         guest_pass.consent_text = settings.CONFIDENTIALITY_AGREEMENT if agreement is None else agreement
+        guest_pass.consent_language = agreement_language
         guest_pass.guest = guest
-        guest_pass.save(update_fields=["redeemed_at", "consent_accepted_at", "consent_text", "guest"])
+        guest_pass.save(
+            update_fields=["redeemed_at", "consent_accepted_at", "consent_text", "consent_language", "guest"]
+        )
         record(
             guest_pass.session,
             None,
@@ -229,6 +286,7 @@ def do_redeem_pass(
             actor_label="guest pass",
             invite_id=guest_pass.pk,
             consent_accepted_at=now.isoformat(),
+            consent_language=agreement_language,
         )
         announce_invite(session, guest_pass)
         return guest

@@ -3,7 +3,8 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from program.reminders import mail_enabled, send_due
+from config.mail import mail_enabled
+from program.reminders import send_due
 
 
 class Command(BaseCommand):

@@ -13,7 +13,10 @@ class Command(RoomProvisioningCommand):
         parser.add_argument("session_id", type=int)
         parser.add_argument("--for", dest="patient", required=True, help="the patient's username")
         parser.add_argument("--name", required=True, help="the guest's name")
+        parser.add_argument("--email", default="", help="mail the join link to the guest (at once)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        _, token = do_invite_by_username(options["session_id"], options["patient"], options["name"], timezone.now())
+        _, token = do_invite_by_username(
+            options["session_id"], options["patient"], options["name"], timezone.now(), options["email"]
+        )
         self.stdout.write(join_path(token))
