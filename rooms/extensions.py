@@ -27,6 +27,7 @@ The registries, and when the core calls them:
   policy; each app applies its own (record: the clinical record's own period).
 - `dashboard_sections` (DashboardContributor): a block of a member's dashboard (program:
   the patient's two weeks, the calendar feed; read-only, outside any transaction).
+- `demo_seeders` (DemoSeeder): the `demo` command's part of each app (program: a running series).
 
 Every hook but the state contributors and dashboard sections runs inside the action's transaction with
 the room locked, and sends its events on commit (rooms.broadcast), like the
@@ -204,6 +205,13 @@ class DashboardContributor(Protocol):
     def __call__(self, member: Member, now: datetime, /) -> DashboardSection | None: ...
 
 
+class DemoSeeder(Protocol):
+    """The `demo` command's part of an app, after the core's members and sessions exist: idempotent, in the
+    command's transaction; returns lines to print (e.g. program: the running series)."""
+
+    def __call__(self, now: datetime, /) -> list[str]: ...
+
+
 periodic_duties: Registry[PeriodicDuty] = Registry("periodic duties")
 arrival_hooks: Registry[PresenceHook] = Registry("arrival hooks")
 departure_hooks: Registry[PresenceHook] = Registry("departure hooks")
@@ -214,6 +222,7 @@ message_stored_hooks: Registry[MessageStoredHook] = Registry("message-stored hoo
 state_contributors: Registry[StateContributor] = Registry("session.state contributors")
 retention_hooks: Registry[RetentionHook] = Registry("retention hooks")
 dashboard_sections: Registry[DashboardContributor] = Registry("dashboard sections")
+demo_seeders: Registry[DemoSeeder] = Registry("demo seeders")
 
 
 def register_duty(duty: PeriodicDuty) -> None:

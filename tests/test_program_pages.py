@@ -211,3 +211,25 @@ def test_settings_and_the_calendar_feed(series, alex: Member) -> None:
     assert Client().get("/calendar/nothing-like-a-token.ics").status_code == 404
     alex.refresh_from_db()
     assert alex.calendar_token_hash and path.split("/")[-1].removesuffix(".ics") not in alex.calendar_token_hash
+
+
+def test_demo_seeds_one_running_series_with_a_week_of_history() -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from facilitator.models import SeatStatusCorrection
+    from program.models import Series
+
+    for _ in range(2):  # idempotent
+        call_command("demo", stdout=StringIO(), stderr=StringIO())
+    series = Series.objects.get()
+    sessions = GroupSession.objects.filter(series_link__series=series)
+    assert series.weekdays == "0,1,2,3"
+    assert sessions.filter(status=Status.CANCELLED).count() == 1
+    assert sessions.filter(status=Status.ENDED).count() >= 2
+    assert sessions.filter(status=Status.SCHEDULED, starts_at__gt=timezone.now()).exists()
+    assert list(SeatStatusCorrection.objects.values_list("status", flat=True)) == ["excused"]
+    assert Attendance.objects.filter(session__in=sessions).exists()
+    page = signed_in(Member.objects.get(username="dana")).get(f"/series/{series.pk}/").content.decode()
+    assert "cancelled" in page and "<svg" in page

@@ -8,6 +8,7 @@ from django.utils import timezone
 from accounts.actions import do_create_member
 from accounts.models import Member
 from rooms.actions.lifecycle import default_starts_at, do_schedule_session
+from rooms.extensions import demo_seeders
 from rooms.models import GroupSession, Status
 
 DEMO_PASSWORD = "circle-demo-2026"  # noqa: S105 - printed for the demo on purpose
@@ -47,6 +48,9 @@ class Command(BaseCommand):
                     duration_minutes=60,
                     allow_guests=allow_guests,
                 )
+        for seed in demo_seeders:
+            for line in seed(now):
+                self.stdout.write(line)
         self.stdout.write("Demo clinic ready. Sign in at http://127.0.0.1:8000/accounts/login/ with:")
         for username, role, _ in DEMO_MEMBERS:
             self.stdout.write(f"  {username:8} {DEMO_PASSWORD}  ({role})")
