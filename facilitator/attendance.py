@@ -69,6 +69,11 @@ class AttendanceRow:
     corrected: bool = False
 
     @property
+    def role_label(self) -> str:
+        """The role as the page shows it, in the reader's language (the CSV keeps the value)."""
+        return str(ParticipantRole(self.role).label)
+
+    @property
     def first_joined(self) -> datetime | None:
         return min((s.joined_at for s in self.spans), default=None)
 

@@ -12,17 +12,23 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from moderation.notices import part2_notice_text
 from rooms.models import Audience, AuditEntry, GroupSession, Message, Participant, ParticipantRole, Prompt
 
 
 def person_label(participant: Participant | None) -> str:
+    """Who, as the transcript names them, in the reader's language."""
     if participant is None:
-        return "(unknown)"
+        return gettext("(unknown)")
     if participant.role == ParticipantRole.GUEST and participant.guest_of is not None:
-        return f"{participant.display_name} (guest of {participant.guest_of.display_name})"
-    return f"{participant.display_name} ({participant.role})"
+        return gettext("%(name)s (guest of %(patient)s)") % {
+            "name": participant.display_name,
+            "patient": participant.guest_of.display_name,
+        }
+    role = str(ParticipantRole(participant.role).label).lower()
+    return gettext("%(name)s (%(role)s)") % {"name": participant.display_name, "role": role}
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,9 +66,9 @@ def removal_notes(session: GroupSession) -> dict[int, str]:
     notes: dict[int, str] = {}
     entries = AuditEntry.objects.filter(session=session, action="message.remove", message_seq__isnull=False)
     for entry in entries:
-        note = f"removed by {entry.actor_label} at {stamp(entry.created_at)}"
+        note = gettext("removed by %(who)s at %(when)s") % {"who": entry.actor_label, "when": stamp(entry.created_at)}
         if entry.reason:
-            note += f"; reason: {entry.reason}"
+            note += gettext("; reason: %(reason)s") % {"reason": entry.reason}
         notes.setdefault(entry.message_seq, note)
     return notes
 

@@ -12,6 +12,8 @@ import secrets
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 from icalendar import Calendar, Event
 
 from accounts.models import Member
@@ -60,10 +62,12 @@ def feed(member: Member, now: datetime) -> bytes:
     calendar = Calendar()
     calendar.add("prodid", "-//Circle//sessions//EN")
     calendar.add("version", "2.0")
+    with translation.override(member.language):  # the feed has no reader but the member (issue 26)
+        summary = gettext("Circle session")
     for session in sessions:
         event = Event()
         event.add("uid", f"session-{session.pk}@circle")
-        event.add("summary", "Circle session")
+        event.add("summary", summary)
         event.add("dtstart", session.starts_at)
         event.add("dtend", session.ends_at)
         event.add("dtstamp", now)

@@ -73,7 +73,7 @@ def prefill_text(figures: PatientFigures) -> str:
         lines.append(_("Topics posted: %(topics)s") % {"topics": " / ".join(figures.topics)})
     for review in figures.reviews:
         lines.append(
-            _("Goal reviewed: \u201c%(goal)s\u201d, progress %(progress)d/10.")
+            _("Goal reviewed: “%(goal)s”, progress %(progress)d/10.")
             % {"goal": review.goal_text, "progress": review.progress}
         )
     importance, confidence = figures.readiness

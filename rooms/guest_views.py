@@ -28,9 +28,14 @@ from rooms.visibility import visible_invites
 # ------------------------------------------------------------------ the join page's helpers
 
 
-def agreement_text() -> str:
-    """The group's confidentiality agreement (CONFIDENTIALITY_AGREEMENT), as guests read and accept it."""
-    return settings.CONFIDENTIALITY_AGREEMENT
+# The agreement in a language other than LANGUAGE_CODE's: the setting that holds it (issue 26).
+AGREEMENT_BY_LANGUAGE = {"es": "CONFIDENTIALITY_AGREEMENT_ES"}
+
+
+def agreement_text(language: str) -> str:
+    """The group's confidentiality agreement as guests read and accept it, in `language`
+    (CONFIDENTIALITY_AGREEMENT_ES for Spanish), else CONFIDENTIALITY_AGREEMENT."""
+    return str(getattr(settings, AGREEMENT_BY_LANGUAGE.get(language, "CONFIDENTIALITY_AGREEMENT")))
 
 
 def guest_cookie_expiry(session: GroupSession, now: datetime) -> datetime:

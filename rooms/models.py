@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 
@@ -240,6 +241,8 @@ class GuestPass(models.Model):
     consent_accepted_at = models.DateTimeField(null=True, blank=True)
     # The confidentiality agreement exactly as the guest accepted it (the clinic may change it later).
     consent_text = models.TextField(blank=True)
+    # The language of that text (settings.LANGUAGES): the agreement the join page showed (issue 26).
+    consent_language = models.CharField(max_length=8, blank=True)
 
 
 # The three models below were born in facilitator and moderation and moved down into the
@@ -273,6 +276,11 @@ class Prompt(models.Model):
         GroupSession, null=True, blank=True, on_delete=models.CASCADE, related_name="custom_prompts"
     )
     active = models.BooleanField(default=True, help_text="Inactive prompts are hidden from the picker.")
+    # A library prompt's text in the other languages of settings.LANGUAGES ({"es": "..."}), each written
+    # for the same purpose rather than word for word (facilitator.prompt_library); a custom prompt has
+    # none: it stays as it was typed (issue 26). The database's own default too: the older migrations'
+    # seeds (0003, rooms/0008) write rows without the column.
+    translations = models.JSONField(default=dict, blank=True, db_default={})
     position = models.PositiveIntegerField(default=0)
 
     class Meta:
@@ -281,6 +289,16 @@ class Prompt(models.Model):
 
     def __str__(self) -> str:
         return f"[{self.category}] {self.text[:60]}"
+
+    @property
+    def texts(self) -> dict[str, str]:
+        """The text in each language it exists in: the library's is English, then its translations."""
+        return {"en": self.text, **self.translations} if self.translations else {}
+
+    @property
+    def localized_text(self) -> str:
+        """The text in the active language (the reader's), where the prompt has one."""
+        return self.translations.get(translation.get_language() or "", self.text)
 
 
 class RoomClock(models.Model):

@@ -21,9 +21,9 @@ def supported_frames() -> list[str]:
 
 
 def prompt_library() -> list[dict[str, Any]]:
-    """Active library prompts (not any session's custom ones), in picker order."""
+    """Active library prompts (not any session's custom ones), in picker order, in the reader's language."""
     prompts = Prompt.objects.filter(session__isnull=True, active=True).order_by("category", "position", "id")
-    return [{"id": p.pk, "category": p.category, "text": p.text} for p in prompts]
+    return [{"id": p.pk, "category": p.category, "text": p.localized_text} for p in prompts]
 
 
 def prompt_categories() -> list[dict[str, str]]:

@@ -329,7 +329,10 @@ class MessageOut(Out):
 class PromptOut(Out):
     prompt_id: int
     category: PromptCategory
-    text: str
+    text: str  # as posted: a library prompt's English text, a custom one as typed
+    # A library prompt's text per language ({"en": ..., "es": ...}): each client shows its person's
+    # (issue 26); empty for a custom prompt, which stays as typed.
+    texts: dict[str, str] = Field(default_factory=dict)
 
 
 class SessionOut(Out):

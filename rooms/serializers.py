@@ -52,7 +52,7 @@ def message_out(message: Message, as_event: type[MessageOut] = MessageOut) -> Me
 
 
 def prompt_out(prompt: Prompt) -> PromptOut:
-    return PromptOut(prompt_id=prompt.pk, category=prompt.category, text=prompt.text)
+    return PromptOut(prompt_id=prompt.pk, category=prompt.category, text=prompt.text, texts=prompt.texts)
 
 
 def session_out(session: GroupSession) -> SessionOut:

@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
@@ -111,10 +111,17 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
     except PassGone:
         return render(request, "rooms/join_gone.html", status=410)
     form = JoinForm(request.POST or None, initial={"display_name": guest_pass.name})
+    language = translation.get_language()
     if request.method == "POST" and form.is_valid():
         try:
             guest = do_redeem_pass(
-                token, form.cleaned_data["display_name"], form.cleaned_data["relationship"] or "other", timezone.now()
+                token,
+                form.cleaned_data["display_name"],
+                form.cleaned_data["relationship"] or "other",
+                timezone.now(),
+                # The agreement as the join page showed it: in the guest's language (issue 26).
+                agreement=agreement_text(language),
+                agreement_language=language,
             )
         except PassGone:
             return render(request, "rooms/join_gone.html", status=410)
@@ -123,7 +130,9 @@ def join(request: HttpRequest, token: str) -> HttpResponse:
         request.session[GUEST_SESSION_KEY] = {"participant_id": guest.pk, "session_id": guest.session_id}
         request.session.set_expiry(guest_cookie_expiry(guest.session, timezone.now()))
         return redirect(f"/sessions/{guest.session_id}/")
-    return render(request, "rooms/join.html", {"form": form, "guest_pass": guest_pass, "agreement": agreement_text()})
+    return render(
+        request, "rooms/join.html", {"form": form, "guest_pass": guest_pass, "agreement": agreement_text(language)}
+    )
 
 
 def database_answers() -> bool:

@@ -146,12 +146,15 @@ def own_circle(clinic_database: Path, tmp_path: Path) -> Iterator[Circle]:
 
 @pytest.fixture
 def open_page(browser: Any) -> Iterator[Any]:
-    """open_page(width=1280, height=860) -> a page in a fresh browser context (its own cookies)."""
+    """open_page(width=1280, height=860, locale="en-US") -> a page in a fresh browser context (its own
+    cookies); `locale` is the browser's language (its Accept-Language and navigator.language)."""
     contexts: list[Any] = []
     pages: list[Any] = []
 
-    def _open(width: int = 1280, height: int = 860) -> Any:
-        context = browser.new_context(viewport={"width": width, "height": height}, device_scale_factor=1)
+    def _open(width: int = 1280, height: int = 860, locale: str = "en-US") -> Any:
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, device_scale_factor=1, locale=locale
+        )
         context.add_init_script(WATCH_SCRIPT)
         context.set_default_timeout(10_000)
         contexts.append(context)

@@ -141,7 +141,7 @@ export function mountGuests({ store, act, say, confirm, has }) {
           admitted: gettext("in the room"),
           revoked: i.declined ? interpolate(gettext("declined by %(name)s"), { name: i.for_display_name }) : gettext("withdrawn"),
         }[i.state] ?? i.state;
-        setText(el.querySelector(".invite-text"), `${i.guest_display_name || i.name}, for ${i.for_display_name}: ${what}`);
+        setText(el.querySelector(".invite-text"), interpolate(gettext("%(name)s, for %(patient)s: %(state)s"), { name: i.guest_display_name || i.name, patient: i.for_display_name, state: what }));
         const revoke = el.querySelector('[data-act="revoke"]');
         if (revoke) {
           revoke.replaceChildren(gettext("Withdraw"), srOnly(` ${interpolate(gettext("the invitation for %(name)s"), { name: i.name })}`));

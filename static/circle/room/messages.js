@@ -49,7 +49,7 @@ export function mountMessages(store, { messageActions = null } = {}) {
       h(
         "p",
         { class: "msg-head" },
-        h("span", { class: "msg-name", text: mine ? "You" : message.display_name }),
+        h("span", { class: "msg-name", text: mine ? gettext("You") : message.display_name }),
         role ? h("span", { class: "msg-role", text: role }) : null,
         h("time", { class: "msg-time", datetime: message.sent_at, text: localTime(message.sent_at) }),
         note ? h("span", { class: "msg-private", text: note }) : null,
