@@ -6,23 +6,23 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.actions import do_create_member
-from accounts.models import Member
+from accounts.models import Member, Role
 from rooms.actions.lifecycle import default_starts_at, do_schedule_session
 from rooms.extensions import demo_seeders
-from rooms.models import GroupSession, Status
+from rooms.models import GroupSession, Kind, Status
 
 DEMO_PASSWORD = "circle-demo-2026"  # noqa: S105 - printed for the demo on purpose
 DEMO_MEMBERS = [
-    ("dana", "facilitator", "Dana (facilitator)"),
-    ("alex", "patient", "Alex"),
-    ("sam", "patient", "Sam"),
-    ("jordan", "patient", "Jordan"),
-    ("riley", "patient", "Riley"),
+    ("dana", Role.FACILITATOR, "Dana (facilitator)"),
+    ("alex", Role.PATIENT, "Alex"),
+    ("sam", Role.PATIENT, "Sam"),
+    ("jordan", Role.PATIENT, "Jordan"),
+    ("riley", Role.PATIENT, "Riley"),
 ]
 DEMO_SESSIONS = [
-    ("Tuesday evening group", "group", ["alex", "sam", "jordan", "riley"], False),
-    ("Family session", "group", ["alex", "sam"], True),
-    ("Check-in with Alex", "individual", ["alex"], False),
+    ("Tuesday evening group", Kind.GROUP, ["alex", "sam", "jordan", "riley"], False),
+    ("Family session", Kind.GROUP, ["alex", "sam"], True),
+    ("Check-in with Alex", Kind.INDIVIDUAL, ["alex"], False),
 ]
 
 

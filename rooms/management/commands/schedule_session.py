@@ -4,6 +4,7 @@ from django.utils import timezone
 
 from rooms.actions.lifecycle import default_starts_at, do_schedule_session
 from rooms.management.base import RoomProvisioningCommand, usernames
+from rooms.models import Kind
 from rooms.rules import default_minutes
 
 
@@ -15,7 +16,7 @@ class Command(RoomProvisioningCommand):
         parser.add_argument("--facilitator", required=True, help="facilitator's username")
         parser.add_argument("--patients", required=True, help="comma-separated patient usernames")
         parser.add_argument("--co-facilitators", default="", help="comma-separated usernames of more facilitators")
-        parser.add_argument("--kind", choices=["group", "individual"], default="group")
+        parser.add_argument("--kind", choices=Kind.values, default=Kind.GROUP.value)
         parser.add_argument("--starts-in", type=int, default=0, metavar="MINUTES")
         parser.add_argument(
             "--duration", type=int, default=None, metavar="MINUTES", help="default: 60 for a group, 50 for individual"
