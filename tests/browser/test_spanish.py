@@ -107,6 +107,7 @@ def test_a_spanish_patient_and_an_english_facilitator_in_one_session(circle, ope
     dana.locator("#invite-for").select_option(label="Lucía")
     dana.get_by_label("Guest's name").fill("Rosa")
     dana.get_by_role("button", name="Create a link").click()
+    expect(dana.locator("#invite-link")).to_have_value(re.compile(r"/join/[^/]+/$"))
     join_url = dana.locator("#invite-link").input_value()
     rosa = open_page(360, 780, locale="es-MX")
     rosa.goto(join_url)
