@@ -11,7 +11,8 @@ another message. Malformed `txn_id`s are `invalid`.
 
 Inputs: 14 txn_ids resent through the action (each of them through the batch too),
 7 refusals, 4 senders/sessions pairs, 9 malformed txn_ids over the consumer, 12 races
-of two connections, and 10 resends over two real workers (5 after a lost ack).
+of two connections, and 10 resends over two real workers (5 after a lost ack); on
+PostgreSQL, the round trips of a message with a txn_id and of its resend.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.db import IntegrityError
+from django.db import IntegrityError, connection
 from django.utils import timezone
 
 from accounts.models import Member
@@ -197,6 +198,25 @@ def test_the_unique_constraint_is_the_arbiter_when_the_look_misses(live_group, a
         Message.objects.create(
             session=live_group, participant_id=alex_id, seq=999, text="x", html="x", sent_at=now, txn_id="t-1"
         )
+
+
+@pytest.mark.services
+def test_on_postgresql_the_look_costs_no_round_trip(live_group, dana):
+    if connection.vendor != "postgresql":
+        pytest.skip("round trips are PostgreSQL's (DATABASE_URL=postgres://...)")
+    from tests.test_chat_store import round_trips
+
+    lead = participant(live_group, dana).pk
+    do_send_chat(live_group.pk, lead, "Welcome", timezone.now(), txn_id="warm")  # the statements are prepared
+    fresh = round_trips(lambda: do_send_chat(live_group.pk, lead, "Let's begin", timezone.now(), txn_id="new"))
+    assert fresh == [
+        ["Execute BEGIN"],
+        ["Execute", "Execute", "Execute"],  # the room's UPDATE, the sender's SELECT, the look for the txn_id
+        ["Execute", "Execute COMMIT"],  # the INSERT (and its count), the COMMIT
+    ]
+    resent = round_trips(lambda: do_send_chat(live_group.pk, lead, "Let's begin", timezone.now(), txn_id="new"))
+    assert resent == [["Execute BEGIN"], ["Execute", "Execute", "Execute"], ["Execute ROLLBACK"]]
+    assert Message.objects.filter(session=live_group, text="Let's begin").count() == 1
 
 
 # ---------------------------------------------------------------- over the consumer

@@ -74,6 +74,7 @@ def do_send_chat(
 def store_chat(
     session_id: int, participant_id: int, text: str, now: datetime, *, to: str | None, txn_id: str | None
 ) -> Message:
+    """do_send_chat's transaction: the claim (with the look for a resend), the rules, the message and its event."""
     store = chat_store()
     with store.atomic() as outermost:
         session, claimed = check_claimed(
