@@ -22,7 +22,7 @@ from accounts.idle import LAST_ACTIVITY_KEY, SIGNED_IN_AT_KEY
 from accounts.models import SecurityEvent
 from accounts.provisioning import ProvisioningError
 from rooms.actions.lifecycle import do_schedule_session
-from tests.conftest import PASSWORD, pid
+from tests.conftest import PASSWORD, after_the_grace, pid
 from tests.security_support import logged_in_client, make_guest, session_store
 
 LOCKED_TEXT = "Too many failed sign-in attempts"
@@ -253,7 +253,8 @@ async def test_logout_closes_that_persons_sockets_at_once(connect, live_group, d
         assert code == 4401
         assert frames[-1] == {"type": "auth.signed_out", "reason": "logout"}
         await peer.close()  # the browser's side of the close handshake (daphne reports it to the consumer)
-    # Sam is untouched and hears that Alex left.
+    # Sam is untouched and hears that Alex left (once the absence grace has passed: presence is debounced).
+    await after_the_grace()
     left = await sam_peer.receive_type("participant.left")
     assert left["participant_id"] == await pid(live_group, alex)
     assert (await sam_peer.request("hand.lower"))["type"] == "ack"
