@@ -20,6 +20,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation.trans_real import parse_accept_lang_header
 from django.views.decorators.http import require_POST
 
 Middleware = Callable[[HttpRequest], HttpResponse]
@@ -65,7 +66,7 @@ def language_of_scope(scope: Mapping[str, Any]) -> str:
     from_cookie = supported(cookies.get(settings.LANGUAGE_COOKIE_NAME))
     if from_cookie:
         return from_cookie
-    for code, _quality in translation.trans_real.parse_accept_lang_header(headers.get("accept-language", "")):
+    for code, _quality in parse_accept_lang_header(headers.get("accept-language", "")):
         if code != "*" and (found := supported(code)):
             return found
     return default_language()
@@ -81,7 +82,7 @@ class PersonLanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         language = language_of_request(request)
         translation.activate(language)
-        request.LANGUAGE_CODE = language  # type: ignore[attr-defined]  # Django's own name for it
+        request.LANGUAGE_CODE = language  # Django's own name for it (LocaleMiddleware sets the same)
         try:
             response = self.get_response(request)
         finally:

@@ -117,7 +117,7 @@ def invites(request: HttpRequest, session_id: int) -> HttpResponse:
         )
     except ActionError as refused:
         status = 403 if refused.code == "not_allowed" else 400
-        return render_invites(request, session, me, form=form, error=refused.message, status=status)
+        return render_invites(request, session, me, form=form, error=str(refused.message), status=status)
     session.refresh_from_db()
     return render_invites(
         request,
@@ -138,5 +138,5 @@ def revoke_invite(request: HttpRequest, session_id: int, invite_id: int) -> Http
     except ActionError as refused:
         if refused.code == "not_found":
             raise Http404(refused.message) from None
-        return render_invites(request, session, me, error=refused.message, status=400)
+        return render_invites(request, session, me, error=str(refused.message), status=400)
     return redirect(f"/sessions/{session.pk}/invites/")

@@ -49,7 +49,7 @@ def session_reports(session: GroupSession) -> list[dict[str, str]]:
     ]
     if session.allow_guests:
         pages.append((_("Invitations"), f"/sessions/{session.pk}/invites/"))
-    return [{"label": label, "href": path} for label, path in pages if existing_path(path)]
+    return [{"label": str(label), "href": path} for label, path in pages if existing_path(path)]
 
 
 def room_page_context(session: GroupSession, participant: Participant) -> dict[str, Any]:
