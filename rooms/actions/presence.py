@@ -158,7 +158,8 @@ def do_announce_departures(now: datetime) -> int:
     """The departures duty (run by every worker's hub): each room is claimed with SKIP LOCKED, so of
     several workers exactly one announces a departure; a room busy with another action waits a tick."""
     announced = 0
-    for session_id in LEAVING.rows(now).values_list("session_id", flat=True).distinct():
+    due = list(LEAVING.rows(now).values_list("session_id", flat=True).distinct())
+    for session_id in due:
         with transaction.atomic():
             session = GroupSession.objects.select_for_update(skip_locked=skip_locked()).filter(pk=session_id).first()
             if session is not None:
