@@ -28,8 +28,9 @@ def test_the_goal_panel_the_notes_page_and_the_record_page(circle, open_page, sc
     session_id = e2e.schedule_session(
         circle.env, title="Alex, one to one", facilitator="dana", patients=["alex"], kind="individual"
     )
-    dana = open_page(1280, 900)
+    dana, alex = open_page(1280, 900), open_page(360, 780)
     enter_room(dana, circle.base_url, "dana", session_id)
+    enter_room(alex, circle.base_url, "alex", session_id)
     dana.get_by_role("button", name="Start the session").click()
     panel = dana.locator("#panel-goals")
     expect(panel.get_by_role("heading", name="Goals and motivation")).to_be_visible()
@@ -66,12 +67,21 @@ def test_the_goal_panel_the_notes_page_and_the_record_page(circle, open_page, sc
     finally:
         raw.close()
 
+    # After the session, Alex's dashboard: "My goals", with the goal's history.
+    alex.goto(f"{circle.base_url}/")
+    my_goals = alex.get_by_role("region", name="My goals")
+    expect(my_goals).to_contain_text("Call my sister every Sunday")
+    expect(my_goals.locator(".goal-history li")).to_have_count(2)
+    check_both_widths(alex, "the patient's dashboard with My goals")
+
     # The notes page: Alex's note, prefilled from the room, signed, then amended.
     dana.goto(f"{circle.base_url}/sessions/{session_id}/notes/")
     expect(dana.get_by_role("heading", level=1)).to_contain_text("Progress notes")
     note = dana.locator("#note-" + dana.locator("input[name=participant_id]").first.get_attribute("value"))
     reviewed = "Goal reviewed: \u201cCall my sister every Sunday\u201d, progress 7/10."
     expect(note.get_by_label("Data")).to_contain_text(reviewed)
+    # (The session lasted seconds: whole seconds attended decide present or left early, so either may show.)
+    expect(note.get_by_label("Data")).to_contain_text("Scheduled length: 50 min.")
     note.get_by_label("Assessment").fill("Engaged; ambivalence about weekends.")
     note.get_by_label("Plan").fill("Review the goal next week.")
     check_both_widths(dana, "the notes page with a draft")
