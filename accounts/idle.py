@@ -20,6 +20,7 @@ from django.contrib import messages
 from django.contrib.auth import SESSION_KEY, logout
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils.translation import gettext
 
 LAST_ACTIVITY_KEY = "circle_last_activity"
 # When the member signed in (epoch seconds): a sign-in lasts at most SESSION_COOKIE_AGE.
@@ -89,9 +90,10 @@ class IdleTimeoutMiddleware:
             logout(request)
             minutes = max(1, round(settings.IDLE_TIMEOUT_SECONDS / 60))
             notice = (
-                f"You were signed out after {minutes} minutes without activity, to keep the group private."
+                gettext("You were signed out after %(minutes)s minutes without activity, to keep the group private.")
+                % {"minutes": minutes}
                 if reason == "idle"
-                else "Your sign-in has expired. Please sign in again."
+                else gettext("Your sign-in has expired. Please sign in again.")
             )
             messages.info(request, notice, fail_silently=True)
             if request.method == "GET" and request.path != settings.LOGIN_URL:

@@ -14,6 +14,7 @@ from django.db.models import Count, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -147,7 +148,7 @@ def schedule(request: SignedInRequest) -> HttpResponse:
         except ProvisioningError as error:
             form.add_error(None, str(error).capitalize() + ".")
         else:
-            messages.success(request, f"“{session.title}” is scheduled.")
+            messages.success(request, gettext("“%(title)s” is scheduled.") % {"title": session.title})
             return redirect("/")
     context = {**session_lists(request.user), **dashboard_context(request.user, form=form), "form_open": True}
     return render(request, "rooms/dashboard.html", context, status=400)

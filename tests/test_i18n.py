@@ -371,3 +371,10 @@ def test_the_english_word_detector_catches_english(spanish_clinic):
     assert english_left('<p>Bienvenido</p><button aria-label="Raise your hand">x</button>') == ["Raise your hand"]
     assert english_left('<p lang="en">The notice stays in English.</p><p>Todo bien</p>') == []
     assert english_left("<p>Waiting room</p>") == ["Waiting room"]
+
+
+def test_a_missing_page_says_so_in_spanish(spanish_clinic, dana):
+    missing = signed_in(dana).get("/no-such-page/")
+    html = missing.content.decode()
+    assert missing.status_code == 404 and '<html lang="es">' in html and "Página no encontrada" in html
+    assert english_left(html, NAMES) == []
