@@ -12,16 +12,18 @@ from rooms.extensions import demo_seeders
 from rooms.models import GroupSession, Kind, Status
 
 DEMO_PASSWORD = "circle-demo-2026"  # noqa: S105 - printed for the demo on purpose
+# (username, role, display name, language): Lucía reads Circle in Spanish (issue 26).
 DEMO_MEMBERS = [
-    ("dana", Role.FACILITATOR, "Dana (facilitator)"),
-    ("alex", Role.PATIENT, "Alex"),
-    ("sam", Role.PATIENT, "Sam"),
-    ("jordan", Role.PATIENT, "Jordan"),
-    ("riley", Role.PATIENT, "Riley"),
+    ("dana", Role.FACILITATOR, "Dana (facilitator)", "en"),
+    ("alex", Role.PATIENT, "Alex", "en"),
+    ("sam", Role.PATIENT, "Sam", "en"),
+    ("jordan", Role.PATIENT, "Jordan", "en"),
+    ("riley", Role.PATIENT, "Riley", "en"),
+    ("lucia", Role.PATIENT, "Lucía", "es"),
 ]
 DEMO_SESSIONS = [
-    ("Tuesday evening group", Kind.GROUP, ["alex", "sam", "jordan", "riley"], False),
-    ("Family session", Kind.GROUP, ["alex", "sam"], True),
+    ("Tuesday evening group", Kind.GROUP, ["alex", "sam", "jordan", "riley", "lucia"], False),
+    ("Family session", Kind.GROUP, ["alex", "sam", "lucia"], True),
     ("Check-in with Alex", Kind.INDIVIDUAL, ["alex"], False),
 ]
 
@@ -33,9 +35,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG:
             self.stderr.write("warning: demo accounts have a published password; do not seed them in production")
-        for username, role, display_name in DEMO_MEMBERS:
+        for username, role, display_name, language in DEMO_MEMBERS:
             if not Member.objects.filter(username=username).exists():
-                do_create_member(username, role, display_name, DEMO_PASSWORD)
+                do_create_member(username, role, display_name, DEMO_PASSWORD, language=language)
         now = timezone.now()
         for title, kind, patients, allow_guests in DEMO_SESSIONS:
             if not GroupSession.objects.filter(title=title, status__in=[Status.SCHEDULED, Status.LIVE]).exists():
@@ -52,5 +54,5 @@ class Command(BaseCommand):
             for line in seed(now):
                 self.stdout.write(line)
         self.stdout.write("Demo clinic ready. Sign in at http://127.0.0.1:8000/accounts/login/ with:")
-        for username, role, _ in DEMO_MEMBERS:
-            self.stdout.write(f"  {username:8} {DEMO_PASSWORD}  ({role})")
+        for username, role, _name, language in DEMO_MEMBERS:
+            self.stdout.write(f"  {username:8} {DEMO_PASSWORD}  ({role}, {language})")
