@@ -1,7 +1,7 @@
 """Goals over real sockets (one daphne on SQLite, raw `websockets` clients): a goal set in a patient's first
 individual session is in their session.state in the next session, of the other kind, with its review history;
 in a group session no other patient's socket and no guest's socket (admitted or in the lobby) ever receives a
-goal.* event or another patient's goals."""
+goal.* event or another patient's goals. On SQLite with the in-memory layer, and on PostgreSQL with Redis."""
 
 from __future__ import annotations
 
@@ -16,8 +16,17 @@ from tests.test_security_logs import redeem
 
 pytestmark = [pytest.mark.e2e]
 
-database = e2e.sqlite_db
+sqlite_db = e2e.sqlite_db
+postgres_db = e2e.postgres_db
 daphne = e2e.daphne
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.services)])
+def env(request: pytest.FixtureRequest) -> dict[str, str]:
+    """One daphne on SQLite with the in-memory layer; and on PostgreSQL with the Redis layer (services needed)."""
+    if request.param == "sqlite":
+        return e2e.server_env(request.getfixturevalue("sqlite_db"))
+    return e2e.server_env(request.getfixturevalue("postgres_db"), redis_url=e2e.redis_url())
 
 
 def goal_texts(frames: list[dict]) -> str:
@@ -31,8 +40,7 @@ async def read_everything(client: e2e.Client, quiet: float = 0.5) -> None:
             await client.receive(quiet)
 
 
-async def test_goals_carry_across_sessions_and_reach_only_the_facilitators_and_their_patient(database, daphne):
-    env = e2e.server_env(database)
+async def test_goals_carry_across_sessions_and_reach_only_the_facilitators_and_their_patient(env, daphne):
     patients = [e2e.Person(name, "patient", name.capitalize()) for name in ("alex", "sam", "jordan")]
     e2e.create_members(env, [e2e.Person("dana", "facilitator", "Dana"), *patients])
     first = e2e.schedule_session(env, title="Alex 1:1", facilitator="dana", patients=["alex"], kind="individual")
