@@ -140,7 +140,8 @@ export function mountStage(store, socket) {
   function renderScreens() {
     const closed = state.connection === "closed";
     const waiting = !closed && state.me?.role === "guest" && !state.me.admitted;
-    const code = closed ? state.closeCode : state.session?.status === "ended" ? 4410 : null;
+    const over = state.session?.status === "ended" || state.session?.status === "cancelled";
+    const code = closed ? state.closeCode : over ? 4410 : null;
     const inside = Boolean(state.me) && (state.me.role !== "guest" || state.me.admitted);
     show(el.lobby, waiting);
     // After the end the conversation stays readable; after a removal or a sign-out it goes.
@@ -150,6 +151,10 @@ export function mountStage(store, socket) {
     if (code !== null) {
       const guest = state.me?.role === "guest" || el.root.dataset.role === "guest";
       let [heading, text, link] = CLOSED[code] ?? [gettext("You've left the session"), "", "home"];
+      if (code === 4410 && state.session?.status === "cancelled") {
+        heading = gettext("This session was cancelled");
+        text = gettext("It will not take place. Your next sessions are on your sessions page.");
+      }
       if (code === 4403 && guest && !state.me?.admitted) {
         heading = gettext("The facilitator couldn't let you in this time");
         text = gettext("Thank you for coming. Please speak to the person who invited you.");
