@@ -11,16 +11,19 @@ the routing of any envelope.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from rooms.broadcast import Envelope, Viewer, is_recipient
 from rooms.models import ParticipantRole
+from tests import e2e
 from tests.conftest import connect_all, pid, set_room
 from tests.guests_support import ainvite_and_redeem
+from tests.test_security_logs import redeem
 
-pytestmark = pytest.mark.django_db(transaction=True)
 
 async def busy_room(connect, session, dana, alex, sam):
     """A room with a custom topic naming a patient, a floor holder, a queue, messages, a removed private one."""
@@ -46,6 +49,7 @@ def assert_learns_nothing(state, guest_id, facilitator_ids):
     assert {p["participant_id"] for p in state["participants"]} == {guest_id, *facilitator_ids}
 
 
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("since", [None, 0, 1, 2, 3, 10**6, "x", "²"])
 async def test_a_waiting_guests_state_holds_no_topic_floor_queue_or_message_id(
     connect, live_group, dana, alex, sam, since
@@ -57,6 +61,7 @@ async def test_a_waiting_guests_state_holds_no_topic_floor_queue_or_message_id(
     assert_learns_nothing(guest_peer.state, guest.pk, {await pid(live_group, dana)})
 
 
+@pytest.mark.django_db(transaction=True)
 async def test_a_guest_sent_back_to_the_lobby_learns_nothing_new(connect, live_group, dana, alex, sam):
     dana_peer, _, _ = await busy_room(connect, live_group, dana, alex, sam)
     _, redeemed, guest = await ainvite_and_redeem(live_group, alex, "Maria", "spouse")
@@ -70,6 +75,7 @@ async def test_a_guest_sent_back_to_the_lobby_learns_nothing_new(connect, live_g
     assert_learns_nothing(again.state, guest.pk, {await pid(live_group, dana)})
 
 
+@pytest.mark.django_db(transaction=True)
 async def test_a_waiting_guest_gets_no_room_event(connect, live_group, dana, alex, sam):
     dana_peer, alex_peer, sam_peer = await connect_all(connect, live_group, dana, alex, sam)
     _, redeemed, guest = await ainvite_and_redeem(live_group, alex, "Maria", "spouse")
@@ -118,3 +124,47 @@ def test_the_lobby_gets_only_what_is_addressed_to_it_to_the_guest_or_to_everyone
     }  # fmt: skip
     expected = 7 not in exclude and (to in ("lobby", "everyone") or 7 in ids)
     assert is_recipient(LOBBY, envelope) is expected
+
+
+# ---------------------------------------------------------------- over a real server
+
+database = e2e.sqlite_db
+daphne = e2e.daphne
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+async def test_a_real_servers_lobby_tells_a_guest_nothing_of_the_room(database, daphne):
+    env = e2e.server_env(database)
+    clinic = e2e.provision(env, facilitator="dana", patients=["alex", "sam"], title="Lobby", allow_guests=True)
+    join_path = e2e.invite_guest(env, clinic.session_id, for_patient="alex", name="Pat")
+    server = daphne(env, name="daphne-lobby")
+    cookies = await asyncio.to_thread(e2e.login_all, server.base_url, ["dana", "alex", "sam"])
+    guest_cookie, _ = await asyncio.to_thread(redeem, server.base_url, join_path)
+    dana, alex, sam = [
+        await e2e.ws_connect(server.base_url, clinic.session_id, cookies[name], name=name) for name in cookies
+    ]
+    for frame, fields in [
+        ("session.start", {}),
+        ("mode.set", {"mode": "open"}),
+        ("prompt.post", {"category": "family", "text": "Alex, tell us about your sister"}),
+    ]:
+        assert (await dana.request(frame, **fields))["type"] == "ack"
+    assert (await alex.request("chat.send", text="For the room"))["type"] == "ack"
+    private = await alex.request("chat.send", text="Only for the facilitators", to="facilitators")
+    assert (await sam.request("hand.raise"))["type"] == "ack"
+    assert (await dana.request("floor.grant", participant_id=alex.participant_id, seconds=600))["type"] == "ack"
+    assert (await dana.request("message.remove", message_id=private["message_id"]))["type"] == "ack"
+    for since in (None, 0, 2):
+        guest = await e2e.ws_connect(server.base_url, clinic.session_id, guest_cookie, since, name="pat")
+        assert_learns_nothing(guest.state, guest.participant_id, {dana.participant_id})
+        await guest.close()
+    guest = await e2e.ws_connect(server.base_url, clinic.session_id, guest_cookie, name="pat")
+    assert (await dana.request("prompt.post", category="coping", text="Sam, what helped?"))["type"] == "ack"
+    assert (await alex.request("chat.send", text="Said while Pat waits"))["type"] == "ack"
+    assert (await dana.request("lobby.say", text="A minute, please"))["type"] == "ack"
+    note = await guest.receive_type("lobby.message")
+    assert note["text"] == "A minute, please"
+    assert [f["type"] for f in guest.frames] == ["lobby.message"], guest.frames
+    await e2e.close_all([dana, alex, sam, guest])
+    e2e.assert_no_traceback(server.log_text())
