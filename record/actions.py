@@ -18,7 +18,7 @@ from config.text import clean_line, clean_text, has_visible_text
 from record.models import Goal, GoalReview, NoteAmendment, NoteFormat, ProgressNote
 from record.rules import note_fields
 from record.serializers import goal_out
-from rooms.actions import check_facilitator, room_as_participant
+from rooms.actions import check_facilitator, lock_room, room_as_participant
 from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import ActionError
@@ -175,11 +175,10 @@ def do_save_note(
     """Write a draft (or sign it); a signed note raises NoteLocked and is left as it was."""
     kept = {name: clean_text(fields.get(name, "")) for name in note_fields(note_format)}
     with transaction.atomic():
-        note = (
-            ProgressNote.objects.select_for_update()
-            .filter(session=session, patient_id=patient.member_id if patient else None)
-            .first()
-        )
+        # The room's lock orders two saves of one note (two tabs, two facilitators): the second finds the
+        # first's row, or its signature, instead of failing on the one-note constraint.
+        lock_room(session.pk)
+        note = ProgressNote.objects.filter(session=session, patient_id=patient.member_id if patient else None).first()
         if note is not None and note.signed:
             raise NoteLocked
         if note is None:
@@ -208,7 +207,8 @@ def do_amend_note(session: GroupSession, author: Participant, note_id: int, text
     if not has_visible_text(text):
         raise ActionError("invalid", _("An amendment needs some text."))
     with transaction.atomic():
-        note = ProgressNote.objects.select_for_update().filter(pk=note_id, session=session).first()
+        lock_room(session.pk)
+        note = ProgressNote.objects.filter(pk=note_id, session=session).first()
         if note is None:
             raise ActionError("not_found", _("No such note in this session."))
         if not note.signed:

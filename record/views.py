@@ -32,7 +32,7 @@ FORBIDDEN = "moderation/forbidden.html"
 
 
 def render_notes(
-    request: HttpRequest, session: GroupSession, rows: list[NoteRow], *, status: int = 200, notice: str = ""
+    request: HttpRequest, session: GroupSession, rows: list[NoteRow], *, status: int = 200, problem: str = ""
 ) -> HttpResponse:
     context = {
         "session": session,
@@ -40,7 +40,7 @@ def render_notes(
         "formats": NoteFormat.choices,
         "labels": FIELD_LABELS,
         "notice": NOTICE,
-        "problem": notice,
+        "problem": problem,
     }
     return render(request, "record/notes.html", context, status=status)
 
@@ -71,9 +71,9 @@ def save_note(
     key = request.POST.get("participant_id", "")
     row = next((r for r in rows if r.key == key), None)
     if row is None:
-        return render_notes(request, session, rows, status=400, notice=_("There is no such note in this session."))
+        return render_notes(request, session, rows, status=400, problem=_("There is no such note in this session."))
     if row.note is not None and row.note.signed:
-        return render_notes(request, session, rows, status=409, notice=_("This note is signed: add an amendment."))
+        return render_notes(request, session, rows, status=409, problem=_("This note is signed: add an amendment."))
     wanted = request.POST.get("format", "")
     if wanted not in NoteFormat.values:
         row.errors.append(_("Choose a format: DAP, SOAP or free text."))
@@ -93,7 +93,7 @@ def save_note(
     try:
         actions.do_save_note(session, seat, row.seat, row.format, row.values, now, sign=sign)
     except actions.NoteLocked:
-        return render_notes(request, session, note_rows(session, now), status=409, notice=_("This note is signed."))
+        return render_notes(request, session, note_rows(session, now), status=409, problem=_("This note is signed."))
     return redirect(f"/sessions/{session.pk}/notes/#note-{key or 'group'}")
 
 
@@ -108,12 +108,12 @@ def amend(request: HttpRequest, session_id: int, note_id: int) -> HttpResponse:
         actions.do_amend_note(session, seat, note_id, request.POST.get("text", ""), now)
     except actions.NoteLocked:
         return render_notes(
-            request, session, note_rows(session, now), status=409, notice=_("A draft is edited, not amended.")
+            request, session, note_rows(session, now), status=409, problem=_("A draft is edited, not amended.")
         )
     except ActionError as error:
         if error.code == "not_found":
             raise Http404("No such note in this session.") from None
-        return render_notes(request, session, note_rows(session, now), status=400, notice=str(error.message))
+        return render_notes(request, session, note_rows(session, now), status=400, problem=str(error.message))
     return redirect(f"/sessions/{session.pk}/notes/#amend-{note_id}")
 
 
