@@ -3,18 +3,20 @@ download), the patient's record for the care team only, and the retention of the
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from facilitator.models import Attendance, FloorTurn
 from moderation.notices import PART2_NOTICE_TITLE
-from record.actions import do_review_goal, do_set_goal
-from record.models import Goal, GoalReview, NoteAmendment, ProgressNote
+from record.actions import do_review_goal, do_save_note, do_set_goal
+from record.models import Goal, GoalReview, NoteAmendment, NoteFormat, ProgressNote
 from rooms.actions.lifecycle import do_schedule_session
 from rooms.actions.retention import do_purge_expired
 from rooms.models import AuditEntry, GroupSession, Message, Participant, Prompt
@@ -243,3 +245,27 @@ def test_retention_settings_accept_0_for_chat(env, expected):
 def test_retention_settings_refuse_what_would_lose_the_record_or_make_no_sense(env):
     result = run_settings({"DEBUG": "1", **env}, "from django.conf import settings; settings.RETENTION_DAYS")
     assert result.returncode != 0 and next(iter(env)) in result.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_saves_of_one_note_at_once_leave_one_note_and_no_error(ended_group, dana, alex):
+    seat, lead = participant(ended_group, alex), participant(ended_group, dana)
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def save(text: str) -> None:
+        try:
+            barrier.wait(5)
+            do_save_note(ended_group, lead, seat, NoteFormat.FREE, {"text": text}, NOW, sign=False)
+        except BaseException as error:  # the test reports whatever either thread hit
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save, args=(text,)) for text in ("first", "second")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert ProgressNote.objects.filter(session=ended_group, patient=alex).count() == 1
