@@ -77,7 +77,11 @@ class NoStoreMiddleware:
 
 
 # Paths a facilitator may reach between the password and the second factor.
-SECOND_FACTOR_OPEN_PATHS = ("/accounts/verify/", "/accounts/logout/", "/static/", "/healthz")
+# The verify page's own needs are open too: the scripts' catalogue (no data, only words) and the
+# language switch (issue 26).
+SECOND_FACTOR_OPEN_PATHS = (
+    "/accounts/verify/", "/accounts/logout/", "/accounts/language/", "/jsi18n/", "/static/", "/healthz"
+)
 
 
 class SecondFactorMiddleware:
