@@ -162,6 +162,10 @@ def check_note_patient(session: GroupSession, participant_id: int | None) -> Par
     return patient
 
 
+def find_note(session: GroupSession, patient: Participant | None) -> ProgressNote | None:
+    return ProgressNote.objects.filter(session=session, patient_id=patient.member_id if patient else None).first()
+
+
 def do_save_note(
     session: GroupSession,
     author: Participant,
@@ -178,7 +182,7 @@ def do_save_note(
         # The room's lock orders two saves of one note (two tabs, two facilitators): the second finds the
         # first's row, or its signature, instead of failing on the one-note constraint.
         lock_room(session.pk)
-        note = ProgressNote.objects.filter(session=session, patient_id=patient.member_id if patient else None).first()
+        note = find_note(session, patient)
         if note is not None and note.signed:
             raise NoteLocked
         if note is None:

@@ -3,6 +3,7 @@ download), the patient's record for the care team only, and the retention of the
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from datetime import timedelta
 from io import StringIO
@@ -15,6 +16,7 @@ from django.utils import timezone
 
 from facilitator.models import Attendance, FloorTurn
 from moderation.notices import PART2_NOTICE_TITLE
+from record import actions as record_actions
 from record.actions import do_review_goal, do_save_note, do_set_goal
 from record.models import Goal, GoalReview, NoteAmendment, NoteFormat, ProgressNote
 from rooms.actions.lifecycle import do_schedule_session
@@ -248,14 +250,25 @@ def test_retention_settings_refuse_what_would_lose_the_record_or_make_no_sense(e
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_saves_of_one_note_at_once_leave_one_note_and_no_error(ended_group, dana, alex):
+def test_two_saves_of_one_note_at_once_leave_one_note_and_no_error(ended_group, dana, alex, monkeypatch):
+    """Each save, once it has looked for the note, waits (up to a second) for the other to look too: without the
+    room's lock both find none and both insert, and one fails on the one-note constraint."""
     seat, lead = participant(ended_group, alex), participant(ended_group, dana)
-    barrier = threading.Barrier(2)
+    both_looked = threading.Barrier(2, timeout=1)
     errors: list[BaseException] = []
+
+    find = record_actions.find_note
+
+    def find_then_wait(session, patient):
+        found = find(session, patient)
+        with contextlib.suppress(threading.BrokenBarrierError):  # the other is held by the lock: go on
+            both_looked.wait()
+        return found
+
+    monkeypatch.setattr(record_actions, "find_note", find_then_wait)
 
     def save(text: str) -> None:
         try:
-            barrier.wait(5)
             do_save_note(ended_group, lead, seat, NoteFormat.FREE, {"text": text}, NOW, sign=False)
         except BaseException as error:  # the test reports whatever either thread hit
             errors.append(error)
