@@ -378,3 +378,18 @@ def test_a_missing_page_says_so_in_spanish(spanish_clinic, dana):
     html = missing.content.decode()
     assert missing.status_code == 404 and '<html lang="es">' in html and "Página no encontrada" in html
     assert english_left(html, NAMES) == []
+
+
+def test_dates_follow_the_readers_language(alex, dana):
+    from datetime import UTC, datetime
+
+    do_schedule_session(
+        title="Grupo de enero", facilitator="dana", patients=["alex"],
+        starts_at=datetime(2027, 1, 5, 18, 0, tzinfo=UTC),
+    )
+    alex.language = "es"
+    alex.save()
+    spanish = signed_in(alex).get("/").content.decode()
+    english = signed_in(dana).get("/").content.decode()
+    assert "mar 5 Ene, 18:00" in spanish and "Jan" not in spanish  # (the page's script redraws it locally)
+    assert "Tue 5 Jan, 18:00" in english
