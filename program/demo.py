@@ -18,7 +18,7 @@ from rooms.models import GroupSession, Participant, ParticipantRole, Status
 DEMO_SERIES = "Evening intensive outpatient group"
 PATIENTS = ["alex", "sam", "jordan", "riley"]
 # Minutes after the start each patient came and left, per past evening in turn (None: did not come).
-PATTERNS = [
+PATTERNS: list[dict[str, tuple[int, int] | None]] = [
     {"alex": (0, 60), "sam": (15, 60), "jordan": (0, 30), "riley": None},
     {"alex": (0, 60), "sam": (2, 60), "jordan": (0, 60), "riley": (0, 60)},
     {"alex": (5, 60), "sam": None, "jordan": (0, 55), "riley": (20, 60)},

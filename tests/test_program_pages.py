@@ -233,3 +233,13 @@ def test_demo_seeds_one_running_series_with_a_week_of_history() -> None:
     assert Attendance.objects.filter(session__in=sessions).exists()
     page = signed_in(Member.objects.get(username="dana")).get(f"/series/{series.pk}/").content.decode()
     assert "cancelled" in page and "<svg" in page
+
+
+def test_a_calendar_address_never_reaches_a_log_whole() -> None:
+    import secrets
+
+    from config.security import redact
+
+    token = secrets.token_urlsafe(24)
+    line = f'127.0.0.1:5000 - - [07/Dec/2026:03:00:00] "GET /calendar/{token}.ics" 200 812'
+    assert token not in redact(line) and "/calendar/" in redact(line)

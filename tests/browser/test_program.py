@@ -29,7 +29,9 @@ def check_both_widths(page, where: str) -> None:
 
 def test_the_program_pages(own_circle, open_page, screenshots):
     seeded = e2e.manage(own_circle.env, "demo").stdout
-    series_id = int(re.search(r"Demo series (\d+)", seeded)[1])
+    found = re.search(r"Demo series (\d+)", seeded)
+    assert found is not None, seeded
+    series_id = int(found[1])
     base = own_circle.base_url
 
     dana = open_page(1280, 900)
