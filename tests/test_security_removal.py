@@ -11,6 +11,7 @@ after a guest's admission, heard by every kind of viewer live and on resuming.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -20,8 +21,10 @@ from django.utils import timezone
 from accounts.models import Member
 from rooms.actions.guests import PassGone, do_redeem_pass
 from rooms.models import AuditEntry, GroupSession, GuestAdmission, GuestPass, Participant
+from tests import e2e
 from tests.conftest import connect_all, pid
 from tests.guests_support import ainvite, ainvite_and_redeem
+from tests.test_security_logs import redeem
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -156,3 +159,39 @@ async def test_removed_message_ids_on_resuming_hold_only_readable_messages(conne
     assert set(alex_again.state["removed_message_ids"]) == {private["message_id"], public["message_id"]}
     late, _ = await connect(sam, live_group.pk, since=since)
     assert private["message_id"] not in (late.state["removed_message_ids"] or [])
+
+
+# ---------------------------------------------------------------- over a real server
+
+database = e2e.sqlite_db
+daphne = e2e.daphne
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+async def test_a_real_server_removes_a_patients_guest_and_keeps_private_removals_private(database, daphne):
+    env = e2e.server_env(database)
+    clinic = e2e.provision(env, facilitator="dana", patients=["alex", "sam"], title="Removals", allow_guests=True)
+    join_path = e2e.invite_guest(env, clinic.session_id, for_patient="alex", name="Pat")
+    server = daphne(env, name="daphne-removals")
+    cookies = await asyncio.to_thread(e2e.login_all, server.base_url, ["dana", "alex", "sam"])
+    cookies["pat"], _ = await asyncio.to_thread(redeem, server.base_url, join_path)
+    dana, alex, sam, pat = [
+        await e2e.ws_connect(server.base_url, clinic.session_id, cookies[name], name=name) for name in cookies
+    ]
+    assert (await dana.request("session.start"))["type"] == "ack"
+    assert (await dana.request("lobby.admit", participant_id=pat.participant_id))["type"] == "ack"
+    await pat.receive_until(lambda f: f["type"] == "session.state" and f["me"]["admitted"])
+    private = await alex.request("chat.send", text="Only for the facilitators", to="facilitators")
+    assert (await dana.request("message.remove", message_id=private["message_id"]))["type"] == "ack"
+    assert (await dana.request("participant.remove", participant_id=alex.participant_id))["type"] == "ack"
+    assert await pat.wait_closed() == 4403
+    assert {"type": "participant.removed", "participant_id": pat.participant_id} in pat.frames + list(pat.backlog)
+    guest_removed = e2e.frame_is("participant.removed", participant_id=pat.participant_id)
+    assert (await sam.receive_type("participant.removed", where=guest_removed))["participant_id"] == pat.participant_id
+    for outsider in (sam, pat):
+        assert removals([*outsider.frames, *outsider.backlog]) == set(), outsider.name
+    again = await e2e.ws_connect(server.base_url, clinic.session_id, cookies["pat"], name="pat again")
+    assert again.close_code == 4403
+    await e2e.close_all([dana, alex, sam])
+    e2e.assert_no_traceback(server.log_text())
