@@ -203,7 +203,11 @@ def hand_toggle_refusal(role: str, toggles: Sequence[datetime], now: datetime) -
         return None
     return Refusal(
         "rate_limited",
-        f"You can raise or lower your hand {HAND_TOGGLE_LIMIT} times every {HAND_TOGGLE_WINDOW_SECONDS} seconds.",
+        format_lazy(
+            _("You can raise or lower your hand {limit} times every {seconds} seconds."),
+            limit=HAND_TOGGLE_LIMIT,
+            seconds=HAND_TOGGLE_WINDOW_SECONDS,
+        ),
         retry_after(wait),
     )
 
