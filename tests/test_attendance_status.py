@@ -57,7 +57,7 @@ def test_thresholds_are_the_ones_given() -> None:
     assert status(5, 90) == SeatStatus.PRESENT
 
 
-def test_configured_thresholds_come_from_settings(settings) -> None:  # type: ignore[no-untyped-def]
+def test_configured_thresholds_come_from_settings(settings) -> None:
     settings.LATE_MINUTES = 3
     settings.PRESENT_PERCENT = 50
     assert AttendanceThresholds.configured() == AttendanceThresholds(late_minutes=3, present_percent=50)
