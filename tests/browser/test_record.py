@@ -49,6 +49,15 @@ def test_the_goal_panel_the_notes_page_and_the_record_page(circle, open_page, sc
     panel.get_by_label("Confidence (0 to 10)").fill("4")
     panel.get_by_role("button", name="Save the review").click()
     expect(panel.locator("#goal-list")).to_contain_text("progress 6/10, importance 8/10, confidence 4/10")
+    # Alex's room shows their own goal with its last review, and takes a goal of their own.
+    mine = alex.get_by_role("region", name="My goals")
+    expect(mine.locator("#my-goals")).to_contain_text("Last review: progress 6 of 10")
+    mine.get_by_text("Add a goal of my own").click()
+    mine.get_by_label("My goal, in my words").fill("Sleep by eleven")
+    mine.get_by_role("button", name="Add my goal").click()
+    expect(mine.locator("#my-goals li")).to_have_count(2)
+    expect(panel.locator("#goal-list li")).to_have_count(2)  # Dana sees it at once
+    check_both_widths(alex, "the patient's room with their goals")
     panel.get_by_label("Progress (0 to 10)").fill("7")
     panel.get_by_label("Importance (0 to 10)").fill("9")
     panel.get_by_label("Confidence (0 to 10)").fill("6")
@@ -71,7 +80,8 @@ def test_the_goal_panel_the_notes_page_and_the_record_page(circle, open_page, sc
     alex.goto(f"{circle.base_url}/")
     my_goals = alex.get_by_role("region", name="My goals")
     expect(my_goals).to_contain_text("Call my sister every Sunday")
-    expect(my_goals.locator(".goal-history li")).to_have_count(2)
+    expect(my_goals.locator(".goal")).to_have_count(2)
+    expect(my_goals.locator(".goal-history li")).to_have_count(2)  # the first goal's two reviews
     check_both_widths(alex, "the patient's dashboard with My goals")
 
     # The notes page: Alex's note, prefilled from the room, signed, then amended.

@@ -30,6 +30,10 @@ async function main() {
   mountMessages(store, { messageActions: console_?.messageActions });
   mountPeople(store, { personActions: console_?.personActions, queueActions: console_?.queueActions });
   mountStage(store, socket);
+  if (role === "patient" && byId("my-goals")) {
+    const { mountMyGoals } = await import("./my-goals.js");
+    mountMyGoals(store, socket);
+  }
 
   socket.connect();
   window.addEventListener("online", () => socket.nudge());
