@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.utils import dateformat
 
 log = logging.getLogger("circle.mail")
 
@@ -47,8 +48,9 @@ def site_link(path: str) -> str:
 
 
 def when(starts_at: datetime, zone: ZoneInfo) -> str:
-    """Day, date, 24-hour time and the zone's name: unambiguous in any language."""
-    return f"{starts_at.astimezone(zone):%A %Y-%m-%d %H:%M} ({zone.key})"
+    """Day, date, 24-hour time and the zone's name: unambiguous in any language (the day's name in the
+    active one: Django's date format, not strftime's C locale)."""
+    return f"{dateformat.format(starts_at.astimezone(zone), 'l Y-m-d H:i')} ({zone.key})"
 
 
 def mail_enabled() -> bool:

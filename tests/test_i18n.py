@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gettext
 import importlib
+import re
 import shutil
 import subprocess
 import sys
@@ -27,6 +28,8 @@ from django.utils import timezone
 
 from accounts.models import Member
 from facilitator import prompt_library
+from program.mail import compose
+from program.rules import MailKind
 from rooms.actions.lifecycle import do_schedule_session
 from rooms.models import GroupSession, Message, Participant, Prompt
 from rooms.state import crisis_resources
@@ -406,3 +409,41 @@ def test_dates_follow_the_readers_language(alex, dana):
     english = signed_in(dana).get("/").content.decode()
     assert "mar 5 Ene, 18:00" in spanish and "Jan" not in spanish  # (the page's script redraws it locally)
     assert "Tue 5 Jan, 18:00" in english
+
+
+def test_the_calendar_feed_speaks_the_members_language(alex, dana):
+    from icalendar import Calendar
+
+    from program.calendar import feed
+
+    do_schedule_session(title="Grupo", facilitator="dana", patients=["alex"], starts_at=timezone.now())
+    alex.language = "es"
+    alex.save()
+    for member, summary in ((alex, "Sesión de Circle"), (dana, "Circle session")):
+        events = Calendar.from_ical(feed(member, timezone.now())).walk("VEVENT")
+        assert events and {str(event["SUMMARY"]) for event in events} == {summary}
+
+
+# The contract's forbidden words, and their Spanish: a reminder in Spanish is as discreet as one in English.
+INDISCREET = re.compile(
+    r"\b(?:recovery|addiction|therapy|treatment|substance|recuperaci[oó]n|adicci[oó]n|terapia|tratamiento|sustancia)",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize("kind", list(MailKind))
+def test_reminders_and_notices_in_spanish_are_spanish_and_discreet(kind):
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from django.utils import translation
+
+    start = datetime(2027, 3, 2, 23, 0, tzinfo=UTC)
+    with translation.override("es"):
+        mail = compose(kind, start, ZoneInfo("America/New_York"), "/sessions/7/", previous=start)
+    assert "sesión" in (mail.subject + mail.body).lower()
+    assert "martes 2027-03-02 18:00 (America/New_York)" in mail.body  # the day's name in Spanish too
+    for text in (mail.subject, mail.body):
+        assert INDISCREET.search(text) is None
+        words = re.sub(r"https?://\S+", "", text)  # (a link is an address, not words)
+        assert not english_left(f"<p>{words}</p>"), text
