@@ -197,3 +197,42 @@ def test_two_runs_at_once_send_each_reminder_once(mail_on: None) -> None:
     assert len(keys) == 39 and len(set(keys)) == 39
     assert send_due(now) == 0
     assert Delivery.objects.filter(sent_at__isnull=False).count() == 39
+
+
+def test_the_hub_runs_the_reminders_and_the_command_does_too(evening: GroupSession) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from program.reminders import REMINDER_DUTY
+    from rooms.extensions import periodic_duties
+
+    assert "program.reminders" in periodic_duties.names()
+    assert REMINDER_DUTY.due is not None and REMINDER_DUTY.due(START)
+    out = StringIO()
+    call_command("send_reminders", stdout=out)  # now (2026) is long before START: nothing due yet
+    assert out.getvalue().strip() == "sent 0"
+    assert send_due(START - timedelta(minutes=30)) == 2
+
+
+def test_the_duty_is_not_due_and_the_command_says_so_while_mail_is_off(db: None, settings) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from program.reminders import REMINDER_DUTY
+
+    settings.MAIL = email_from_url("", debug=False)
+    assert REMINDER_DUTY.due is not None and not REMINDER_DUTY.due(START)
+    err = StringIO()
+    call_command("send_reminders", stdout=StringIO(), stderr=err)
+    assert "no mail is configured" in err.getvalue()
+
+
+def test_a_start_up_warning_says_when_mail_is_off(settings) -> None:
+    from program.checks import mail_configured
+
+    settings.MAIL = email_from_url("", debug=False)
+    assert [w.id for w in mail_configured(None)] == ["program.W001"]
+    settings.MAIL = email_from_url("console:", debug=False)
+    assert mail_configured(None) == []
