@@ -37,7 +37,7 @@ from rooms.actions.presence import (
     do_sweep_stale_connections,
     worker_connections,
 )
-from rooms.broadcast import Envelope, Viewer, room_group
+from rooms.broadcast import Envelope, Viewer, make_envelope, room_group
 from rooms.extensions import DutyTick, PeriodicDuty, periodic_duties
 from rooms.faults import (
     DATABASE_ERRORS,
@@ -47,7 +47,7 @@ from rooms.faults import (
     SERVICE_RESTART,
     database_breaker,
 )
-from rooms.schemas import error_frame
+from rooms.schemas import ErrorFrame
 from rooms.shutdown import install_sigterm_handler
 
 logger = logging.getLogger(__name__)
@@ -324,18 +324,7 @@ class RoomHub:
     @staticmethod
     def _notice(session_id: int, text: str) -> Envelope:
         """A server notice for every local connection of a room, sent through the usual delivery path."""
-        return {
-            "type": "room.event",
-            "session_id": session_id,
-            "text": error_frame("unavailable", text, None),
-            "to": "everyone",
-            "ids": [],
-            "exclude": [],
-            "seq": None,
-            "guests": [],
-            "effect": None,
-            "effects_for": [],
-        }
+        return make_envelope(session_id, ErrorFrame(code="unavailable", message=text), to="everyone")
 
     # ------------------------------------------------------------ graceful shutdown
 

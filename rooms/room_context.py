@@ -13,7 +13,7 @@ from django.urls import Resolver404, resolve
 from django.utils.translation import gettext_lazy as _
 
 from rooms.frames import FRAME_TYPES
-from rooms.models import GroupSession, Participant, Prompt, PromptCategory
+from rooms.models import GroupSession, Participant, ParticipantRole, Prompt, PromptCategory
 
 
 def supported_frames() -> list[str]:
@@ -53,7 +53,7 @@ def session_reports(session: GroupSession) -> list[dict[str, str]]:
 
 
 def room_page_context(session: GroupSession, participant: Participant) -> dict[str, Any]:
-    is_facilitator = participant.role == "facilitator"
+    is_facilitator = participant.role == ParticipantRole.FACILITATOR
     frames = supported_frames()
     context: dict[str, Any] = {"is_facilitator": is_facilitator, "frames": frames, "frame_names": " ".join(frames)}
     if is_facilitator:

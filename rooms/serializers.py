@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from rooms.models import Connection, GroupSession, GuestPass, Message, Participant, ParticipantRole, Prompt
+from rooms.models import Connection, GroupSession, GuestPass, Message, Participant, ParticipantRole, Prompt, Status
 from rooms.schemas import FloorOut, InviteOut, MessageOut, ParticipantOut, PromptOut, SessionOut
 
 
@@ -92,8 +92,8 @@ def invite_state(guest_pass: GuestPass, *, session_status: str, guest_online: bo
     if guest_pass.revoked_at is not None or (guest is not None and guest.removed_at is not None):
         return "revoked"
     if guest_pass.redeemed_at is None or guest is None:
-        return "lapsed" if session_status == "ended" else "sent"
-    if session_status == "ended":
+        return "lapsed" if session_status == Status.ENDED else "sent"
+    if session_status == Status.ENDED:
         return "redeemed"
     if guest.admitted:
         return "admitted"

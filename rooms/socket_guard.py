@@ -46,7 +46,7 @@ from accounts.idle import GUEST_SESSION_KEY, LAST_ACTIVITY_KEY, ending, has_iden
 from accounts.models import Member, Role
 from config.loop_local import LoopLocal
 from rooms.errors import NOT_ON_ROSTER, NOT_SIGNED_IN
-from rooms.models import Participant
+from rooms.models import Participant, ParticipantRole
 
 logger = logging.getLogger(__name__)
 
@@ -269,7 +269,7 @@ class Patrol:
     async def _check(self, guards: list[SocketGuard]) -> None:
         for guard in guards:
             viewer = guard.consumer.viewer
-            if viewer is not None and viewer.role == "guest" and not viewer.admitted:
+            if viewer is not None and viewer.role == ParticipantRole.GUEST and not viewer.admitted:
                 guard.touch()  # waiting in the lobby counts as being there
         try:
             verdicts = await db(recheck_all)([(guard, guard.active_at) for guard in guards])

@@ -109,7 +109,7 @@ def load_catchup(participant_id: int, *, since: int | None, now: datetime) -> Ca
     if participant.removed_at is not None:
         raise RoomClosed(NOT_ON_ROSTER)
     visible_after = 0
-    if participant.role == "guest":
+    if participant.role == ParticipantRole.GUEST:
         current = GuestAdmission.objects.filter(participant=participant, until_seq__isnull=True).last()
         visible_after = current.from_seq if current else participant.session.last_seq
     viewer = Viewer(participant.pk, participant.role, participant.admitted, visible_after)

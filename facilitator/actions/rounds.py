@@ -23,7 +23,7 @@ def end_round(session: GroupSession, now: datetime, *, how: str, passed: Partici
     """Back to moderated (the caller decides what happens to the floor)."""
     session.mode = Mode.MODERATED
     session.save(update_fields=["mode"])
-    send_event_on_commit(session.pk, ModeChanged(mode="moderated", round_seconds=session.round_seconds))
+    send_event_on_commit(session.pk, ModeChanged(mode=Mode.MODERATED, round_seconds=session.round_seconds))
     send_event_on_commit(
         session.pk,
         RoundTurn(holder=None, next=None, expires_at=None, passed=passed.pk if passed else None, how=how),
@@ -87,7 +87,7 @@ def do_set_mode(session_id: int, facilitator_id: int, mode: str, seconds: int | 
             session.round_seconds = seconds or settings.CIRCLE["ROUND_DEFAULT_SECONDS"]
             session.mode = Mode.ROUND
             session.save(update_fields=["mode", "round_seconds"])
-            send_event_on_commit(session.pk, ModeChanged(mode="round", round_seconds=session.round_seconds))
+            send_event_on_commit(session.pk, ModeChanged(mode=Mode.ROUND, round_seconds=session.round_seconds))
             advance_round(session, None, now, how="start")
         else:
             leaving_round = session.mode == Mode.ROUND

@@ -20,7 +20,7 @@ from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext_lazy as _
 
 from rooms.errors import ActionError
-from rooms.models import GroupSession, Participant
+from rooms.models import GroupSession, Participant, ParticipantRole, Status
 from rooms.rules import Refusal, RoomView, SpeakerView
 
 
@@ -131,12 +131,12 @@ def refuse(refusal: Refusal | None) -> None:
 
 
 def check_facilitator(actor: Participant) -> None:
-    if actor.role != "facilitator" or actor.removed_at is not None:
+    if actor.role != ParticipantRole.FACILITATOR or actor.removed_at is not None:
         raise ActionError("not_allowed", _("Only a facilitator can do that."))
 
 
 def check_not_ended(session: GroupSession) -> None:
-    if session.status == "ended":
+    if session.status == Status.ENDED:
         raise ActionError("not_live", _("This session has ended."))
 
 

@@ -103,7 +103,7 @@ def do_start_session(session_id: int, actor_id: int, now: datetime) -> None:
         session.started_at = now
         session.save(update_fields=["status", "started_at"])
         record(session, actor, "session.start", now)
-        send_event_on_commit(session.pk, SessionStatusEvent(status="live"), to="everyone")
+        send_event_on_commit(session.pk, SessionStatusEvent(status=Status.LIVE), to="everyone")
 
 
 def do_end_session(session_id: int, actor_id: int, now: datetime) -> None:
@@ -123,7 +123,7 @@ def do_end_session(session_id: int, actor_id: int, now: datetime) -> None:
             hook(session, now)
         record(session, actor, "session.end", now)
         send_event_on_commit(
-            session.pk, SessionStatusEvent(status="ended"), to="everyone", effect=f"close:{SESSION_ENDED}"
+            session.pk, SessionStatusEvent(status=Status.ENDED), to="everyone", effect=f"close:{SESSION_ENDED}"
         )
 
 
