@@ -47,9 +47,9 @@ class TranscriptLine:
     @property
     def audience_note(self) -> str:
         if self.audience == Audience.FACILITATORS:
-            return "private line, to the facilitators only"
+            return gettext("private line, to the facilitators only")
         if self.audience == Audience.PRIVATE:
-            return f"private line, to {self.recipient} only"
+            return gettext("private line, to %(name)s only") % {"name": self.recipient}
         return ""
 
 
@@ -104,7 +104,7 @@ def build_transcript(session: GroupSession, viewer: Participant, now: datetime) 
                 state=state,
                 text=message.text if state == "shown" else "",
                 html=message.html if state == "shown" else "",
-                removed_note=notes.get(message.seq, "removed by a facilitator") if state == "removed" else "",
+                removed_note=notes.get(message.seq, gettext("removed by a facilitator")) if state == "removed" else "",
                 prompt=new_prompt,
             )
         )
@@ -133,31 +133,49 @@ def entry_lines(text: str, *, indent: str = "") -> list[str]:
 def transcript_text(transcript: Transcript) -> str:
     """The plain-text download: the 42 CFR part 2 notice first, then the record."""
     session = transcript.session
-    out = [part2_notice_text(), "=" * 72, *entry_lines(f"Transcript: {session.title}")]
-    out.append(f"Session {session.pk} ({session.kind}), scheduled {stamp(session.starts_at)}, "
-               f"started {stamp(session.started_at)}, ended {stamp(session.ended_at)}")
-    out.extend(entry_lines(f"Exported {stamp(transcript.exported_at)} by {transcript.exported_by}"))
-    out.append("Participants:")
+    # In the reader's language, like the page; the Part 2 notice keeps its prescribed English.
+    out = [part2_notice_text(), "=" * 72, *entry_lines(gettext("Transcript: %(title)s") % {"title": session.title})]
+    out.append(
+        gettext("Session %(id)s (%(kind)s), scheduled %(scheduled)s, started %(started)s, ended %(ended)s")
+        % {
+            "id": session.pk,
+            "kind": session.get_kind_display(),
+            "scheduled": stamp(session.starts_at),
+            "started": stamp(session.started_at),
+            "ended": stamp(session.ended_at),
+        }
+    )
+    exported = {"when": stamp(transcript.exported_at), "who": transcript.exported_by}
+    out.extend(entry_lines(gettext("Exported %(when)s by %(who)s") % exported))
+    out.append(gettext("Participants:"))
     for person in transcript.participants:
-        removed = f" - removed from the session {stamp(person.removed_at)}" if person.removed_at else ""
+        removed = ""
+        if person.removed_at:
+            removed = " - " + gettext("removed from the session %(when)s") % {"when": stamp(person.removed_at)}
         out.extend(entry_lines(f"{person_label(person)}{removed}", indent="  "))
     out.append("=" * 72)
     if not transcript.lines:
-        out.append("(no messages)")
+        out.append(gettext("(no messages)"))
     for line in transcript.lines:
         if line.prompt is not None:
-            out.extend(entry_lines(f"--- Prompt ({line.prompt.category}): {line.prompt.text}"))
+            prompt = {"category": line.prompt.get_category_display(), "text": line.prompt.localized_text}
+            out.extend(entry_lines("--- " + gettext("Prompt (%(category)s): %(text)s") % prompt))
         head = f"[{stamp(line.sent_at)}] #{line.seq} {line.sender}"
         if line.audience_note:
             head += f" ({line.audience_note})"
         if line.state == "removed":
-            out.extend(entry_lines(f"{head}: [message {line.removed_note}]"))
+            note = gettext("message %(note)s") % {"note": line.removed_note}
+            out.extend(entry_lines(f"{head}: [{note}]"))
         elif line.state == "purged":
-            out.extend(entry_lines(f"{head}: [text deleted under the retention policy]"))
+            out.extend(entry_lines(f"{head}: [{gettext('text deleted under the retention policy')}]"))
         else:
             out.extend(entry_lines(f"{head}: {line.text}"))
     out.append("=" * 72)
-    out.append("End of transcript. " + "42 CFR part 2 prohibits unauthorized use or disclosure of these records.")
+    out.append(
+        gettext("End of transcript.")
+        + " "
+        + gettext("42 CFR part 2 prohibits unauthorized use or disclosure of these records.")
+    )
     return "\n".join(out) + "\n"
 
 
