@@ -4,7 +4,7 @@ calendar feed. Thin adapters over program.actions and the read helpers."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -47,8 +47,7 @@ class RosterChangeForm(forms.Form):
 
     def __init__(self, *args: Any, patients: list[Member], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choice = self.fields["username"]
-        assert isinstance(choice, forms.ChoiceField)  # noqa: S101 - declared just above
+        choice = cast(forms.ChoiceField, self.fields["username"])  # declared above
         choice.choices = [(m.username, m.display_name) for m in patients]
 
 

@@ -70,6 +70,7 @@ class DisplayNameField(forms.CharField):
 class InviteForm(forms.Form):
     for_participant = forms.TypedChoiceField(coerce=int, label=_("Guest of"))
     name = DisplayNameField(max_length=60, label=_("Guest's name"))
+    email = forms.EmailField(required=False, max_length=254, label=_("Guest's email (optional: the link is mailed)"))
 
     def __init__(self, session: GroupSession, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -113,7 +114,12 @@ def invites(request: HttpRequest, session_id: int) -> HttpResponse:
         return render_invites(request, session, me, form=form, status=400)
     try:
         guest_pass, token = guests.do_create_invite(
-            session.pk, me.pk, form.cleaned_data["for_participant"], form.cleaned_data["name"], timezone.now()
+            session.pk,
+            me.pk,
+            form.cleaned_data["for_participant"],
+            form.cleaned_data["name"],
+            timezone.now(),
+            form.cleaned_data["email"],
         )
     except ActionError as refused:
         status = 403 if refused.code == "not_allowed" else 400

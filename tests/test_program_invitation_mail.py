@@ -59,3 +59,20 @@ async def test_invite_create_with_an_email(connect, group, dana, alex) -> None:
     check_invitation(mail.outbox[0], group, ack["join_path"])
     plain = await dana_peer.request("invite.create", for_participant_id=alex_id, name="Kim")
     assert plain["type"] == "ack" and len(mail.outbox) == 1
+
+
+@pytest.mark.django_db(transaction=True)  # the mail leaves on commit
+def test_the_invitations_page_mails_the_link(group: GroupSession, dana) -> None:
+    from django.test import Client
+
+    client = Client()
+    client.force_login(dana)
+    alex_seat = group.participants.get(member__username="alex")
+    bad = client.post(f"/sessions/{group.pk}/invites/", {"for_participant": alex_seat.pk, "name": "Pat", "email": "x"})
+    assert bad.status_code == 400 and not GuestPass.objects.exists()
+    done = client.post(
+        f"/sessions/{group.pk}/invites/", {"for_participant": alex_seat.pk, "name": "Pat", "email": "pat@example.org"}
+    )
+    assert done.status_code == 201 and len(mail.outbox) == 1
+    path = re.search(r"/join/[A-Za-z0-9_-]+/", str(mail.outbox[0].body))
+    assert path is not None and path.group() in done.content.decode()
