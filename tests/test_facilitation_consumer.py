@@ -294,7 +294,10 @@ async def test_prompt_post_by_id_and_custom_pins_it_and_messages_carry_it(connec
     reply = await ask(dana_peer, "prompt.post", prompt_id=library.pk)
     assert reply["type"] == "ack" and reply["prompt_id"] == library.pk
     posted = await next_of(alex_peer, "prompt.posted")
-    assert posted["prompt"] == {"prompt_id": library.pk, "category": "coping", "text": "What helped you this week?"}
+    # (texts: the prompt in each language, issue 26; this one was written here in English only)
+    assert posted["prompt"] == {
+        "prompt_id": library.pk, "category": "coping", "text": "What helped you this week?", "texts": {}
+    }
 
     await ask(dana_peer, "mode.set", mode="open")
     ack = await ask(alex_peer, "chat.send", text="Walking helped")
