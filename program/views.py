@@ -20,6 +20,7 @@ from accounts.actions import do_set_contact
 from accounts.http import SignedInRequest
 from accounts.models import Member, Role
 from accounts.provisioning import ProvisioningError
+from config.numbers import AsciiDateField
 from program.actions import do_cancel_session, do_change_roster, series_sessions
 from program.attendance_export import attendance_export_csv, export_rows
 from program.calendar import do_turn_calendar_off, do_turn_calendar_on, feed, feed_member, feed_path
@@ -43,7 +44,7 @@ def series_or_404(request: SignedInRequest, series_id: int) -> Series:
 class RosterChangeForm(forms.Form):
     op = forms.ChoiceField(choices=[("add", _("Add")), ("remove", _("Remove"))], label=_("Change"))
     username = forms.ChoiceField(label=_("Patient"))
-    from_date = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    from_date = AsciiDateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def __init__(self, *args: Any, patients: list[Member], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -122,8 +123,8 @@ def cancel_page(request: SignedInRequest, session_id: int) -> HttpResponse:
 
 
 class ExportForm(forms.Form):
-    start = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = AsciiDateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = AsciiDateField(label=_("To"), widget=forms.DateInput(attrs={"type": "date"}))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

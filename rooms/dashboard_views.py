@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 from accounts.http import SignedInRequest
 from accounts.models import Member, Role
 from accounts.provisioning import ProvisioningError
-from config.numbers import AsciiIntegerField
+from config.numbers import AsciiDateTimeField, AsciiIntegerField
 from rooms.actions import guests
 from rooms.actions.lifecycle import do_schedule_session
 from rooms.errors import ActionError
@@ -37,7 +37,7 @@ def patient_choices() -> list[tuple[str, str]]:
 class ScheduleForm(forms.Form):
     title = forms.CharField(max_length=120, label=_("Title"))
     kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.GROUP, label=_("Kind"))
-    starts_at = forms.DateTimeField(
+    starts_at = AsciiDateTimeField(
         label=_("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     )
     duration = AsciiIntegerField(min_value=5, max_value=600, initial=60, label=_("Length (minutes)"))

@@ -4,16 +4,16 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.provisioning import ProvisioningError
+from config.numbers import ascii_iso
 from program.actions import clinic_zone, do_reschedule_session
 from rooms.management.base import RoomProvisioningCommand
 
 
 def parse_start(text: str) -> datetime:
     """ISO 8601; without an offset, the time is the clinic's (TIME_ZONE)."""
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ProvisioningError(f"--starts-at must be ISO 8601 (2026-12-08T18:00), not {text!r}") from None
+    moment = ascii_iso(datetime.fromisoformat, text)
+    if moment is None:
+        raise ProvisioningError(f"--starts-at must be ISO 8601 in ASCII digits (2026-12-08T18:00), not {text!r}")
     return moment if moment.tzinfo else moment.replace(tzinfo=clinic_zone())
 
 

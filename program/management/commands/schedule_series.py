@@ -4,16 +4,17 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.provisioning import ProvisioningError
+from config.numbers import ascii_iso
 from program.actions import clinic_zone, do_schedule_series
 from program.rules import ScheduleError, parse_wall_time, parse_weekdays
 from rooms.management.base import RoomProvisioningCommand, usernames
 
 
 def parse_date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise ProvisioningError(f"--from must be a date as YYYY-MM-DD, not {text!r}") from None
+    parsed = ascii_iso(date.fromisoformat, text)
+    if parsed is None:
+        raise ProvisioningError(f"--from must be a date as YYYY-MM-DD in ASCII digits, not {text!r}")
+    return parsed
 
 
 class Command(RoomProvisioningCommand):
