@@ -15,6 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from channels.db import database_sync_to_async
 from django.db import DatabaseError, InterfaceError, OperationalError
+from django.utils.translation import gettext_lazy as _
 
 T = TypeVar("T")
 P = ParamSpec("P")
@@ -44,7 +45,8 @@ OUTAGE_ERRORS: tuple[type[BaseException], ...] = DATABASE_ERRORS + LAYER_ERRORS
 SERVICE_RESTART = 1012  # this worker is going away, or live updates are back: reconnect now
 TRY_AGAIN_LATER = 1013  # the database is unavailable right now: reconnect with backoff
 
-LIVE_PAUSED = (
+# Worded for each connection in its person's language when it is sent (RoomHub._notice).
+LIVE_PAUSED = _(
     "Live updates are interrupted. You can keep writing: what you send is saved, "
     "and the room catches up as soon as they are back."
 )

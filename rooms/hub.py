@@ -20,14 +20,14 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from channels.db import database_sync_to_async
 from channels.layers import BaseChannelLayer, get_channel_layer
 from channels_redis.core import RedisChannelLayer
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from config.loop_local import LoopLocal
 from rooms.actions.presence import (
@@ -50,6 +50,9 @@ from rooms.faults import (
 from rooms.schemas import ErrorFrame
 from rooms.shutdown import install_sigterm_handler
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -58,6 +61,7 @@ class Receiver(Protocol):
     session_id: int
     connection_id: str
     viewer: Viewer | None  # who it is, once their catch-up is read
+    language: str  # its person's language: server notices are worded in it (issue 26)
 
     async def deliver(self, envelope: Envelope) -> None: ...
 
@@ -134,7 +138,7 @@ class RoomHub:
         if self.shutting_down:
             await receiver.shed(SERVICE_RESTART)  # arrived while this worker drains: go to another one
         elif not self.layer_healthy:
-            await receiver.deliver(self._notice(receiver.session_id, LIVE_PAUSED))
+            await receiver.deliver(self._notice(receiver, LIVE_PAUSED))
 
     async def detach(self, receiver: Receiver) -> None:
         async with self._group_lock:
@@ -287,7 +291,7 @@ class RoomHub:
         )
         for receiver in receivers:
             try:
-                await receiver.deliver(self._notice(receiver.session_id, LIVE_PAUSED))
+                await receiver.deliver(self._notice(receiver, LIVE_PAUSED))
             except Exception:
                 logger.warning("could not tell one connection that live updates paused", exc_info=True)
 
@@ -322,9 +326,12 @@ class RoomHub:
             self._resyncing = set()
 
     @staticmethod
-    def _notice(session_id: int, text: str) -> Envelope:
-        """A server notice for every local connection of a room, sent through the usual delivery path."""
-        return make_envelope(session_id, ErrorFrame(code="unavailable", message=text), to="everyone")
+    def _notice(receiver: Receiver, text: StrOrPromise) -> Envelope:
+        """A server notice for one local connection, in its person's language, sent through the usual
+        delivery path."""
+        with translation.override(receiver.language):
+            message = str(text)
+        return make_envelope(receiver.session_id, ErrorFrame(code="unavailable", message=message), to="everyone")
 
     # ------------------------------------------------------------ graceful shutdown
 

@@ -85,6 +85,7 @@ class Recorder:
     """A connection as the hub sees it; room `held` stops at its first event until released."""
 
     viewer: Viewer | None = None  # everyone: no per-person rules here
+    language = "en"
 
     def __init__(self, session_id: int, hold: bool = False) -> None:
         self.session_id = session_id

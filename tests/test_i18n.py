@@ -31,6 +31,7 @@ from facilitator import prompt_library
 from program.mail import compose
 from program.rules import MailKind
 from rooms.actions.lifecycle import do_schedule_session
+from rooms.broadcast import Envelope
 from rooms.models import GroupSession, Message, Participant, Prompt
 from rooms.state import crisis_resources
 from tests.guests_support import invite, redeem
@@ -447,3 +448,30 @@ def test_reminders_and_notices_in_spanish_are_spanish_and_discreet(kind):
         assert INDISCREET.search(text) is None
         words = re.sub(r"https?://\S+", "", text)  # (a link is an address, not words)
         assert not english_left(f"<p>{words}</p>"), text
+
+
+def test_a_server_notice_is_worded_for_each_connection():
+    import json
+
+    from rooms.faults import LIVE_PAUSED
+    from rooms.hub import RoomHub
+
+    class Connection:
+        """A connection as the hub sees it (rooms.hub.Receiver)."""
+
+        session_id, connection_id, viewer = 7, "c", None
+
+        def __init__(self, language: str) -> None:
+            self.language = language
+
+        async def deliver(self, envelope: Envelope) -> None:
+            raise AssertionError("not sent here")
+
+        async def shed(self, code: int) -> None:
+            raise AssertionError("not shed here")
+
+    spanish = json.loads(RoomHub._notice(Connection("es"), LIVE_PAUSED)["text"])
+    english = json.loads(RoomHub._notice(Connection("en"), LIVE_PAUSED)["text"])
+    assert spanish["code"] == english["code"] == "unavailable"
+    assert spanish["message"].startswith("Las actualizaciones en vivo están interrumpidas.")
+    assert english["message"].startswith("Live updates are interrupted.")
