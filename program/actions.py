@@ -14,7 +14,7 @@ from accounts.models import Member, Role
 from accounts.provisioning import ProvisioningError
 from config.text import clean_line
 from program.models import ChangeKind, Series, SeriesMember, SeriesSession, SessionChange
-from program.rules import ScheduleError, check_series_size, local_start, series_starts
+from program.rules import ScheduleError, check_series_size, series_starts
 from rooms.actions import lock_room
 from rooms.actions.lifecycle import check_schedule, do_schedule_session
 from rooms.audit import record
@@ -218,8 +218,3 @@ def do_reschedule_session(
     )
     record(session, seat, "session.reschedule", now, previous=previous.isoformat(), starts_at=starts_at.isoformat())
     return change
-
-
-def wall_clock_in_clinic(day: date, at: time) -> datetime:
-    """A date and time typed on a page, in the clinic's time zone."""
-    return local_start(day, at, clinic_zone())

@@ -112,13 +112,9 @@ def send_due(now: datetime) -> int:
     return sent
 
 
-def run_reminders(now: datetime) -> None:
-    send_due(now)
-
-
 REMINDER_DUTY = PeriodicDuty(
     name="program.reminders",
     every_seconds=lambda: REMINDER_PERIOD_SECONDS,
-    run=in_database_thread(run_reminders),
+    run=in_database_thread(send_due),
     due=lambda now: mail_enabled(),
 )

@@ -26,6 +26,7 @@ from program.attendance_export import attendance_export_csv, export_rows
 from program.calendar import do_turn_calendar_off, do_turn_calendar_on, feed, feed_member, feed_path
 from program.charts import patient_attendance_chart
 from program.models import ChangeKind, Series, SeriesMember, SessionChange
+from program.rules import weekday_numbers
 from rooms.access import facilitator_or_404
 from rooms.errors import ActionError
 from rooms.models import GroupSession, Status
@@ -103,7 +104,7 @@ def series_page(request: SignedInRequest, series_id: int) -> HttpResponse:
 
 def series_days(series: Series) -> str:
     names = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
-    return ", ".join(str(names[int(n)]) for n in series.weekdays.split(","))
+    return ", ".join(str(names[n]) for n in weekday_numbers(series.weekdays))
 
 
 @login_required
