@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
+from hypothesis import given
+from hypothesis import strategies as st
 
 from accounts.models import Member
 from program.models import Series, SeriesMember, SessionChange
@@ -44,6 +46,25 @@ def test_a_series_across_the_autumn_change_keeps_18_00_local() -> None:
     offsets = {s.astimezone(UTC).hour for s in starts}
     assert offsets == {22, 23}
     assert [s.astimezone(NEW_YORK).strftime("%a") for s in starts[:3]] == ["Mon", "Tue", "Thu"]
+
+
+@given(
+    first=st.dates(min_value=date(2026, 1, 1), max_value=date(2030, 12, 31)),
+    days=st.sets(st.integers(0, 6), min_size=1),
+    weeks=st.integers(1, 52),
+    zone=st.sampled_from(["America/New_York", "Europe/Madrid", "America/Mexico_City", "Australia/Sydney", "UTC"]),
+)
+def test_every_start_is_the_wall_clock_time_on_the_days_asked(
+    first: date, days: set[int], weeks: int, zone: str
+) -> None:
+    # 18:00 exists every day in these zones (their clocks change at night).
+    starts = series_starts(first, sorted(days), time(18, 0), weeks, ZoneInfo(zone))
+    assert len(starts) == weeks * len(days)
+    assert starts == sorted(starts)
+    for start in starts:
+        local = start.astimezone(ZoneInfo(zone))
+        assert local.time() == time(18, 0) and local.weekday() in days
+        assert first <= local.date() < first + timedelta(weeks=weeks)
 
 
 def test_a_time_the_clocks_skip_is_refused_and_a_doubled_one_is_the_first() -> None:
