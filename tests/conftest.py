@@ -25,7 +25,7 @@ from rooms.actions.presence import DEPARTURES
 from rooms.hub import get_hub, stop_hub
 from rooms.models import GroupSession, Participant
 from tests import e2e
-from tests.flush import sql_flush_keeping_content_types
+from tests.flush import set_aside_seeded_rows, sql_flush_keeping_content_types
 from tests.services import require_services
 
 PASSWORD = "a-long-test-password-1"
@@ -73,8 +73,11 @@ def close_database_pools(django_db_setup: None, django_db_blocker: Any) -> Itera
 
 
 @pytest.fixture(scope="session", autouse=True)
-def cheap_flush() -> Iterator[None]:
-    """Transactional tests end with a DELETE of what they wrote rather than Django's TRUNCATE (tests/flush.py)."""
+def cheap_flush(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
+    """Transactional tests end with a DELETE of what they wrote rather than Django's TRUNCATE, and the rows the
+    migrations seeded (the prompt library) are put back, whatever ran before (tests/flush.py)."""
+    with django_db_blocker.unblock():
+        set_aside_seeded_rows(connection)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("django.core.management.commands.flush.sql_flush", sql_flush_keeping_content_types)
         yield

@@ -177,7 +177,7 @@ def test_library_migration_seeds_seven_categories_idempotently():
     seed_migration = importlib.import_module(SEED_MIGRATION)
     # The models as they stood when the migration was written, as `migrate` hands them to it.
     state = MigrationLoader(connection).project_state(("facilitator", "0003_seed_prompt_library"))
-    Prompt.objects.filter(session__isnull=True).delete()  # earlier transactional tests may have flushed it
+    Prompt.objects.filter(session__isnull=True).delete()  # seeded by migrate: seed into an empty library
     seed_migration.seed(state.apps, None)
     seed_migration.seed(state.apps, None)  # running it again adds nothing
     library = Prompt.objects.filter(session__isnull=True)
@@ -201,11 +201,7 @@ def test_the_live_library_is_valid_and_is_what_the_migrations_seed():
 def test_the_migrations_seed_the_live_library_in_every_category():
     """After `migrate`, the library in the database is the live module's, each category at least ten deep where
     the individual session's panel reads it (withdrawal, motivation)."""
-    library = Prompt.objects.filter(session__isnull=True)
-    if not library.exists():  # an earlier transactional test flushed the tables: seed as migrate does
-        for name, label in ((SEED_MIGRATION, ("facilitator", "0003_seed_prompt_library")),
-                            (MI_SEED_MIGRATION, ("rooms", "0008_prompt_category_withdrawal_motivation"))):
-            importlib.import_module(name).seed(MigrationLoader(connection).project_state(label).apps, None)
+    library = Prompt.objects.filter(session__isnull=True)  # as migrate left it, whatever ran before (tests/flush.py)
     assert sorted(library.values_list("category", "text")) == sorted(prompt_library.PROMPTS)
     for category in (PromptCategory.WITHDRAWAL, PromptCategory.MOTIVATION):
         assert library.filter(category=category).count() >= 10
