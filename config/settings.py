@@ -13,6 +13,7 @@ from config.env import (
     database_from_url,
     email_from_url,
     env_bool,
+    env_choice,
     env_int,
     env_list,
     env_map,
@@ -148,10 +149,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = env_str("LANGUAGE_CODE", "en")
 # Every page, email, error message and script string exists in each of these (issue 26);
 # tests/test_i18n.py fails on a message without its Spanish translation.
 LANGUAGES = [("en", "English"), ("es", "Español")]
+LANGUAGE_CODE = env_choice("LANGUAGE_CODE", "en", [code for code, _name in LANGUAGES])
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 LANGUAGE_COOKIE_HTTPONLY = True

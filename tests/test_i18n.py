@@ -475,3 +475,12 @@ def test_a_server_notice_is_worded_for_each_connection():
     assert spanish["code"] == english["code"] == "unavailable"
     assert spanish["message"].startswith("Las actualizaciones en vivo están interrumpidas.")
     assert english["message"].startswith("Live updates are interrupted.")
+
+
+def test_a_language_circle_does_not_speak_stops_start_up():
+    ran = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=PROJECT, capture_output=True, text=True, timeout=60,
+        env={"DEBUG": "1", "LANGUAGE_CODE": "fr", "PATH": "/usr/bin:/bin"},
+    )
+    assert ran.returncode != 0 and "LANGUAGE_CODE must be one of en, es, not 'fr'" in ran.stderr
