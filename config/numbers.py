@@ -15,6 +15,7 @@ before any parser sees it.
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections.abc import Callable
 from datetime import date
@@ -44,6 +45,15 @@ class AsciiIntegerField(forms.IntegerField):
         if number is None:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid")
         return number
+
+
+def whole_number_argument(text: str) -> int:
+    """argparse's `type=` for a management command's whole number (an id, minutes, weeks): argparse's own
+    `type=int` takes other scripts' digits (full-width, Arabic-Indic) through int(); this takes ASCII digits only."""
+    number = ascii_int(text)
+    if number is None:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number in the digits 0-9")
+    return number
 
 
 def has_foreign_digits(text: str) -> bool:

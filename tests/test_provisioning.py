@@ -133,3 +133,29 @@ def test_the_real_command_line_exits_non_zero_with_one_line_on_stderr(tmp_path):
          "a-long-pass-1"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60,
     )
     assert ok.returncode == 0, ok.stderr
+
+
+# A command's whole numbers are ASCII digits too (issue 22, class 1): argparse's type=int reads the
+# full-width or Arabic-Indic digits below as numbers, so `invite_guest ５` reached session 5.
+OTHER_DIGITS = ["５", "٣", "१", "²", "𝟓", "1_0", "+5", "-5", "0x5"]
+NUMBER_ARGUMENTS = [
+    ("invite_guest", "{n}", "--for", "alex", "--name", "Maria"),
+    ("schedule_session", "--title", "X", "--facilitator", "dana", "--patients", "alex", "--starts-in", "{n}"),
+    ("schedule_session", "--title", "X", "--facilitator", "dana", "--patients", "alex", "--duration", "{n}"),
+    ("schedule_series", "--title", "X", "--facilitator", "dana", "--patients", "alex", "--days", "mon",
+     "--time", "18:00", "--weeks", "{n}"),
+    ("schedule_series", "--title", "X", "--facilitator", "dana", "--patients", "alex", "--days", "mon",
+     "--time", "18:00", "--weeks", "1", "--duration", "{n}"),
+    ("cancel_session", "{n}"),
+    ("series_roster", "{n}", "--add", "alex"),
+    ("reschedule_session", "{n}", "--starts-at", "2030-01-07T18:00:00+00:00"),
+]
+
+
+@pytest.mark.parametrize("number", OTHER_DIGITS)
+@pytest.mark.parametrize("args", NUMBER_ARGUMENTS, ids=lambda args: f"{args[0]}-{args[-2]}")
+def test_a_command_number_in_other_digits_is_refused_and_changes_nothing(clinic, args, number):
+    before = counts()
+    with pytest.raises(CommandError, match="digits 0-9"):
+        run(*(part.format(n=number) for part in args))
+    assert counts() == before

@@ -4,7 +4,7 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.provisioning import ProvisioningError
-from config.numbers import ascii_iso
+from config.numbers import ascii_iso, whole_number_argument
 from program.actions import clinic_zone, do_reschedule_session
 from rooms.management.base import RoomProvisioningCommand
 
@@ -21,7 +21,7 @@ class Command(RoomProvisioningCommand):
     help = "Move a session that has not started; its roster is sent a notice."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("session_id", type=int)
+        parser.add_argument("session_id", type=whole_number_argument)
         parser.add_argument("--starts-at", required=True, metavar="ISO-8601")
 
     def handle(self, *args: Any, **options: Any) -> None:

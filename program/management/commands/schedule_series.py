@@ -4,7 +4,7 @@ from typing import Any
 from django.utils import timezone
 
 from accounts.provisioning import ProvisioningError
-from config.numbers import ascii_iso
+from config.numbers import ascii_iso, whole_number_argument
 from program.actions import clinic_zone, do_schedule_series
 from program.rules import ScheduleError, parse_wall_time, parse_weekdays
 from rooms.management.base import RoomProvisioningCommand, usernames
@@ -27,9 +27,9 @@ class Command(RoomProvisioningCommand):
         parser.add_argument("--patients", required=True, help="comma-separated patient usernames")
         parser.add_argument("--days", required=True, help="weekdays, e.g. mon,tue,thu")
         parser.add_argument("--time", required=True, help="HH:MM in the clinic's TIME_ZONE")
-        parser.add_argument("--duration", type=int, default=60, metavar="MINUTES")
+        parser.add_argument("--duration", type=whole_number_argument, default=60, metavar="MINUTES")
         parser.add_argument("--from", dest="first_date", default="", metavar="YYYY-MM-DD", help="default: today")
-        parser.add_argument("--weeks", type=int, required=True)
+        parser.add_argument("--weeks", type=whole_number_argument, required=True)
         parser.add_argument("--allow-guests", action="store_true")
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from config.numbers import whole_number_argument
 from program.actions import clinic_zone, do_change_roster
 from program.management.commands.schedule_series import parse_date
 from rooms.management.base import RoomProvisioningCommand
@@ -11,7 +12,7 @@ class Command(RoomProvisioningCommand):
     help = "Add a patient to a series' roster, or remove one, from a date on (coming sessions only)."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("series_id", type=int)
+        parser.add_argument("series_id", type=whole_number_argument)
         change = parser.add_mutually_exclusive_group(required=True)
         change.add_argument("--add", metavar="USERNAME")
         change.add_argument("--remove", metavar="USERNAME")

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from config.numbers import whole_number_argument
 from rooms.actions.lifecycle import default_starts_at, do_schedule_session
 from rooms.management.base import RoomProvisioningCommand, usernames
 from rooms.models import Kind
@@ -17,9 +18,13 @@ class Command(RoomProvisioningCommand):
         parser.add_argument("--patients", required=True, help="comma-separated patient usernames")
         parser.add_argument("--co-facilitators", default="", help="comma-separated usernames of more facilitators")
         parser.add_argument("--kind", choices=Kind.values, default=Kind.GROUP.value)
-        parser.add_argument("--starts-in", type=int, default=0, metavar="MINUTES")
+        parser.add_argument("--starts-in", type=whole_number_argument, default=0, metavar="MINUTES")
         parser.add_argument(
-            "--duration", type=int, default=None, metavar="MINUTES", help="default: 60 for a group, 50 for individual"
+            "--duration",
+            type=whole_number_argument,
+            default=None,
+            metavar="MINUTES",
+            help="default: 60 for a group, 50 for individual",
         )
         parser.add_argument("--allow-guests", action="store_true")
 
