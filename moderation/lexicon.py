@@ -812,7 +812,9 @@ def _fuzzy(phrase: str) -> list[str]:
 
 def _split_top(s: str) -> list[str]:
     """Split a group body on its top-level "|"."""
-    parts, depth, cur = [], 0, []
+    parts: list[str] = []
+    cur: list[str] = []
+    depth = 0
     for ch in s:
         if ch == "|" and depth == 0:
             parts.append("".join(cur))
@@ -1126,13 +1128,12 @@ def _normalise(text: str, with_map: bool = False) -> tuple[str, list[int] | None
             new = rx.sub(repl, s)
             aligned = len(new) == len(s)
             s = new
-        else:
-            if idx is None and with_map:
+        elif with_map:
+            if idx is None:
                 idx = list(range(len(s)))
-            if with_map:
-                s, idx = _sub_mapped(rx, lambda m, r=repl: m.expand(r), s, idx)
-            else:
-                s = rx.sub(repl, s)
+            s, idx = _sub_mapped(rx, lambda m, r=repl: m.expand(r), s, idx)
+        else:
+            s = rx.sub(repl, s)
     return s, idx, aligned
 
 

@@ -22,7 +22,11 @@ from channels.sessions import CookieMiddleware, InstanceSessionWrapper, SessionM
 class SocketSessionMiddleware(SessionMiddleware):
     """`scope["session"]` as Channels resolves it; `send` left as it came (WebSocket scopes only)."""
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> Any:
+    # Any: types-channels types the scope as a TypedDict of its own and the inner application as a
+    # union that includes ASGI 2's single-argument apps, which never reach this stack.
+    inner: Any
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> Any:
         if scope["type"] != "websocket":
             return await super().__call__(scope, receive, send)
         session = InstanceSessionWrapper(scope, send)

@@ -143,6 +143,8 @@ def database_answers() -> bool:
 
 async def channel_layer_answers() -> bool:
     layer = get_channel_layer()
+    if layer is None:  # config.env always configures one (in memory without REDIS_URL)
+        return False
     probe = getattr(layer, "probe", None)
     if probe is not None:
         # pub/sub (rooms.pubsub_layer): a new channel there is a subscription kept for the

@@ -582,9 +582,11 @@ def login_all(base_url: str, people: Iterable[Person | str]) -> dict[str, str]:
 # ---------------------------------------------------------------- WebSocket clients
 
 
-def frame_is(frame_type: str, **fields: object) -> Callable[[dict[str, Any]], bool]:
-    """A predicate for receive_type, receive_until and wait_frame: this type, these top-level values."""
-    return lambda frame: frame["type"] == frame_type and all(frame.get(name) == value for name, value in fields.items())
+def frame_is(frame_type: str | None = None, **fields: object) -> Callable[[dict[str, Any]], bool]:
+    """A predicate for receive_type, receive_until and wait_frame: this type (any, without one), these values."""
+    return lambda frame: (frame_type is None or frame["type"] == frame_type) and all(
+        frame.get(name) == value for name, value in fields.items()
+    )
 
 
 class Client:

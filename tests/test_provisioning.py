@@ -136,8 +136,8 @@ def test_the_real_command_line_exits_non_zero_with_one_line_on_stderr(tmp_path):
 
 
 # A command's whole numbers are ASCII digits too (issue 22, class 1): argparse's type=int reads the
-# full-width or Arabic-Indic digits below as numbers, so `invite_guest ５` reached session 5.
-OTHER_DIGITS = ["５", "٣", "१", "²", "𝟓", "1_0", "+5", "-5", "0x5"]
+# full-width or Arabic-Indic digits below as numbers, so `invite_guest ５` reached session 5.  # noqa: RUF003
+OTHER_DIGITS = ["５", "٣", "१", "²", "𝟓", "1_0", "+5", "-5", "0x5"]  # noqa: RUF001 - look-alike digits, on purpose
 NUMBER_ARGUMENTS = [
     ("invite_guest", "{n}", "--for", "alex", "--name", "Maria"),
     ("schedule_session", "--title", "X", "--facilitator", "dana", "--patients", "alex", "--starts-in", "{n}"),

@@ -160,7 +160,7 @@ async def test_on_two_workers_a_returned_guest_gets_no_later_message(database, t
                 ]
                 assert all(reply["type"] == "ack" for reply in later), later
                 for reply in later:  # delivered on the guest's worker by now
-                    await alex.receive_until(lambda f, seq=reply["seq"]: f.get("seq") == seq)
+                    await alex.receive_until(e2e.frame_is(seq=reply["seq"]))
                 control.write_text("")
                 frames = await pat.receive_until(lambda f: f["type"] == "session.state" and not f["me"]["admitted"])
                 leaked = [f["text"] for f in frames if f["type"] == "chat.message"]

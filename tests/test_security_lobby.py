@@ -12,6 +12,7 @@ the routing of any envelope.
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -144,11 +145,12 @@ async def test_a_real_servers_lobby_tells_a_guest_nothing_of_the_room(database, 
     dana, alex, sam = [
         await e2e.ws_connect(server.base_url, clinic.session_id, cookies[name], name=name) for name in cookies
     ]
-    for frame, fields in [
+    steps: list[tuple[str, dict[str, Any]]] = [
         ("session.start", {}),
         ("mode.set", {"mode": "open"}),
         ("prompt.post", {"category": "family", "text": "Alex, tell us about your sister"}),
-    ]:
+    ]
+    for frame, fields in steps:
         assert (await dana.request(frame, **fields))["type"] == "ack"
     assert (await alex.request("chat.send", text="For the room"))["type"] == "ack"
     private = await alex.request("chat.send", text="Only for the facilitators", to="facilitators")
