@@ -59,7 +59,6 @@ class Clinic:
 
     database_url: str
     redis_url: str | None
-    redis_layer: str = "core"  # REDIS_LAYER of every server of the clinic (production)
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
     password: str = field(default_factory=lambda: f"bench-{secrets.token_hex(8)}")
     facilitators: list[str] = field(default_factory=list)
@@ -91,7 +90,6 @@ class Clinic:
         )
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
-            env["REDIS_LAYER"] = self.redis_layer
         for name, value in extra.items():
             if value is None:
                 env.pop(name, None)
@@ -163,7 +161,7 @@ class Clinic:
 
 
 @contextlib.contextmanager
-def clinic(config: str, *, keep: bool = False, redis_layer: str = "core") -> Iterator[Clinic]:
+def clinic(config: str, *, keep: bool = False) -> Iterator[Clinic]:
     """A fresh, migrated database for one bench invocation.
 
     embedded: a SQLite file (in-memory layer); production: a new PostgreSQL database (and Redis).
@@ -186,7 +184,7 @@ def clinic(config: str, *, keep: bool = False, redis_layer: str = "core") -> Ite
     name = f"circle_bench_{secrets.token_hex(5)}"
     with psycopg.connect(admin_url, autocommit=True, connect_timeout=5) as admin:
         admin.execute(f'CREATE DATABASE "{name}"')
-    made = Clinic(database_url=_with_database(admin_url, name), redis_url=redis_url(), redis_layer=redis_layer)
+    made = Clinic(database_url=_with_database(admin_url, name), redis_url=redis_url())
     try:
         run_checked([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], made.env())
         yield made

@@ -429,8 +429,7 @@ def command_run(args: argparse.Namespace) -> int:
     pinned = pin_self(client_cpus)
     fd_limit = raise_fd_limit(max(4096, 2 * (load.connections or load.rooms * load.clients) + 1024))
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
-    layer = args.layer if args.config == "production" else "in-memory"
-    label = f"{load.name} {args.config} {args.server} w{options.workers}{label_suffix(layer).replace('-', ' ')}"
+    label = f"{load.name} {args.config} {args.server} w{options.workers}"
     if load != LOADS[load.name]:  # overridden: say so wherever the figures go
         label += f" [{describe(load)}]"
     log = _logger(args.quiet)
@@ -439,7 +438,7 @@ def command_run(args: argparse.Namespace) -> int:
         f"server cpus {args.server_cpus or 'any'}, generator cpus {args.client_cpus if pinned else 'any (not pinned)'}"
     )
     runs: list[dict[str, Any]] = []
-    with clinic(args.config, keep=args.keep, redis_layer=args.layer) as made:
+    with clinic(args.config, keep=args.keep) as made:
         if "circle" in targets:
             made.provision_people(*options.people)
         for index in range(args.runs):
@@ -468,7 +467,7 @@ def command_run(args: argparse.Namespace) -> int:
         "config": {
             "name": args.config,
             "database": "sqlite" if args.config == "embedded" else "postgresql",
-            "layer": {"core": "channels-redis", "pubsub": "channels-redis pubsub"}.get(layer, layer),
+            "layer": "channels-redis" if args.config == "production" else "in-memory",
             "server": args.server,
             "workers": options.workers,
             "server_cpus": args.server_cpus,
@@ -482,11 +481,10 @@ def command_run(args: argparse.Namespace) -> int:
         "runs": runs,
         "summary": summary,
     }
-    suffix = label_suffix(layer)
     out = (
         Path(args.out)
         if args.out
-        else RESULTS / f"{_stamp()}-{load.name}-{args.config}-{args.server}-w{options.workers}{suffix}.json"
+        else RESULTS / f"{_stamp()}-{load.name}-{args.config}-{args.server}-w{options.workers}.json"
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(document, indent=1))
@@ -494,11 +492,6 @@ def command_run(args: argparse.Namespace) -> int:
     log(f"== written {out}")
     ok = all(run[t].get("ok", True) for run in runs for t in targets if t == "circle" and load.name != "L3")
     return 0 if ok or args.no_fail else 1
-
-
-def label_suffix(layer: str) -> str:
-    """Runs on the pub/sub layer say so in their label and file name (the default layer says nothing)."""
-    return "-pubsub" if layer == "pubsub" else ""
 
 
 def describe(load: Load) -> str:
@@ -567,9 +560,6 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--load", choices=sorted(LOADS), default="smoke")
     parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
-    parser.add_argument(
-        "--layer", choices=["core", "pubsub"], default="core", help="production: channels-redis's layer (REDIS_LAYER)"
-    )
     parser.add_argument("--workers", type=int, default=1, help="server processes per app (2+ needs production)")
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--targets", default="circle,reference", help="circle,reference (or one of them)")

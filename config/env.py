@@ -54,6 +54,12 @@ def env_choice(name: str, default: str, choices: Sequence[str]) -> str:
     return value
 
 
+def env_removed(name: str, reason: str) -> None:
+    """A setting Circle no longer has: set at all, start-up stops with one line naming it (not a silent no-op)."""
+    if env_str(name):
+        raise ImproperlyConfigured(f"{name} was removed ({reason}): unset it")
+
+
 def env_list(name: str, default: str) -> list[str]:
     return [item.strip() for item in env_str(name, default).split(",") if item.strip()]
 
@@ -188,36 +194,23 @@ def database_from_url(url: str, *, default_sqlite_path: str) -> dict[str, Any]:
     )
 
 
-# channels-redis's two layers (REDIS_LAYER): "core", lists and sorted sets with delivery
-# guarantees per channel (the default), in a subclass with fewer round trips per event
-# (rooms.core_layer), or "pubsub", Redis PUBLISH/SUBSCRIBE (fewer round trips, nothing
-# kept for a subscriber that is away), in a subclass that reports its outages to the hub
-# as the default layer's failing receive does (rooms.pubsub_layer).
-REDIS_LAYERS = {
-    "core": "rooms.core_layer.BatchedRedisChannelLayer",
-    "pubsub": "rooms.pubsub_layer.ObservedPubSubChannelLayer",
-}
+# Circle runs channels-redis's default layer (lists and sorted sets, delivery guarantees
+# per channel) in a subclass with fewer round trips per event (rooms.core_layer), and only
+# that one: it meets every target in docs/performance.md, which shows no need for the
+# pub/sub layer Circle also ran until issue 21 (REDIS_LAYER, now refused: config.settings).
+REDIS_LAYER_BACKEND = "rooms.core_layer.BatchedRedisChannelLayer"
 
 
-def channel_layers_from_url(
-    url: str, *, encryption_key: str = "", prefix: str = "circle", kind: str = "core"
-) -> dict[str, Any]:
+def channel_layers_from_url(url: str, *, encryption_key: str = "", prefix: str = "circle") -> dict[str, Any]:
     """REDIS_URL set: channels-redis shared by every worker; unset: one process, in memory."""
     if not url:
         return {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
     parsed = urlparse(url)
     if parsed.scheme not in {"redis", "rediss"}:
         raise ImproperlyConfigured(f"REDIS_URL must start with redis:// or rediss://, not {url!r}")
-    if kind not in REDIS_LAYERS:
-        raise ImproperlyConfigured(f"REDIS_LAYER must be one of {', '.join(REDIS_LAYERS)}, not {kind!r}")
     # redis-py 8 closes sockets idle for 5 s by default, which kills the
     # blocking reads of idle consumers (channels_redis#422).
     hosts = [{"address": url, "socket_timeout": None, "socket_connect_timeout": 5}]
-    if kind == "pubsub":
-        pubsub: dict[str, object] = {"hosts": hosts, "prefix": prefix}
-        if encryption_key:
-            pubsub["symmetric_encryption_keys"] = [encryption_key]
-        return {"default": {"BACKEND": REDIS_LAYERS[kind], "CONFIG": pubsub}}
     config: dict[str, object] = {
         "hosts": hosts,
         # One layer message per worker per room (see rooms.broadcast), so the
@@ -232,7 +225,7 @@ def channel_layers_from_url(
     }
     if encryption_key:
         config["symmetric_encryption_keys"] = [encryption_key]
-    return {"default": {"BACKEND": REDIS_LAYERS[kind], "CONFIG": config}}
+    return {"default": {"BACKEND": REDIS_LAYER_BACKEND, "CONFIG": config}}
 
 
 class EmailSettings(NamedTuple):

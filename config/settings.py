@@ -18,6 +18,7 @@ from config.env import (
     env_list,
     env_map,
     env_origins,
+    env_removed,
     env_str,
 )
 
@@ -135,8 +136,8 @@ CHANNEL_LAYERS = channel_layers_from_url(
     env_str("REDIS_URL"),
     encryption_key=env_str("CHANNEL_LAYER_KEY"),
     prefix=env_str("CHANNEL_LAYER_PREFIX", "circle"),
-    kind=env_str("REDIS_LAYER", "core"),
 )
+env_removed("REDIS_LAYER", "Circle has one Redis layer, rooms/core_layer.py; docs/performance.md says why")
 
 AUTH_USER_MODEL = "accounts.Member"
 LOGIN_URL = "/accounts/login/"

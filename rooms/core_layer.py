@@ -1,4 +1,4 @@
-"""channels-redis's default layer, with fewer round trips to Redis per room event (REDIS_LAYER=core).
+"""channels-redis's default layer, with fewer round trips to Redis per room event (Circle's one Redis layer).
 
 channels-redis receives one message per call, in four round trips to Redis
 one after the other (a clean-up script, BZPOPMIN, a backup copy, then its

@@ -260,8 +260,8 @@ class RoomHub:
         """Notice a layer that stopped answering (LAYER_ANSWER_SECONDS): its reads and writes fail nothing.
 
         While it is down, probe for its return: a pump whose read fails does too, but
-        one waiting on a read that never fails (a silent Redis; the pub/sub layer's
-        queue) does not, and the heartbeat comes only every HEARTBEAT_SECONDS.
+        one waiting on a read that never fails (a silent Redis) does not, and the
+        heartbeat comes only every HEARTBEAT_SECONDS.
         """
         while True:
             await asyncio.sleep(LAYER_WATCH_SECONDS)
@@ -496,8 +496,7 @@ async def lane_channels(layer: Any, worker_id: str) -> list[str]:
         # "!" channels (new_channel()) from one shared list under one lock, one message at
         # a time, which would make the lanes one lane again.
         return [f"circle-hub.{worker_id}.{lane}" for lane in range(HUB_LANES)]
-    # Pub/sub and in-memory: every channel has its own queue already; new_channel() also
-    # subscribes it at once (pub/sub), before the hub joins any group.
+    # In memory: every channel has its own queue already.
     return [await layer.new_channel() for _ in range(HUB_LANES)]
 
 
@@ -511,17 +510,13 @@ async def answered(call: Awaitable[T]) -> T:
 
 async def ping_layer(layer: Any) -> None:
     """One round trip to each of the layer's Redis servers (none for the in-memory layer)."""
-    probe = getattr(layer, "probe", None)
-    if probe is not None:  # pub/sub (rooms.pubsub_layer): Redis answers and the subscriptions read
-        await probe()
-        return
-    for index in range(getattr(layer, "ring_size", 0)):  # the default layer: one Redis per shard
+    for index in range(getattr(layer, "ring_size", 0)):  # one Redis per shard
         await layer.connection(index).ping()
 
 
 async def reconnect_layer(layer: Any) -> None:
     """Raises while the channel layer is still down (or silent); returns once it answers again."""
-    for index in range(getattr(layer, "ring_size", 0)):  # the default layer: one Redis per shard
+    for index in range(getattr(layer, "ring_size", 0)):  # one Redis per shard
         # Connections pooled before the outage point at a Redis that is gone, restarted or
         # stopped: drop them all (reads and writes waiting on them fail), so that nothing
         # later waits on one of them.

@@ -145,12 +145,6 @@ async def channel_layer_answers() -> bool:
     layer = get_channel_layer()
     if layer is None:  # config.env always configures one (in memory without REDIS_URL)
         return False
-    probe = getattr(layer, "probe", None)
-    if probe is not None:
-        # pub/sub (rooms.pubsub_layer): a new channel there is a subscription kept for the
-        # process's lifetime, so the check must not make one per request.
-        await probe()
-        return True
     # A round trip through Redis on a process-local channel (channels-redis's own receive:
     # rooms.core_layer batches only the hub's plain lane channels).
     channel = await layer.new_channel()

@@ -42,20 +42,16 @@ from channels.consumer import AsyncConsumer, get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
 from channels.sessions import InstanceSessionWrapper, SessionMiddleware
-from channels_redis import utils
 from channels_redis.core import RedisChannelLayer
-from channels_redis.pubsub import RedisPubSubChannelLayer, RedisPubSubLoopLayer, RedisSingleShardConnection
 from daphne.access import AccessLogGenerator
 from daphne.server import Server
 from daphne.ws_protocol import WebSocketProtocol as DaphneProtocol
 from django.utils.translation.trans_real import parse_accept_lang_header
 from redis.asyncio import Redis
-from redis.asyncio.client import PubSub
 from twisted.internet import abstract, asyncioreactor, tcp
 
 from config.security import redact_daphne_access_log
 from rooms.outbound import protocol_of, unsent_bytes
-from rooms.pubsub_layer import ObservedPubSubChannelLayer, ObservedPubSubLoopLayer, ObservedShard
 
 REQUIREMENTS = Path(__file__).resolve().parent.parent / "requirements.txt"
 
@@ -287,95 +283,6 @@ async def test_channels_redis_connection_the_hub_probes(redis_layer: Any) -> Non
         "redis", "Redis.ping, ConnectionPool.disconnect", use, "one is gone"
     )
     await redis_layer.close_pools()
-
-
-# ---------------------------------------------------------------- channels-redis: the pub/sub layer
-
-
-PUBSUB_LAYER_USE = (
-    "rooms/pubsub_layer.py (REDIS_LAYER=pubsub) subclasses channels-redis's pub/sub layer, its loop "
-    "layer and its shard connection, replacing their receive loop and redis-py client so that an "
-    "outage surfaces to the hub as a failing receive"
-)
-
-
-def test_channels_redis_pubsub_methods_the_subclasses_replace() -> None:
-    for function, expected in (
-        # ObservedPubSubChannelLayer._get_layer: the same, with its own loop layer.
-        (RedisPubSubChannelLayer._get_layer, "2b78fd6112f1c74c"),
-        # ObservedPubSubLoopLayer.__init__ replaces _shards after it.
-        (RedisPubSubLoopLayer.__init__, "5eac73a53eb8f33c"),
-        # ObservedPubSubLoopLayer._subscribe_to_channel: the queue exists before the subscription can fail.
-        (RedisPubSubLoopLayer._subscribe_to_channel, "54f7b54351a8acc7"),
-        # Hands each queued item to channel_layer.deserialize, where the interruption is raised.
-        (RedisPubSubLoopLayer.receive, "b3bcb8c44d4f683e"),
-        # ObservedShard._ensure_redis: the same, with an ObservedPubSub.
-        (RedisSingleShardConnection._ensure_redis, "c7ec07c063ebfa71"),
-        # ObservedShard._do_receiving: the same loop, reporting failed reads.
-        (RedisSingleShardConnection._do_receiving, "e236cd8bf4591e9d"),
-    ):
-        check_fingerprint("channels-redis", function, expected, PUBSUB_LAYER_USE)
-    assert parameters(RedisSingleShardConnection.__init__) == ["self", "host", "channel_layer"], broken(
-        "channels-redis", "RedisSingleShardConnection.__init__", PUBSUB_LAYER_USE, "other parameters"
-    )
-    shard_init = source(RedisSingleShardConnection.__init__)
-    for member in ("self.host", "self._lock", "self._redis", "self._pubsub"):
-        assert f"{member} =" in shard_init, broken(
-            "channels-redis", f"RedisSingleShardConnection {member}", PUBSUB_LAYER_USE, "it is gone"
-        )
-    for name in ("_get_shard", "_receive_message"):
-        owner = RedisPubSubLoopLayer if name == "_get_shard" else RedisSingleShardConnection
-        assert callable(getattr(owner, name, None)), broken(
-            "channels-redis", f"{owner.__name__}.{name}", PUBSUB_LAYER_USE, "it is gone"
-        )
-
-
-def test_channels_redis_utils_the_pubsub_layer_imports() -> None:
-    for function, expected in (
-        (utils._wrap_close, ["proxy", "loop"]),
-        (utils.create_pool, ["host"]),
-        (utils.decode_hosts, ["hosts"]),
-    ):
-        assert parameters(function) == expected, broken(
-            "channels-redis", f"channels_redis.utils.{function.__name__}", PUBSUB_LAYER_USE, "other parameters"
-        )
-
-
-async def test_channels_redis_pubsub_layer_behind_the_hubs_probe() -> None:
-    use = PUBSUB_LAYER_USE + "; rooms/hub.py reads getattr(layer, 'ring_size', 0) and getattr(layer, 'probe')"
-    layer = ObservedPubSubChannelLayer(hosts=["redis://127.0.0.1:1/0"], prefix="contract")
-    loop_layer = layer._get_layer()  # makes the loop layer and its shards; no connection yet
-    assert isinstance(loop_layer, ObservedPubSubLoopLayer) and all(
-        isinstance(shard, ObservedShard) for shard in loop_layer._shards
-    ), broken("channels-redis", "RedisPubSubLoopLayer._shards", use, "the observed shards were not used")
-    assert isinstance(loop_layer.channels, dict), broken(
-        "channels-redis", "RedisPubSubLoopLayer.channels", use, f"{type(loop_layer.channels)}"
-    )
-    # channels-redis's __getattr__ forwards unknown names to the loop layer: the default layer's
-    # ring_size must not be found there, or the hub would ping the pub/sub layer like the default one.
-    assert getattr(layer, "ring_size", 0) == 0, broken(
-        "channels-redis", "RedisPubSubChannelLayer.__getattr__", use, "it now answers ring_size"
-    )
-    await layer.flush()
-
-
-def test_redis_pubsub_reconnect_callback() -> None:
-    use = (
-        "rooms/pubsub_layer.py ObservedPubSub overrides PubSub.on_connect, which redis-py calls when "
-        "the subscriber reconnects (and re-subscribes): what was published meanwhile was lost"
-    )
-    assert parameters(PubSub.__init__)[:2] == ["self", "connection_pool"], broken(
-        "redis", "PubSub.__init__", use, f"its parameters are {parameters(PubSub.__init__)}"
-    )
-    assert parameters(PubSub.on_connect) == ["self", "connection"], broken(
-        "redis", "PubSub.on_connect", use, "other parameters"
-    )
-    assert "self.connection.register_connect_callback(self.on_connect)" in source(PubSub.connect), broken(
-        "redis", "PubSub.connect", use, "it no longer registers on_connect as the connection's callback"
-    )
-    assert isinstance(inspect.getattr_static(PubSub, "subscribed"), property), broken(
-        "redis", "PubSub.subscribed", use, "it is no longer a property"
-    )
 
 
 # ---------------------------------------------------------------- daphne, Twisted, autobahn

@@ -1,7 +1,6 @@
 """Two real daphne workers sharing one PostgreSQL database and one Redis channel layer.
 
-Every test runs on both of channels-redis's layers (REDIS_LAYER: core, the default,
-and pubsub). The servers and the members are set up once per layer; each test schedules
+The servers and the members are set up once for the module; each test schedules
 its own session (so messages, presence and rate limits of one test do not touch
 another) and checks both workers' logs at its end.
 """
@@ -44,11 +43,9 @@ def clinic_database(database: str) -> str:
     return database
 
 
-@pytest.fixture(scope="module", params=["core", "pubsub"])
-def cluster(
-    request: pytest.FixtureRequest, clinic_database: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Cluster]:
-    env = {**e2e.server_env(clinic_database, redis_url=e2e.redis_url()), "REDIS_LAYER": request.param}
+@pytest.fixture(scope="module")
+def cluster(clinic_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    env = e2e.server_env(clinic_database, redis_url=e2e.redis_url())
     logs = tmp_path_factory.mktemp("e2e-workers")
     a = e2e.ServerProcess(env, name="worker-a", log_dir=logs)
     b = e2e.ServerProcess(env, name="worker-b", log_dir=logs)

@@ -399,7 +399,7 @@ def test_a_token_of_any_bytes_in_any_decoration_is_redacted(raw, decoration):
         "GET /sessions/12/transcript/?format=txt",
         "GET /attendance/?from=2026-12-01&to=2026-12-31&format=csv",
         'File "/work/main/.venv/lib/python3.11/site-packages/channels_redis/core.py", line 3, in receive',
-        "rooms.pubsub_layer.ObservedPubSubChannelLayer: psycopg.OperationalError: connection refused",
+        "rooms.core_layer.BatchedRedisChannelLayer: psycopg.OperationalError: connection refused",
         "WSCONNECT /ws/sessions/12/?since=1200",
     ],
 )

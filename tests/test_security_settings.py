@@ -325,29 +325,19 @@ def test_redaction_leaves_ordinary_lines_alone():
     assert redact(line) == line
 
 
-# ---------------------------------------------------------------- which channels-redis layer (REDIS_LAYER)
+# ---------------------------------------------------------------- one channels-redis layer (REDIS_LAYER removed)
 
 
-def test_redis_layer_pubsub_selects_the_pubsub_layer_with_the_same_safeguards():
-    layers = channel_layers_from_url("rediss://redis.clinic.example:6380/0", encryption_key="k", kind="pubsub")
-    # channels-redis's pub/sub layer, in the subclass that reports its outages to the hub
-    assert layers["default"]["BACKEND"] == "rooms.pubsub_layer.ObservedPubSubChannelLayer"
-    config = layers["default"]["CONFIG"]
-    assert config["hosts"] == [
-        {"address": "rediss://redis.clinic.example:6380/0", "socket_timeout": None, "socket_connect_timeout": 5}
-    ]
-    assert config["symmetric_encryption_keys"] == ["k"] and config["prefix"] == "circle"
-
-
-def test_settings_read_redis_layer_and_refuse_an_unknown_one():
+@pytest.mark.parametrize("value", ["pubsub", "core"])
+def test_settings_refuse_the_removed_redis_layer_setting(value):
     code = (
         "import django; django.setup(); from django.conf import settings;"
         "print(settings.CHANNEL_LAYERS['default']['BACKEND'])"
     )
     env = {**PRODUCTION, "REDIS_URL": "redis://127.0.0.1:6379/0"}
     assert run_settings(env, code).stdout.strip() == "rooms.core_layer.BatchedRedisChannelLayer"
-    assert run_settings({**env, "REDIS_LAYER": "pubsub"}, code).stdout.strip() == (
-        "rooms.pubsub_layer.ObservedPubSubChannelLayer"
-    )
-    refused = run_settings({**env, "REDIS_LAYER": "streams"}, code)
-    assert refused.returncode != 0 and "REDIS_LAYER must be one of core, pubsub, not 'streams'" in refused.stderr
+    # A deployment still choosing a layer is told, in one line, that the choice is gone:
+    # starting on the core layer while it asked for pub/sub would be a silent change.
+    refused = run_settings({**env, "REDIS_LAYER": value}, code)
+    assert refused.returncode != 0
+    assert "REDIS_LAYER was removed (Circle has one Redis layer, rooms/core_layer.py" in refused.stderr

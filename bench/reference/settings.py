@@ -20,7 +20,6 @@ CHANNEL_LAYERS = channel_layers_from_url(
     env_str("REDIS_URL"),
     encryption_key=env_str("CHANNEL_LAYER_KEY"),
     prefix=env_str("CHANNEL_LAYER_PREFIX", "circle"),
-    kind=env_str("REDIS_LAYER", "core"),
 )
 LOGGING = {
     "version": 1,
