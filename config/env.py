@@ -54,10 +54,13 @@ def env_choice(name: str, default: str, choices: Sequence[str]) -> str:
     return value
 
 
-def env_removed(name: str, reason: str) -> None:
-    """A setting Circle no longer has: set at all, start-up stops with one line naming it (not a silent no-op)."""
-    if env_str(name):
-        raise ImproperlyConfigured(f"{name} was removed ({reason}): unset it")
+def env_retired(name: str, reason: str, *, only: str) -> None:
+    """A choice Circle no longer offers. Unset, or set to `only` (what Circle now always does, so an existing
+    deployment's environment file keeps working), it is fine; any other value stops start-up with one line
+    naming it: running something other than what was asked for would be a silent change."""
+    value = env_str(name).strip()
+    if value and value.lower() != only:
+        raise ImproperlyConfigured(f"{name}={value} is no longer offered ({reason}): unset it")
 
 
 def env_list(name: str, default: str) -> list[str]:

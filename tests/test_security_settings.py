@@ -328,16 +328,21 @@ def test_redaction_leaves_ordinary_lines_alone():
 # ---------------------------------------------------------------- one channels-redis layer (REDIS_LAYER removed)
 
 
-@pytest.mark.parametrize("value", ["pubsub", "core"])
-def test_settings_refuse_the_removed_redis_layer_setting(value):
+@pytest.mark.parametrize("value", ["pubsub", "PubSub", "redis", "x"])
+def test_settings_refuse_a_redis_layer_other_than_the_one_circle_has(value):
     code = (
         "import django; django.setup(); from django.conf import settings;"
         "print(settings.CHANNEL_LAYERS['default']['BACKEND'])"
     )
     env = {**PRODUCTION, "REDIS_URL": "redis://127.0.0.1:6379/0"}
     assert run_settings(env, code).stdout.strip() == "rooms.core_layer.BatchedRedisChannelLayer"
-    # A deployment still choosing a layer is told, in one line, that the choice is gone:
+    # An environment file that names the one layer left (the old default) keeps working...
+    for kept in ("core", "Core", " core "):
+        assert run_settings({**env, "REDIS_LAYER": kept}, code).stdout.strip() == (
+            "rooms.core_layer.BatchedRedisChannelLayer"
+        )
+    # ...and one still asking for another layer is told, in one line, that the choice is gone:
     # starting on the core layer while it asked for pub/sub would be a silent change.
     refused = run_settings({**env, "REDIS_LAYER": value}, code)
     assert refused.returncode != 0
-    assert "REDIS_LAYER was removed (Circle has one Redis layer, rooms/core_layer.py" in refused.stderr
+    assert f"REDIS_LAYER={value} is no longer offered (Circle has one Redis layer" in refused.stderr
