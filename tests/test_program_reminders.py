@@ -165,6 +165,7 @@ def test_the_log_never_holds_an_address(evening: GroupSession, caplog: pytest.Lo
     assert "mail sent" in caplog.text and "@" not in caplog.text
 
 
+@pytest.mark.services  # the second CI pass, on PostgreSQL; deselected, not skipped, on the embedded one
 @pytest.mark.django_db(transaction=True)
 def test_two_runs_at_once_send_each_reminder_once(mail_on: None) -> None:
     if connection.vendor != "postgresql":
