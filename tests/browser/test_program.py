@@ -71,3 +71,13 @@ def test_the_program_pages(own_circle, open_page, screenshots):
     address = alex.get_by_label("Calendar address").input_value()
     assert re.fullmatch(r"https?://\S+/calendar/[A-Za-z0-9_-]{32}\.ics", address)
     check_both_widths(alex, "the settings page with a calendar address")
+
+    # The demo's cancelled evening, opened from a bookmark: the socket is refused (4410) before any
+    # session.state, and the page still says the session was cancelled, not that it ended.
+    cancelled = e2e.manage(
+        own_circle.env, "shell", "-c",
+        "from rooms.models import GroupSession, Status;"
+        f"print(GroupSession.objects.get(series_link__series_id={series_id}, status=Status.CANCELLED).pk)",
+    ).stdout.split()[-1]
+    alex.goto(f"{base}/sessions/{cancelled}/")
+    expect(alex.get_by_role("heading", name="This session was cancelled")).to_be_visible()

@@ -151,7 +151,8 @@ export function mountStage(store, socket) {
     if (code !== null) {
       const guest = state.me?.role === "guest" || el.root.dataset.role === "guest";
       let [heading, text, link] = CLOSED[code] ?? [gettext("You've left the session"), "", "home"];
-      if (code === 4410 && state.session?.status === "cancelled") {
+      // A cancelled session refuses the socket before any session.state: the page's own status says why.
+      if (code === 4410 && (state.session?.status ?? el.root.dataset.status) === "cancelled") {
         heading = gettext("This session was cancelled");
         text = gettext("It will not take place. Your next sessions are on your sessions page.");
       }
