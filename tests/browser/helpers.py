@@ -55,6 +55,20 @@ def assert_accessible(page: Any, where: str) -> None:
     assert not found, f"axe-core found serious or critical problems on {where} at {width} px:\n" + "\n".join(lines)
 
 
+# The two widths every page is checked at: a laptop and a 360 px phone.
+WIDTHS = ((1280, 900), (360, 780))
+
+
+def check_both_widths(page: Any, where: str, *, then: tuple[int, int] | None = None) -> None:
+    """No serious axe-core finding on `page` at either width; `then`: the size to leave it at afterwards."""
+    for width, height in WIDTHS:
+        page.set_viewport_size({"width": width, "height": height})
+        page.wait_for_timeout(50)  # one layout pass
+        assert_accessible(page, where)
+    if then is not None:
+        page.set_viewport_size({"width": then[0], "height": then[1]})
+
+
 def room_ready(page: Any) -> None:
     """Wait until the room page has its first session.state."""
     from playwright.sync_api import expect

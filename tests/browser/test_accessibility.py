@@ -14,19 +14,9 @@ from playwright.sync_api import expect
 
 from tests import e2e
 from tests.browser.conftest import sign_in
-from tests.browser.helpers import RawClients, assert_accessible, room_ready, tab_through
+from tests.browser.helpers import RawClients, check_both_widths, room_ready, tab_through
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-
-WIDTHS = ((1280, 900), (360, 780))
-
-
-def check_both_widths(page, where: str) -> None:
-    for width, height in WIDTHS:
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(50)  # one layout pass
-        assert_accessible(page, where)
-
 
 def test_pages_have_no_serious_accessibility_problems(circle, open_page, screenshots):
     session_id = circle.schedule("Wednesday evening group")

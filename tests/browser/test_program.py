@@ -12,20 +12,9 @@ from playwright.sync_api import expect
 
 from tests import e2e
 from tests.browser.conftest import sign_in
-from tests.browser.helpers import assert_accessible
+from tests.browser.helpers import check_both_widths
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-
-WIDTHS = ((1280, 900), (360, 780))
-
-
-def check_both_widths(page, where: str) -> None:
-    for width, height in WIDTHS:
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(50)  # one layout pass
-        assert_accessible(page, where)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
 
 def test_the_program_pages(own_circle, open_page, screenshots):
     seeded = e2e.manage(own_circle.env, "demo").stdout
@@ -41,36 +30,36 @@ def test_the_program_pages(own_circle, open_page, screenshots):
     expect(dana.get_by_role("heading", level=1)).to_have_text("Evening intensive outpatient group")
     expect(dana.get_by_role("img", name="Sessions attended per week, against sessions scheduled").first).to_be_visible()
     expect(dana.locator(".badge.cancelled")).to_have_count(1)
-    check_both_widths(dana, "the series page")
+    check_both_widths(dana, "the series page", then=(1280, 900))
     dana.screenshot(path=str(screenshots / "series.png"), full_page=True)
 
     # A held evening: statuses, and the excuse already made by the demo.
     dana.locator("a", has_text="Attendance").first.click()
     expect(dana.get_by_role("heading", name="Excuse or correct a status")).to_be_visible()
     expect(dana.locator("table.attendance")).to_contain_text("Excused")
-    check_both_widths(dana, "the attendance page with statuses")
+    check_both_widths(dana, "the attendance page with statuses", then=(1280, 900))
 
     # The cancel page of a coming session, then the export and the settings.
     dana.goto(f"{base}/series/{series_id}/")
     dana.get_by_role("link", name="Cancel").first.click()
     expect(dana.get_by_role("heading", name="Cancel a session")).to_be_visible()
-    check_both_widths(dana, "the cancel page")
+    check_both_widths(dana, "the cancel page", then=(1280, 900))
     dana.goto(f"{base}/attendance/?from=2020-01-01&to=2100-01-01&format=html")
     expect(dana.locator("table.attendance tbody tr").first).to_be_visible()
-    check_both_widths(dana, "the attendance export")
+    check_both_widths(dana, "the attendance export", then=(1280, 900))
 
     alex = open_page(360, 780)
     sign_in(alex, base, "alex")
     expect(alex.get_by_role("heading", name="Your two weeks")).to_be_visible()
     expect(alex.locator(".week-count")).to_contain_text(re.compile(r"This week: \d+ of \d+ attended"))
-    check_both_widths(alex, "the patient's dashboard with their two weeks")
+    check_both_widths(alex, "the patient's dashboard with their two weeks", then=(1280, 900))
     alex.get_by_role("link", name="Reminders and calendar feed").click()
     alex.get_by_label("Email address").fill("alex@example.org")
     alex.get_by_role("button", name="Save", exact=True).click()
     alex.get_by_role("button", name="Turn the feed on").click()
     address = alex.get_by_label("Calendar address").input_value()
     assert re.fullmatch(r"https?://\S+/calendar/[A-Za-z0-9_-]{32}\.ics", address)
-    check_both_widths(alex, "the settings page with a calendar address")
+    check_both_widths(alex, "the settings page with a calendar address", then=(1280, 900))
 
     # The demo's cancelled evening, opened from a bookmark: the socket is refused (4410) before any
     # session.state, and the page still says the session was cancelled, not that it ended.

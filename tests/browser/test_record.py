@@ -9,20 +9,9 @@ from playwright.sync_api import expect
 
 from tests import e2e
 from tests.browser.conftest import sign_in
-from tests.browser.helpers import RawClients, assert_accessible, enter_room
+from tests.browser.helpers import RawClients, check_both_widths, enter_room
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
-
-WIDTHS = ((1280, 900), (360, 780))
-
-
-def check_both_widths(page, where: str) -> None:
-    for width, height in WIDTHS:
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(50)  # one layout pass
-        assert_accessible(page, where)
-    page.set_viewport_size({"width": 1280, "height": 900})
-
 
 def test_the_goal_panel_the_notes_page_and_the_record_page(circle, open_page, screenshots):
     session_id = e2e.schedule_session(
@@ -57,7 +46,7 @@ def test_the_goal_panel_the_notes_page_and_the_record_page(circle, open_page, sc
     mine.get_by_role("button", name="Add my goal").click()
     expect(mine.locator("#my-goals li")).to_have_count(2)
     expect(panel.locator("#goal-list li")).to_have_count(2)  # Dana sees it at once
-    check_both_widths(alex, "the patient's room with their goals")
+    check_both_widths(alex, "the patient's room with their goals", then=(1280, 900))
     panel.get_by_label("Progress (0 to 10)").fill("7")
     panel.get_by_label("Importance (0 to 10)").fill("9")
     panel.get_by_label("Confidence (0 to 10)").fill("6")
@@ -66,7 +55,7 @@ def test_the_goal_panel_the_notes_page_and_the_record_page(circle, open_page, sc
     panel.locator("#mi-prompt").select_option(index=0)
     panel.get_by_role("button", name="Pin this prompt").click()
     expect(dana.locator("#console-status")).to_have_text("The topic is pinned.")
-    check_both_widths(dana, "the console's goals panel")
+    check_both_widths(dana, "the console's goals panel", then=(1280, 900))
     panel.scroll_into_view_if_needed()
     panel.screenshot(path=str(screenshots / "console-goals.png"))
 
@@ -82,7 +71,7 @@ def test_the_goal_panel_the_notes_page_and_the_record_page(circle, open_page, sc
     expect(my_goals).to_contain_text("Call my sister every Sunday")
     expect(my_goals.locator(".goal")).to_have_count(2)
     expect(my_goals.locator(".goal-history li")).to_have_count(2)  # the first goal's two reviews
-    check_both_widths(alex, "the patient's dashboard with My goals")
+    check_both_widths(alex, "the patient's dashboard with My goals", then=(1280, 900))
 
     # The notes page: Alex's note, prefilled from the room, signed, then amended.
     dana.goto(f"{circle.base_url}/sessions/{session_id}/notes/")
@@ -94,13 +83,13 @@ def test_the_goal_panel_the_notes_page_and_the_record_page(circle, open_page, sc
     expect(note.get_by_label("Data")).to_contain_text("Scheduled length: 50 min.")
     note.get_by_label("Assessment").fill("Engaged; ambivalence about weekends.")
     note.get_by_label("Plan").fill("Review the goal next week.")
-    check_both_widths(dana, "the notes page with a draft")
+    check_both_widths(dana, "the notes page with a draft", then=(1280, 900))
     note.get_by_role("button", name="Sign (locks the note)").click()
     expect(note).to_contain_text("signed by Dana (facilitator)")
     note.get_by_label("Add an amendment").fill("Correction: the call was on Saturday.")
     note.get_by_role("button", name="Append the amendment").click()
     expect(note.locator(".amendments")).to_contain_text("Correction: the call was on Saturday.")
-    check_both_widths(dana, "the notes page with a signed note")
+    check_both_widths(dana, "the notes page with a signed note", then=(1280, 900))
     dana.screenshot(path=str(screenshots / "progress-notes.png"), full_page=True)
 
     # The patient's record for the care team.
@@ -108,7 +97,7 @@ def test_the_goal_panel_the_notes_page_and_the_record_page(circle, open_page, sc
     expect(dana.get_by_role("heading", level=1)).to_have_text("Record: Alex")
     expect(dana.get_by_role("img", name="Progress and readiness over time (0 to 10)")).to_be_visible()
     expect(dana.locator(".chart-data")).to_contain_text("Importance")
-    check_both_widths(dana, "the patient's record")
+    check_both_widths(dana, "the patient's record", then=(1280, 900))
     dana.screenshot(path=str(screenshots / "patient-record.png"), full_page=True)
 
     # Anyone outside the care team: 404, as for nobody at all.

@@ -19,12 +19,11 @@ from playwright.sync_api import expect
 from facilitator.prompt_library import SPANISH
 from tests import e2e
 from tests.browser.conftest import sign_in
-from tests.browser.helpers import assert_accessible, room_ready
+from tests.browser.helpers import check_both_widths, room_ready
 from tests.i18n_support import english_left
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-WIDTHS = ((1280, 900), (360, 780))
 # What people typed, and names: data, not the pages' words.
 TYPED = {
     "Dana", "Alex", "Lucía", "Rosa", "Grupo de los jueves", "Circle",
@@ -35,10 +34,7 @@ TYPED = {
 def check_spanish(page, where: str, typed: set[str] = TYPED) -> None:
     """`<html lang="es">`, no serious axe-core finding at either width, and no English left on the page."""
     expect(page.locator("html")).to_have_attribute("lang", "es")
-    for width, height in WIDTHS:
-        page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(50)
-        assert_accessible(page, where)
+    check_both_widths(page, where)
     assert english_left(page.content(), typed) == [], where
 
 
