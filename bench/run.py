@@ -29,8 +29,11 @@ from typing import Any
 
 from bench import profile as profiling
 from bench.clinic import Clinic, clinic
+from bench.day import add_day_arguments, command_day
 from bench.loadgen import CircleDialect, Load, ReferenceDialect, Run
 from bench.servers import REPO, ServerGroup, parse_cpus, pin_self, raise_fd_limit
+from bench.storm import REFERENCE_NOTE, run_storm
+from bench.storm import one_line as storm_line
 
 RESULTS = REPO / "bench" / "results"
 
@@ -41,12 +44,22 @@ LOADS: dict[str, Load] = {
     "L2": Load("L2", rooms=20, clients=12, rate=20, duration=20, warmup=3),
     # Saturation: the highest rate per room for 20 x 12 with p99 < 100 ms and no loss (searched).
     "L3": Load("L3", rooms=20, clients=12, rate=10, duration=10, warmup=3),
+    # The stall's watch (issue 25): a minute at 80 % of L3's rate (Circle's, PostgreSQL + Redis, round two:
+    # 60 to 75 /s/room), judged second by second (`latency_by_second_ms`): a periodic hold-up shows there
+    # as a second whose p99 stands out, where a 10-second step may miss it.
+    "sustained": Load("sustained", rooms=20, clients=12, rate=52, duration=60, warmup=3),
     # Idle authenticated connections in one process, and RSS per connection.
     "C1": Load("C1", rooms=0, clients=12, connections=5000, settle=10, hold=20, connect_concurrency=50),
+    # The reconnect storm (bench/storm.py): L1's rooms and rate on 2+ workers, the last one gets SIGTERM a third in.
+    "storm": Load("storm", rooms=50, clients=12, rate=1, duration=30, warmup=5, drain=15),
     # CI's smoke: it works, nothing lost (no timing judged).
     "smoke": Load("smoke", rooms=2, clients=4, rate=4, duration=3, warmup=1, drain=10),
 }
 L3_P99_MS = 100.0
+# The tutorial's channel layers (bench/reference/settings.py, REFERENCE_LAYER): the target names the
+# bench gives them. `reference` is the tutorial on Circle's own layer; the others on channels-redis's
+# layers as shipped. Circle's ratios hold against the strongest of those that ran (`compare`).
+REFERENCE_LAYERS = {"circle": "reference", "core": "reference-core", "pubsub": "reference-pubsub"}
 
 
 # ---------------------------------------------------------------- one target, one load
@@ -71,11 +84,14 @@ def run_target(made: Clinic, target: str, load: Load, options: Options) -> dict[
     workers = 1 if load.idle else options.workers
     env = made.env(
         CHANNEL_LAYER_PREFIX=f"circle-bench-{made.run_id}-{secrets.token_hex(3)}",
+        REFERENCE_LAYER=next((layer for layer, name in REFERENCE_LAYERS.items() if name == target), None),
     )
     group = ServerGroup(target, options.server, env, workers=workers, cpus=options.server_cpus)
     rooms_needed = load.rooms if not load.idle else -(-load.connections // load.clients)
     if target == "circle":
         made.session_ids(rooms_needed, load.clients)  # before the server starts: setup is not measured
+    analyzed = analyze(made.database_url)  # fresh statistics: the machines run PostgreSQL with autovacuum off
+    steal_before = cpu_times()
     started = time.monotonic()
     with group:
         if target == "circle":
@@ -124,11 +140,57 @@ def run_target(made: Clinic, target: str, load: Load, options: Options) -> dict[
     report["server"]["logs"] = group.logs()
     report["target"] = target
     report["wall_seconds"] = round(time.monotonic() - started, 1)
+    report["analyze_seconds"] = analyzed
+    report["steal"] = steal(steal_before, cpu_times(), options.server_cpus)
     report["ok"], report["why_not"] = judge(report, load)
     if report["ok"]:  # the logs of a run that worked hold nothing worth keeping
         group.remove_logs()
         report["server"]["logs"] = {}
     return report
+
+
+def analyze(database_url: str) -> float | None:
+    """ANALYZE the bench's PostgreSQL database (autovacuum is off on the bench machines); the seconds it took.
+
+    Every run then starts from fresh statistics, whatever the runs before it wrote. Circle must not
+    need them (tests/test_chat_plans.py checks the hot statements' plans without), but the
+    figures should not depend on when autovacuum last passed.
+    """
+    if not database_url.startswith("postgres"):
+        return None
+    import psycopg
+
+    started = time.monotonic()
+    with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as connection:
+        connection.execute("ANALYZE")
+    return round(time.monotonic() - started, 2)
+
+
+def cpu_times() -> dict[str, list[int]]:
+    """/proc/stat's cpu lines: {"cpu": [user, nice, system, idle, iowait, irq, softirq, steal, ...], "cpu0": ...}."""
+    try:
+        with open("/proc/stat") as stat:
+            lines = [line.split() for line in stat if line.startswith("cpu")]
+    except OSError:
+        return {}
+    return {fields[0]: [int(x) for x in fields[1:]] for fields in lines}
+
+
+def steal(before: dict[str, list[int]], after: dict[str, list[int]], server_cpus: set[int] | None) -> dict[str, Any]:
+    """The CPU time the hypervisor took from this VM during the run (%), the whole machine's and the servers' CPUs'."""
+
+    def percent(name: str) -> float | None:
+        if name not in before or name not in after:
+            return None
+        deltas = [b - a for a, b in zip(before[name], after[name], strict=False)]
+        total = sum(deltas[:8])  # guest time is counted in user already
+        return round(100 * deltas[7] / total, 1) if total > 0 and len(deltas) > 7 else None
+
+    return {
+        "percent": percent("cpu"),
+        "by_cpu": {name: percent(name) for name in sorted(after) if name != "cpu"},
+        "server_cpus": sorted(server_cpus) if server_cpus else None,
+    }
 
 
 async def _drive(run: Run) -> dict[str, Any] | None:
@@ -208,6 +270,10 @@ def judge(report: dict[str, Any], load: Load) -> tuple[bool, list[str]]:
         why.append(f"closed by the server: {report['closed_unexpectedly']}")
     if not deliveries["expected"]:
         why.append("nothing was sent")
+    if load.name == "sustained":  # the stall's watch: every second of the minute under L3's bound
+        slow = [p99 for p99 in report["latency_by_second_ms"]["p99"] if p99 is not None and p99 >= L3_P99_MS]
+        if slow:
+            why.append(f"{len(slow)} seconds with p99 >= {L3_P99_MS:g} ms (worst {max(slow)} ms)")
     return not why, why
 
 
@@ -268,6 +334,7 @@ def _brief(report: dict[str, Any]) -> dict[str, Any]:
         "server_cpu_percent": report.get("server", {}).get("cpu_percent"),
         "cpu_us_per_delivery": report.get("server", {}).get("cpu_us_per_delivery"),
         "generator_cpu_percent": report.get("generator_cpu_percent"),
+        "steal_percent": report.get("steal", {}).get("percent"),
         "why_not": report.get("why_not"),
     }
 
@@ -292,7 +359,7 @@ def one_line(report: dict[str, Any]) -> str:
         f"lost {deliveries['lost']}/{deliveries['expected']} dup {deliveries['duplicates']}, "
         f"{deliveries['per_second']} deliv/s, server cpu {server.get('cpu_percent')}% "
         f"({server.get('cpu_us_per_delivery')} us/deliv), rss {max(server.get('peak_rss_kib') or [0]) // 1024} MiB, "
-        f"gen cpu {report['generator_cpu_percent']}%"
+        f"gen cpu {report['generator_cpu_percent']}%, steal {report.get('steal', {}).get('percent')}%"
         + ("" if report["ok"] else " NOT OK: " + "; ".join(report["why_not"]))
     )
 
@@ -303,11 +370,32 @@ def ratio(circle: float | None, reference: float | None) -> float | None:
     return round(circle / reference, 2)
 
 
-def compare(pair: dict[str, dict[str, Any]], load: Load) -> dict[str, Any]:
-    """Circle / reference for the headline figures of one run."""
-    circle, reference = pair.get("circle"), pair.get("reference")
+def strongest(pair: dict[str, Any], load: Load) -> str | None:
+    """The reference that did best in this run: the highest saturation rate (L3); else the least loss, then the
+    lowest p99 (the smallest RSS per connection for the idle loads)."""
+    ran = [name for name in REFERENCE_LAYERS.values() if name in pair]
+    if not ran:
+        return None
+    if load.name == "L3":
+        return max(ran, key=lambda name: pair[name]["rate"])
+    if load.idle:
+        return min(ran, key=lambda name: pair[name]["idle"]["rss_per_connection_kib"] or float("inf"))
+    return min(
+        ran,
+        key=lambda name: (pair[name]["deliveries"]["loss_ratio"] or 0, pair[name]["latency_ms"]["p99"] or float("inf")),
+    )
+
+
+def compare(pair: dict[str, Any], load: Load) -> dict[str, Any]:
+    """Circle / the strongest reference of the run (`strongest`), for the headline figures; `against` names it."""
+    best = strongest(pair, load)
+    circle, reference = pair.get("circle"), pair.get(best) if best else None
     if not circle or not reference:
         return {}
+    return {"against": best, **_ratios(circle, reference, load)}
+
+
+def _ratios(circle: dict[str, Any], reference: dict[str, Any], load: Load) -> dict[str, Any]:
     if load.name == "L3":
         return {"saturation_rate": ratio(circle["rate"], reference["rate"])}
     if load.idle:
@@ -349,6 +437,17 @@ HEADLINES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("generator_cpu_percent", ("generator_cpu_percent",)),
     ],
     "L3": [("rate", ("rate",))],
+    "storm": [
+        ("back_s", ("storm", "last_back_after_sigterm_s")),
+        ("missing", ("seqs", "missing")),
+        ("duplicated", ("seqs", "duplicated")),
+        ("storm_p99_ms", ("latency_ms", "storm_live", "p99")),
+        ("storm_shown_p99_ms", ("latency_ms", "storm_as_shown", "p99")),
+        ("p99_ms", ("latency_ms", "live", "p99")),
+        ("peak_pg", ("peak", "pg_bench_db")),
+        ("peak_pg_all", ("peak", "pg_all")),
+        ("peak_redis", ("peak", "redis_clients")),
+    ],
     "C1": [
         ("rss_per_connection_kib", ("idle", "rss_per_connection_kib")),
         ("rss_per_connection_held_kib", ("idle", "rss_per_connection_held_kib")),
@@ -373,7 +472,7 @@ def aggregate(runs: list[dict[str, Any]], load: Load) -> dict[str, Any]:
     """Median and spread (min, max) over the runs, per target, and of the ratios."""
     fields = HEADLINES[load.name if load.name in HEADLINES else ("C1" if load.idle else "default")]
     out: dict[str, Any] = {}
-    for target in ("circle", "reference"):
+    for target in ("circle", *REFERENCE_LAYERS.values()):
         reports = [run[target] for run in runs if target in run]
         if not reports:
             continue
@@ -394,6 +493,7 @@ def aggregate(runs: list[dict[str, Any]], load: Load) -> dict[str, Any]:
             for key in ratios[0]
             if (vals := [r[key] for r in ratios if isinstance(r.get(key), int | float)])
         }
+        out["ratio"]["against"] = sorted({r["against"] for r in ratios})
     return out
 
 
@@ -415,6 +515,8 @@ def build_load(args: argparse.Namespace) -> Load:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    if args.load == "day":  # a schedule of sessions rather than R x C at a rate (bench/day.py)
+        return command_day(args)
     load = build_load(args)
     options = Options(
         config=args.config,
@@ -428,7 +530,9 @@ def command_run(args: argparse.Namespace) -> int:
     client_cpus = parse_cpus(args.client_cpus)
     pinned = pin_self(client_cpus)
     fd_limit = raise_fd_limit(max(4096, 2 * (load.connections or load.rooms * load.clients) + 1024))
-    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    targets = with_references([t.strip() for t in args.targets.split(",") if t.strip()], args.reference)
+    if load.name == "storm":
+        targets = ["circle"]  # REFERENCE_NOTE
     label = f"{load.name} {args.config} {args.server} w{options.workers}"
     if load != LOADS[load.name]:  # overridden: say so wherever the figures go
         label += f" [{describe(load)}]"
@@ -450,6 +554,9 @@ def command_run(args: argparse.Namespace) -> int:
                         made, target, load, options, start=args.l3_start, ceiling=args.l3_ceiling, log=log
                     )
                     log(f"  run {index + 1} L3 {target:9} saturation {result[target]['rate']}/s/room")
+                elif load.name == "storm":
+                    result[target] = run_storm(made, load, options)
+                    log(f"  run {index + 1} storm ({REFERENCE_NOTE}): {storm_line(result[target])}")
                 else:
                     result[target] = run_target(made, target, load, options)
                     log(f"  run {index + 1} {target:9} {one_line(result[target])}")
@@ -494,6 +601,20 @@ def command_run(args: argparse.Namespace) -> int:
     return 0 if ok or args.no_fail else 1
 
 
+def with_references(targets: list[str], reference: str) -> list[str]:
+    """`reference` among the targets stands for the layers --reference names (circle, core, pubsub or all)."""
+    layers = list(REFERENCE_LAYERS) if reference == "all" else [r.strip() for r in reference.split(",") if r.strip()]
+    unknown = set(layers) - set(REFERENCE_LAYERS)
+    if unknown:
+        raise SystemExit(f"--reference takes {', '.join(REFERENCE_LAYERS)} or all, not {', '.join(sorted(unknown))}")
+    out: list[str] = []
+    for target in targets:
+        for name in [REFERENCE_LAYERS[layer] for layer in layers] if target == "reference" else [target]:
+            if name not in out:
+                out.append(name)
+    return out
+
+
 def describe(load: Load) -> str:
     if load.idle:
         return (
@@ -506,7 +627,7 @@ def describe(load: Load) -> str:
 
 def summary_line(summary: dict[str, Any], load: Load) -> str:
     parts = []
-    for target in ("circle", "reference"):
+    for target in ("circle", *REFERENCE_LAYERS.values()):
         figures = summary.get(target)
         if not figures:
             continue
@@ -516,10 +637,12 @@ def summary_line(summary: dict[str, Any], load: Load) -> str:
             if isinstance(v, dict)
             and name
             in {"p50_ms", "p99_ms", "lost", "cpu_us_per_delivery", "rate", "rss_per_connection_kib", "deliveries_per_s"}
+            | {"back_s", "missing", "duplicated", "storm_p99_ms", "peak_pg", "peak_redis"}  # the storm's
         ]
         parts.append(f"{target}: " + ", ".join(shown) + ("" if figures.get("all_ok") else " (NOT all ok)"))
     if "ratio" in summary:
-        parts.append("ratio " + ", ".join(f"{k} {v['median']}" for k, v in summary["ratio"].items()))
+        shown = [f"{k} {v['median']}" if isinstance(v, dict) else f"{k} {v}" for k, v in summary["ratio"].items()]
+        parts.append("ratio " + ", ".join(shown))
     return " | ".join(parts)
 
 
@@ -558,11 +681,21 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
         default="embedded",
         help="embedded: SQLite + in-memory layer; production: PostgreSQL + Redis",
     )
-    parser.add_argument("--load", choices=sorted(LOADS), default="smoke")
+    parser.add_argument("--load", choices=[*sorted(LOADS), "day"], default="smoke")
     parser.add_argument("--server", choices=["daphne", "uvicorn"], default="daphne")
     parser.add_argument("--workers", type=int, default=1, help="server processes per app (2+ needs production)")
     parser.add_argument("--runs", type=int, default=1)
-    parser.add_argument("--targets", default="circle,reference", help="circle,reference (or one of them)")
+    parser.add_argument(
+        "--targets",
+        default="circle,reference",
+        help="circle,reference (or one of them; also reference-core, reference-pubsub)",
+    )
+    parser.add_argument(
+        "--reference",
+        default="circle",
+        help="the tutorial's layers that `reference` stands for: circle (Circle's own), core, pubsub "
+        "(channels-redis's as shipped), a list of them, or all; ratios are against the strongest",
+    )
     parser.add_argument("--server-cpus", default="1", help="taskset -c for the servers ('' = not pinned)")
     parser.add_argument("--client-cpus", default="0", help="CPUs of the load generator ('' = not pinned)")
     parser.add_argument("--out", help="JSON file (default bench/results/<stamp>-<load>-<config>-<server>-w<n>.json)")
@@ -588,3 +721,4 @@ def add_run_arguments(parser: argparse.ArgumentParser) -> None:
     overrides.add_argument("--hold", type=float)
     overrides.add_argument("--l3-start", type=float, default=10.0, help="L3: first rate tried per room")
     overrides.add_argument("--l3-ceiling", type=float, default=1280.0, help="L3: highest rate tried per room")
+    add_day_arguments(parser)

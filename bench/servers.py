@@ -22,6 +22,9 @@ BIN = Path(sys.executable).parent
 APPS = {
     "circle": "config.asgi:application",
     "reference": "bench.reference.asgi:application",
+    # The same tutorial on channels-redis's own layers (bench/reference/settings.py, REFERENCE_LAYER).
+    "reference-core": "bench.reference.asgi:application",
+    "reference-pubsub": "bench.reference.asgi:application",
 }
 CLK_TCK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
