@@ -9,6 +9,8 @@ parsing, validation and actions are exactly the ones `manage.py` runs).
     {"members": [[username, role, display_name, password], ...],
      "sessions": [[title, facilitator, [patient, ...]], ...]}
 
+A session may carry a fourth element, {"allow_guests": true} (the day's sessions admit guests).
+
 It prints one JSON line: {"created": N, "session_ids": [...]}.
 """
 
@@ -43,8 +45,9 @@ def main() -> None:
         )
         created += 1
     session_ids = []
-    for title, facilitator, patients in job.get("sessions", []):
+    for title, facilitator, patients, *options in job.get("sessions", []):
         out = io.StringIO()
+        flags = ["--allow-guests"] if options and options[0].get("allow_guests") else []
         call_command(
             "schedule_session",
             "--title",
@@ -56,6 +59,7 @@ def main() -> None:
             "--duration",
             # Long enough for any bench invocation; the duration never ends a session by itself.
             "1440",
+            *flags,
             stdout=out,
         )
         session_ids.append(int(out.getvalue().strip().splitlines()[-1]))
