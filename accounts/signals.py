@@ -6,6 +6,8 @@ import time
 from typing import Any
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.db import transaction
+from django.db.models.signals import post_save, pre_save
 from django.dispatch import Signal, receiver
 from django.http import HttpRequest
 from django.utils import timezone
@@ -13,13 +15,20 @@ from django.utils import timezone
 from accounts.actions import do_record_security_event
 from accounts.backends import client_address
 from accounts.idle import GUEST_SESSION_KEY, LAST_ACTIVITY_KEY, SIGNED_IN_AT_KEY
-from accounts.models import SecurityEvent
+from accounts.models import Member, SecurityEvent
 
 # A person signed out, or their sign-in ended idle or expired: sent with `member_id` (a member)
 # or `guest_participant_id` (a guest; the other is None) and `reason` ("logout", "idle",
 # "expired"). accounts sits below the room core and does not import it: rooms connects its
 # receiver (closing that person's room sockets) in RoomsConfig.ready().
 signed_out = Signal()
+
+# A member's account changed in a way that may end their sign-ins (deactivated, password or account role
+# changed): sent with `member_id` once the change is committed. rooms re-checks that person's open room
+# sockets on every worker (RoomsConfig.ready()), instead of every socket polling for it.
+sign_in_changed = Signal()
+# The Member fields that decide whether a session still signs its member in (rooms.socket_guard).
+SIGN_IN_FIELDS = ("is_active", "password", "role")
 
 SIGN_OUT_KINDS = {"idle": SecurityEvent.Kind.IDLE_TIMEOUT, "expired": SecurityEvent.Kind.SESSION_EXPIRED}
 
@@ -72,3 +81,21 @@ def on_logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs:
         address=client_address(request),
         **({"guest_participant_id": guest_id} if member_id is None else {}),
     )
+
+
+@receiver(pre_save, sender=Member, dispatch_uid="circle-member-sign-in-fields")
+def on_member_saving(sender: Any, instance: Member, update_fields: Any = None, **kwargs: Any) -> None:
+    """Note whether this save changes what signs the member in (one read, and only for a save that may)."""
+    if instance.pk is None or (update_fields is not None and not set(update_fields) & set(SIGN_IN_FIELDS)):
+        return
+    stored = Member.objects.filter(pk=instance.pk).values(*SIGN_IN_FIELDS).first()
+    changed = stored is not None and any(stored[name] != getattr(instance, name) for name in SIGN_IN_FIELDS)
+    instance._circle_sign_in_changed = changed  # type: ignore[attr-defined]
+
+
+@receiver(post_save, sender=Member, dispatch_uid="circle-member-sign-in-changed")
+def on_member_saved(sender: Any, instance: Member, **kwargs: Any) -> None:
+    if getattr(instance, "_circle_sign_in_changed", False):
+        instance._circle_sign_in_changed = False  # type: ignore[attr-defined]
+        member_id = instance.pk
+        transaction.on_commit(lambda: sign_in_changed.send(sender=Member, member_id=member_id), robust=True)

@@ -193,10 +193,12 @@ SESSION_COOKIE_AGE = env_int("SESSION_MAX_HOURS", 12, minimum=1) * 3600
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 # Automatic logoff: idle this long (no page request, no frame on a room socket) ends the sign-in.
 IDLE_TIMEOUT_SECONDS = env_int("IDLE_TIMEOUT_MINUTES", 30, minimum=1) * 60
-# How often the last-activity time is written to the session, and how often an
-# open room socket re-checks its sign-in, role and idleness.
+# How often the last-activity time is written to the session; and how often the safety sweep
+# re-reads every open room socket's sign-in and seat (rooms.socket_guard: sign-outs, account
+# changes and removals reach the sockets as events, and the idle sign-out runs on each worker's
+# clock; the sweep is only for what a lost event could miss).
 SESSION_ACTIVITY_WRITE_SECONDS = 60
-SOCKET_RECHECK_SECONDS = float(env_int("SOCKET_RECHECK_SECONDS", 30, minimum=1))
+SOCKET_RECHECK_SECONDS = float(env_int("SOCKET_RECHECK_SECONDS", 300, minimum=1))
 # Login throttling: failures within LOGIN_LOCK_MINUTES, per username and per address.
 AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
@@ -228,6 +230,7 @@ SITE_URL = env_str("SITE_URL", "http://localhost:8000").rstrip("/")
 # The service code of each kind of session in the attendance export (/attendance/): CPT codes by
 # default (group psychotherapy, 45-minute individual psychotherapy, family psychotherapy with the patient).
 SERVICE_CODES = env_map("SERVICE_CODES", "group=90853,individual=90834,family=90847")
+
 
 # Circle's own rules (the contract's limits; tunable only where a clinic may need it).
 class CircleSettings(TypedDict):

@@ -49,6 +49,7 @@ from rooms.faults import (
 )
 from rooms.schemas import ErrorFrame
 from rooms.shutdown import install_sigterm_handler
+from rooms.socket_guard import RECHECK_EVENT, WORKERS_GROUP, recheck_named
 
 if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
@@ -200,6 +201,10 @@ class RoomHub:
         async with self._start_lock:  # two connections may arrive together at a new worker
             if not self.channel_names:
                 await self._start_tasks(await lane_channels(self.layer, self.worker_id))
+                try:
+                    await answered(self.layer.group_add(WORKERS_GROUP, self.channel_names[0]))
+                except LAYER_ERRORS as error:  # the heartbeat joins it once the layer answers (_rejoin_groups)
+                    logger.warning("could not join the workers' group yet (%r)", error)
 
     async def _start_tasks(self, channel_names: list[str]) -> None:
         self.channel_names = channel_names
@@ -251,6 +256,9 @@ class RoomHub:
                 # Published around the outage, and events of the same rooms may be lost: the
                 # clients were told live updates paused and get it all from the database when
                 # they resync. Delivered now, it could lead a client past a lost one.
+                continue
+            if envelope["type"] == RECHECK_EVENT:  # to every worker, not a room's (rooms.socket_guard)
+                recheck_named(envelope, self.clock())
                 continue
             await self.deliver_local(envelope)
 
@@ -359,8 +367,10 @@ class RoomHub:
         )
 
     async def _rejoin_groups(self) -> None:
-        """Join every room's group, including rooms first attached while this ran (attach skips the join while
-        the layer is down): when it returns, with no await since its last look, every local room is joined."""
+        """Join the workers' group and every room's group, including rooms first attached while this ran (attach
+        skips the join while the layer is down): when it returns, with no await since its last look, every local
+        room is joined."""
+        await answered(self.layer.group_add(WORKERS_GROUP, self.channel_names[0]))
         joined: set[int] = set()
         while missing := set(self.rooms) - joined:
             for session_id in missing:

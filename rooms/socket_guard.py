@@ -1,10 +1,27 @@
 """The room socket's sign-in guard: the Django session behind a WebSocket stays valid, or the socket closes.
 
-Checked when the socket opens and again every SOCKET_RECHECK_SECONDS while it
-is open. The re-checks of a process's sockets run in batches (`Patrol`): three
-reads for up to PATROL_BATCH sockets together, not three per socket, so
-thousands of idle sockets cost a few queries per interval (docs/performance.md).
-Not a per-frame cost either way:
+Checked when the socket opens; while it is open, nothing polls the database for
+it (docs/performance.md: thousands of idle sockets cost next to nothing). What
+ends a sign-in reaches the sockets instead:
+
+- pushed through the channel layer, to every worker at once: signing out (on a
+  page, or a page finding the sign-in idle or expired: rooms.actions.sign_out
+  closes the person's sockets with `auth.signed_out`), removal or a change of
+  role or admission in a room (the room's own events: `close:4403`, "refresh"),
+  and a deactivated account, a password or account role changed, or a seat
+  deleted (`RECHECK_EVENT` to WORKERS_GROUP: each worker re-checks that person's
+  sockets, `recheck_named`);
+- time, known locally: the sign-in's last activity and start, as read at
+  connect, plus this socket's own frames. The idle duty (`IDLE_DUTY`, run by the
+  hub's clock every `idle_tick_seconds()`) picks the sockets whose sign-in has
+  lapsed by that knowledge and re-reads only their sessions, in one batch: a
+  page or another socket may have kept the session active meanwhile, and then
+  the guard learns so;
+- a slow safety sweep (`SWEEP_DUTY`, every SOCKET_RECHECK_SECONDS) re-reads every
+  socket's session, member and participant row in batches, for what a lost event
+  could miss (a session deleted by staff, a broadcast lost in a layer outage).
+
+What a check decides:
 
 - the session still signs in the same person: logged out elsewhere, flushed,
   expired, password changed or account deactivated -> close 4401;
@@ -18,8 +35,8 @@ Not a per-frame cost either way:
   never keeps serving a stale role.
 
 The socket's own frames are written back to the session as its last activity
-(at most once per check), so the HTTP side does not time out a person who is
-busy in a room.
+(at most every SESSION_ACTIVITY_WRITE_SECONDS, by the idle duty), so the HTTP side
+does not time out a person who is busy in a room.
 """
 
 from __future__ import annotations
@@ -28,7 +45,8 @@ import asyncio
 import logging
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -42,15 +60,28 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from django_otp.models import Device
 
 from accounts.actions import do_end_sign_in
-from accounts.idle import GUEST_SESSION_KEY, LAST_ACTIVITY_KEY, ending, has_identity, last_activity, session_store
+from accounts.idle import (
+    GUEST_SESSION_KEY,
+    LAST_ACTIVITY_KEY,
+    SIGNED_IN_AT_KEY,
+    ending,
+    has_identity,
+    last_activity,
+    session_store,
+)
 from accounts.models import Member, Role
 from config.loop_local import LoopLocal
 from rooms.errors import NOT_ON_ROSTER, NOT_SIGNED_IN
+from rooms.extensions import DutyTick, PeriodicDuty
 from rooms.models import Participant, ParticipantRole
 
 logger = logging.getLogger(__name__)
 
 REFRESH = "refresh"
+# Every worker's hub is in this channel-layer group (lane 0): events for sockets that are not a room's.
+WORKERS_GROUP = "circle-workers"
+# {"type": RECHECK_EVENT, "member_ids": [...], "participant_ids": [...]}: re-check these people's sockets now.
+RECHECK_EVENT = "guard.recheck"
 
 
 def db(function: Any) -> Any:
@@ -61,6 +92,14 @@ def second_factor_passed(data: dict[str, Any], member: Member) -> bool:
     persistent_id = data.get(DEVICE_ID_SESSION_KEY)
     device = Device.from_persistent_id(persistent_id) if isinstance(persistent_id, str) else None
     return device is not None and device.user_id == member.pk and bool(device.confirmed)
+
+
+def activity_to_write(stored: float | None, active_at: float | None) -> bool:
+    """Is this socket's activity worth writing back? At most every SESSION_ACTIVITY_WRITE_SECONDS, as the HTTP side
+    does (accounts.idle)."""
+    return active_at is not None and (
+        stored is None or (active_at > stored and active_at - stored >= settings.SESSION_ACTIVITY_WRITE_SECONDS)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +136,10 @@ class SocketGuard:
         client = scope.get("client") or [None]
         self.address: str | None = client[0]
         self.active_at: float | None = None  # the last frame from this socket (connecting is not activity)
-        self.patrol: Patrol | None = None
+        # What the session said of its sign-in's times when last read (at connect, then by each check):
+        # the idle duty works from this without reading the session again until it seems to have lapsed.
+        self.known: dict[str, Any] = {}
+        self.guards: Guards | None = None
 
     # ------------------------------------------------------------ called by the consumer
 
@@ -106,31 +148,44 @@ class SocketGuard:
         return await db(self._admit)()
 
     def start(self) -> None:
-        self.patrol = patrol_of_this_loop()
-        self.patrol.add(self)
+        self.guards = guards_of_this_loop()
+        self.guards.open.add(self)
 
-    def touch(self) -> None:
-        self.active_at = time.time()
+    def touch(self, at: float | None = None) -> None:
+        self.active_at = time.time() if at is None else at
 
     def stop(self) -> None:
-        if self.patrol is not None:
-            self.patrol.discard(self)
+        if self.guards is not None:
+            self.guards.open.discard(self)
 
     # ------------------------------------------------------------ the checks
 
     def _admit(self) -> int | None:
         sessions = load_sessions([self.session_key] if self.session_key else [])
         members = {m.pk: m for m in Member.objects.filter(pk=self.member_id)} if self.member_id is not None else {}
-        verdict = recheck_guards([(self, None)], sessions=sessions, members=members, participants=None)[0]
+        now = timezone.now().timestamp()
+        verdict = recheck_guards([(self, None)], now, sessions=sessions, members=members, participants=None)[0]
         return verdict if isinstance(verdict, int) else None  # no participant row read: no "refresh" verdict
 
+    def learn(self, data: Mapping[str, Any]) -> None:
+        """Remember the sign-in's times from the session just read."""
+        self.known = {key: data[key] for key in (LAST_ACTIVITY_KEY, SIGNED_IN_AT_KEY) if key in data}
+
+    def lapsed(self, now: float) -> bool:
+        """Has the sign-in ended (idle, too old) by what this worker knows? No read: the check that follows
+        re-reads the session, which a page or another socket may have kept active."""
+        return ending(self.known, now, also_active_at=self.active_at) is not None
+
+    def activity_due(self) -> bool:
+        return activity_to_write(last_activity(self.known), self.active_at)
+
     def session_verdict(
-        self, data: dict[str, Any], member: Member | None, auth_hash: str, active_at: float | None
+        self, data: dict[str, Any], member: Member | None, auth_hash: str, active_at: float | None, now: float
     ) -> SessionVerdict:
         """`auth_hash`: the member's session auth hash (computed once per batch: it is an HMAC)."""
         if not self.session_key or not has_identity(data) or not self._same_person(data, member, auth_hash):
             return SessionVerdict(NOT_SIGNED_IN)
-        reason = ending(data, time.time(), also_active_at=active_at)
+        reason = ending(data, now, also_active_at=active_at)
         if reason is not None:
             return SessionVerdict(NOT_SIGNED_IN, end=reason)
         if (
@@ -140,11 +195,7 @@ class SocketGuard:
             and not second_factor_passed(data, member)
         ):
             return SessionVerdict(NOT_SIGNED_IN)
-        stored = last_activity(data)
-        # Written back at most every SESSION_ACTIVITY_WRITE_SECONDS, as the HTTP side does (accounts.idle).
-        if active_at is not None and (
-            stored is None or (active_at > stored and active_at - stored >= settings.SESSION_ACTIVITY_WRITE_SECONDS)
-        ):
+        if activity_to_write(last_activity(data), active_at):
             return SessionVerdict(activity=active_at)
         return SessionVerdict()
 
@@ -182,17 +233,20 @@ class SocketGuard:
 
 def recheck_guards(
     checks: list[tuple[SocketGuard, float | None]],
+    now: float,
     *,
     sessions: dict[str, dict[str, Any]],
     members: dict[int, Member],
     participants: Mapping[int, Mapping[str, Any]] | None,
 ) -> list[int | str | None]:
-    """Each guard's verdict from data read beforehand, then the few writes they call for.
+    """Each guard's verdict at `now` (epoch seconds) from data read beforehand, then the few writes they call for.
 
     The writes are once per Django session, however many sockets it has open: its
-    newest activity, or its end (idle, expired: recorded as a security event).
+    newest activity, or its end (idle, expired: recorded as a security event). Each
+    guard left open learns the session's times as read (and written).
     """
     verdicts: list[int | str | None] = []
+    at = datetime.fromtimestamp(now, UTC)
     auth_hashes = {member_id: member.get_session_auth_hash() for member_id, member in members.items()}
     ends: dict[str, SocketGuard] = {}
     activity: dict[str, float] = {}
@@ -200,12 +254,10 @@ def recheck_guards(
         key = guard.session_key or ""
         member = members.get(guard.member_id) if guard.member_id is not None else None
         auth_hash = auth_hashes.get(guard.member_id, "") if guard.member_id is not None else ""
-        seen = guard.session_verdict(sessions.get(key, {}), member, auth_hash, active_at)
+        seen = guard.session_verdict(sessions.get(key, {}), member, auth_hash, active_at, now)
         if seen.end is not None and key not in ends:
             ends[key] = guard
-            do_end_sign_in(
-                session_store(key), seen.end, timezone.now(), member_id=guard.member_id, address=guard.address
-            )
+            do_end_sign_in(session_store(key), seen.end, at, member_id=guard.member_id, address=guard.address)
         if seen.activity is not None:
             activity[key] = max(seen.activity, activity.get(key, 0.0))
         verdict: int | str | None = seen.code
@@ -220,14 +272,20 @@ def recheck_guards(
             store.save()
         except UpdateError:  # deleted meanwhile: signed out
             signed_out.add(key)
-    return [
+        else:
+            sessions[key] = {**sessions[key], LAST_ACTIVITY_KEY: active_at}
+    final = [
         NOT_SIGNED_IN if guard.session_key in signed_out and verdict is None else verdict
         for (guard, _), verdict in zip(checks, verdicts, strict=True)
     ]
+    for (guard, _), verdict in zip(checks, final, strict=True):
+        if verdict is None:
+            guard.learn(sessions.get(guard.session_key or "", {}))
+    return final
 
 
-def recheck_all(checks: list[tuple[SocketGuard, float | None]]) -> list[int | str | None]:
-    """The patrol's batch: every socket's session, member and participant row in three reads."""
+def recheck_all(checks: list[tuple[SocketGuard, float | None]], now: float) -> list[int | str | None]:
+    """One batch: every socket's session, member and participant row in three reads."""
     guards = [guard for guard, _ in checks]
     sessions = load_sessions(guard.session_key for guard in guards if guard.session_key)
     members = {m.pk: m for m in Member.objects.filter(pk__in={g.member_id for g in guards if g.member_id})}
@@ -236,7 +294,7 @@ def recheck_all(checks: list[tuple[SocketGuard, float | None]]) -> list[int | st
         row["id"]: row
         for row in Participant.objects.filter(pk__in=participant_ids).values("id", "role", "admitted", "removed_at")
     }
-    return recheck_guards(checks, sessions=sessions, members=members, participants=participants)
+    return recheck_guards(checks, now, sessions=sessions, members=members, participants=participants)
 
 
 # Sockets checked per batch: bounds how long one batch holds a database thread (and the GIL),
@@ -244,48 +302,97 @@ def recheck_all(checks: list[tuple[SocketGuard, float | None]]) -> list[int | st
 PATROL_BATCH = 200
 
 
-class Patrol:
-    """The re-checks of one process's sockets: every SOCKET_RECHECK_SECONDS, in batches of PATROL_BATCH."""
+@dataclass
+class Guards:
+    """The guards of one worker's open sockets (one per event loop), and its checks, one at a time (the idle
+    duty, the sweep and a pushed re-check must not end the same session twice)."""
 
-    def __init__(self) -> None:
-        self.guards: set[SocketGuard] = set()
-        self.task: asyncio.Task[None] | None = None
+    open: set[SocketGuard] = field(default_factory=set)
+    checking: asyncio.Lock = field(default_factory=asyncio.Lock)
+    tasks: set[asyncio.Task[None]] = field(default_factory=set)  # pushed re-checks under way (recheck_named)
 
-    def add(self, guard: SocketGuard) -> None:
-        self.guards.add(guard)
-        if self.task is None or self.task.done():
-            self.task = asyncio.get_running_loop().create_task(self._run(), name="circle-socket-patrol")
-
-    def discard(self, guard: SocketGuard) -> None:
-        self.guards.discard(guard)
-
-    async def _run(self) -> None:
-        while self.guards:
-            await asyncio.sleep(settings.SOCKET_RECHECK_SECONDS)
-            guards = list(self.guards)
+    async def check(self, guards: list[SocketGuard], now: float) -> None:
+        """Re-read these sockets' sessions and rows in batches of PATROL_BATCH, and act on what is found."""
+        async with self.checking:
             for start in range(0, len(guards), PATROL_BATCH):
-                await self._check(guards[start : start + PATROL_BATCH])
+                await self._check(guards[start : start + PATROL_BATCH], now)
 
-    async def _check(self, guards: list[SocketGuard]) -> None:
-        for guard in guards:
-            viewer = guard.consumer.viewer
-            if viewer is not None and viewer.role == ParticipantRole.GUEST and not viewer.admitted:
-                guard.touch()  # waiting in the lobby counts as being there
+    async def _check(self, guards: list[SocketGuard], now: float) -> None:
+        guards = [guard for guard in guards if guard in self.open]  # not closed meanwhile
+        if not guards:
+            return
         try:
-            verdicts = await db(recheck_all)([(guard, guard.active_at) for guard in guards])
+            verdicts = await db(recheck_all)([(guard, guard.active_at) for guard in guards], now)
         except (DatabaseError, UpdateError):
             logger.warning("socket guard: could not check the sessions; will retry")
             return
         for guard, verdict in zip(guards, verdicts, strict=True):
-            if verdict is not None and guard in self.guards:  # not closed meanwhile
+            if verdict is not None and guard in self.open:  # not closed meanwhile
                 try:
                     await guard.apply(verdict)
                 except Exception:
                     logger.exception("socket guard: could not act on one socket's check")
 
 
-_patrols: LoopLocal[Patrol] = LoopLocal(Patrol)
+_guards: LoopLocal[Guards] = LoopLocal(Guards)
 
 
-def patrol_of_this_loop() -> Patrol:
-    return _patrols.get()
+def guards_of_this_loop() -> Guards:
+    return _guards.get()
+
+
+# ------------------------------------------------------------ the duties and the pushed re-check
+
+# The idle duty's period: the idle sign-out closes a socket at most this late (and a twentieth of the timeout
+# when that is shorter). One pass over the worker's guards in memory; a read only for the sockets it picks.
+IDLE_TICK_MAX_SECONDS = 5.0
+
+
+def idle_tick_seconds() -> float:
+    return min(IDLE_TICK_MAX_SECONDS, settings.IDLE_TIMEOUT_SECONDS / 20)
+
+
+async def check_lapsed(tick: DutyTick) -> None:
+    """The sockets whose sign-in lapsed by what this worker knows, or whose own activity is due to be written
+    back: their sessions re-read in one batch. Usually none, and then no query at all."""
+    guards = guards_of_this_loop()
+    now = tick.now.timestamp()
+    picked = []
+    for guard in guards.open:
+        viewer = guard.consumer.viewer
+        if viewer is not None and viewer.role == ParticipantRole.GUEST and not viewer.admitted:
+            guard.touch(now)  # waiting in the lobby counts as being there
+        if guard.lapsed(now) or guard.activity_due():
+            picked.append(guard)
+    if picked:
+        await guards.check(picked, now)
+
+
+async def sweep(tick: DutyTick) -> None:
+    """The safety sweep: every socket of this worker re-read, for what a lost event could miss."""
+    guards = guards_of_this_loop()
+    await guards.check(list(guards.open), tick.now.timestamp())
+
+
+def recheck_named(message: Mapping[str, Any], now: datetime) -> None:
+    """A RECHECK_EVENT reached this worker (its hub's pump): re-check the sockets of the people it names, in a
+    task of its own (the pump goes back to the rooms' events)."""
+    member_ids = set(message.get("member_ids") or ())
+    participant_ids = set(message.get("participant_ids") or ())
+    guards = guards_of_this_loop()
+    named = [
+        guard
+        for guard in guards.open
+        if (guard.member_id is not None and guard.member_id in member_ids)
+        or guard.consumer.participant_id in participant_ids
+    ]
+    if named:
+        task = asyncio.get_running_loop().create_task(guards.check(named, now.timestamp()), name="circle-recheck")
+        guards.tasks.add(task)  # the loop keeps only weak references to tasks
+        task.add_done_callback(guards.tasks.discard)
+
+
+IDLE_DUTY = PeriodicDuty(name="rooms.socket_idle", every_seconds=idle_tick_seconds, run=check_lapsed)
+SWEEP_DUTY = PeriodicDuty(
+    name="rooms.socket_sweep", every_seconds=lambda: float(settings.SOCKET_RECHECK_SECONDS), run=sweep
+)

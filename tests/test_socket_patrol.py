@@ -1,12 +1,12 @@
-"""The socket guard's periodic re-check is one batch per process, not a few queries per socket.
+"""The socket guard's re-checks are batches per process, not a few queries per socket.
 
-(rooms.socket_guard.Patrol; the checks themselves are covered socket by socket in
-test_security_auth and test_security_ws.)
+(rooms.socket_guard.Guards: the safety sweep, the idle duty's picks, a pushed re-check;
+the checks themselves are covered socket by socket in test_security_auth,
+test_security_ws and test_socket_guard_push.)
 """
 
 from __future__ import annotations
 
-import asyncio
 import time
 from types import SimpleNamespace
 from typing import Any
@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.idle import LAST_ACTIVITY_KEY
 from rooms.errors import NOT_ON_ROSTER, NOT_SIGNED_IN
+from rooms.extensions import DutyTick
 from rooms.models import Participant
 from rooms.socket_guard import SocketGuard, recheck_all
 from tests.conftest import participant
@@ -48,7 +49,7 @@ def sockets(live_group, dana, alex, sam):
 @pytest.mark.django_db
 def test_every_socket_is_rechecked_in_three_reads(sockets):
     with CaptureQueriesContext(connection) as queries:
-        verdicts = recheck_all([(guard, None) for guard in sockets])
+        verdicts = recheck_all([(guard, None) for guard in sockets], time.time())
     assert verdicts == [None] * 6
     assert len(queries.captured_queries) == 3  # sessions, members, participants: whatever the number of sockets
 
@@ -66,7 +67,9 @@ def test_activity_is_written_once_per_signed_in_session(sockets, settings):
     store_activity(dana_tab.session_key, now - settings.SESSION_ACTIVITY_WRITE_SECONDS - 10)
     store_activity(alex_tab.session_key, now - 5)
     with CaptureQueriesContext(connection) as queries:
-        recheck_all([(dana_tab, now - 5), (dana_other_tab, now), (alex_tab, now), *((g, None) for g in sockets[3:])])
+        recheck_all(
+            [(dana_tab, now - 5), (dana_other_tab, now), (alex_tab, now), *((g, None) for g in sockets[3:])], now
+        )
     writes = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
     assert len(writes) == 1  # Dana's session, with the newer of her two sockets' activity
     assert session_store(dana_tab.session_key)[LAST_ACTIVITY_KEY] == now
@@ -78,33 +81,32 @@ def test_activity_is_written_once_per_signed_in_session(sockets, settings):
 def test_a_removed_participant_and_a_signed_out_session_are_told_apart(sockets, live_group, alex):
     Participant.objects.filter(pk=participant(live_group, alex).pk).update(removed_at=timezone.now())
     session_store(sockets[4].session_key).delete()  # Sam signed out elsewhere
-    verdicts = recheck_all([(guard, None) for guard in sockets])
+    verdicts = recheck_all([(guard, None) for guard in sockets], time.time())
     assert verdicts == [None, None, NOT_ON_ROSTER, NOT_ON_ROSTER, NOT_SIGNED_IN, NOT_SIGNED_IN]
 
 
-async def test_the_patrol_checks_in_bounded_batches(monkeypatch, settings):
+async def test_the_sweep_checks_in_bounded_batches(monkeypatch):
     """However many sockets are open, one database call checks at most PATROL_BATCH of them."""
     from rooms import socket_guard as module
 
     batches: list[int] = []
 
-    def fake_recheck_all(checks):
+    def fake_recheck_all(checks, now):
         batches.append(len(checks))
         return [None] * len(checks)
 
     monkeypatch.setattr(module, "PATROL_BATCH", 2)
     monkeypatch.setattr(module, "recheck_all", fake_recheck_all)
-    settings.SOCKET_RECHECK_SECONDS = 0.01
-    patrol = module.Patrol()
-    class Watched:  # what the patrol reads of a guard
+
+    class Watched:  # what the sweep reads of a guard
         consumer = SimpleNamespace(viewer=None)
         active_at = None
 
-    guards: list[Any] = [Watched() for _ in range(5)]  # stand-ins for SocketGuard
-    for guard in guards:
-        patrol.add(guard)
-    while len(batches) < 3:
-        await asyncio.sleep(0.01)
-    for guard in guards:
-        patrol.discard(guard)
-    assert batches[:3] == [2, 2, 1]
+    guards = module.guards_of_this_loop()
+    watched: list[Any] = [Watched() for _ in range(5)]  # stand-ins for SocketGuard
+    guards.open.update(watched)
+    try:
+        await module.sweep(DutyTick(now=timezone.now(), number=0, rooms=SimpleNamespace()))
+    finally:
+        guards.open.difference_update(watched)
+    assert batches == [2, 2, 1]

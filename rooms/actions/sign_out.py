@@ -1,21 +1,32 @@
-"""Closing a person's room sockets when they sign out, or their sign-in ends idle or expired.
+"""Closing a person's room sockets when they sign out, or their sign-in ends idle or expired; re-checking
+them when their account changes.
 
-accounts (below the room core) does not know rooms: it sends accounts.signals.signed_out,
-which RoomsConfig.ready() connects to `close_sockets_on_sign_out`.
+accounts (below the room core) does not know rooms: it sends accounts.signals.signed_out and
+accounts.signals.sign_in_changed, which RoomsConfig.ready() connects to `close_sockets_on_sign_out`
+and `recheck_sockets_on_change`. Both reach every worker through the channel layer: no socket
+polls the database for them (rooms.socket_guard).
 """
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
+from collections.abc import Iterable
 from typing import Any
 
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import Q
 
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import NOT_SIGNED_IN
+from rooms.faults import LAYER_ERRORS
 from rooms.models import Connection, ParticipantRole
 from rooms.schemas import SignedOut
+from rooms.socket_guard import RECHECK_EVENT, WORKERS_GROUP
+
+logger = logging.getLogger(__name__)
 
 
 def do_close_sockets_of(
@@ -55,3 +66,29 @@ def close_sockets_on_sign_out(
 ) -> None:
     """The receiver of accounts.signals.signed_out."""
     do_close_sockets_of(member_id=member_id, guest_participant_id=guest_participant_id, reason=reason)
+
+
+def do_recheck_sockets_of(*, member_ids: Iterable[int] = (), participant_ids: Iterable[int] = ()) -> None:
+    """Once committed, every worker re-checks these people's open room sockets (sign-in, account, seat).
+
+    One message to the workers' group: each worker looks for the named people among its own
+    sockets and reads only theirs (rooms.socket_guard.recheck_named). Lost (the layer is down),
+    the safety sweep finds the change within SOCKET_RECHECK_SECONDS.
+    """
+    message = {"type": RECHECK_EVENT, "member_ids": sorted(member_ids), "participant_ids": sorted(participant_ids)}
+    transaction.on_commit(lambda: send_to_workers(message), robust=True)
+
+
+def send_to_workers(message: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        async_to_sync(layer.group_send)(WORKERS_GROUP, message)
+    except LAYER_ERRORS as error:
+        logger.warning("channel layer unavailable, sockets not re-checked now (%s); the sweep will", error)
+
+
+def recheck_sockets_on_change(sender: object, *, member_id: int, **kwargs: Any) -> None:
+    """The receiver of accounts.signals.sign_in_changed."""
+    do_recheck_sockets_of(member_ids=[member_id])
