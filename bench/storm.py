@@ -47,6 +47,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -376,33 +377,48 @@ class Sampler(threading.Thread):
         self.redis_url = redis_url
         self.samples: list[dict[str, float | int | None]] = []
         self._done = threading.Event()
+        self._pg: Any = None  # psycopg.Connection, imported in the thread
 
     def run(self) -> None:
-        import psycopg
         import redis
 
-        with psycopg.connect(self.admin_url, autocommit=True) as pg:
-            cache = redis.Redis.from_url(self.redis_url, socket_timeout=2)
-            while not self._done.wait(SAMPLE_SECONDS):
-                row = pg.execute(
-                    "SELECT count(*) FILTER (WHERE datname = %s), count(*) FROM pg_stat_activity "
-                    "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
-                    (self.database,),
-                ).fetchone()
-                try:  # minus the sampler's own connection
-                    redis_clients: int | None = int(cache.info("clients")["connected_clients"]) - 1
-                except redis.RedisError:
-                    redis_clients = None
-                self.samples.append(
-                    {
-                        "t": round(self.storm.clock(), 2),
-                        "clients_connected": self.storm.connected,
-                        "pg_bench_db": row[0] if row else None,
-                        "pg_all": row[1] if row else None,
-                        "redis_clients": redis_clients,
-                    }
-                )
-            cache.close()
+        cache = redis.Redis.from_url(self.redis_url, socket_timeout=2)
+        while not self._done.wait(SAMPLE_SECONDS):
+            pg_bench_db, pg_all = self.postgres()
+            try:  # minus the sampler's own connection
+                redis_clients: int | None = int(cache.info("clients")["connected_clients"]) - 1
+            except redis.RedisError:
+                redis_clients = None
+            self.samples.append(
+                {
+                    "t": round(self.storm.clock(), 2),
+                    "clients_connected": self.storm.connected,
+                    "pg_bench_db": pg_bench_db,
+                    "pg_all": pg_all,
+                    "redis_clients": redis_clients,
+                }
+            )
+        cache.close()
+        if self._pg is not None:
+            self._pg.close()
+
+    def postgres(self) -> tuple[int | None, int | None]:
+        """Client backends on the bench's database and on the server, the sampler's own left out; (None, None)
+        when PostgreSQL does not answer (the sampler connects again at the next tick)."""
+        import psycopg
+
+        try:
+            if self._pg is None or self._pg.closed:
+                self._pg = psycopg.connect(self.admin_url, autocommit=True, connect_timeout=2)
+            row = self._pg.execute(
+                "SELECT count(*) FILTER (WHERE datname = %s), count(*) FROM pg_stat_activity "
+                "WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()",
+                (self.database,),
+            ).fetchone()
+        except psycopg.Error:
+            self._pg = None
+            return None, None
+        return (row[0], row[1]) if row else (None, None)
 
     def stop(self) -> None:
         self._done.set()
@@ -641,75 +657,57 @@ def one_line(report: dict[str, Any]) -> str:
 
 
 def svg(report: dict[str, Any], title: str) -> str:
-    """Per-second chat p99 (live, by send time) and clients connected over the run; SIGTERM marked."""
+    """Two panels against the seconds of the measured window, SIGTERM marked: the live chat p99 of each second
+    (by send time; the 500 ms target dashed), and clients connected beside PostgreSQL's and Redis's connections."""
+    from bench.svgplot import GAP, LEFT, PANEL, RIGHT, TOP, WIDTH, Panel
+
     series = report["per_second"]
-    t = series["t"]
-    p99 = series["p99_ms"]
-    connected = series["clients_connected"]
-    width, height, left, right, top, bottom = 720, 300, 60, 60, 30, 40
-    plot_w, plot_h = width - left - right, height - top - bottom
-    t_max = max(t) if t else 1
-    p99_max = max([v for v in p99 if v is not None] + [TARGET_P99_MS]) * 1.1
-    c_max = max([v for v in connected if v is not None] + [1]) * 1.1
+    origin = report["storm"]["window_s"][0]
+    samples = [s for s in report["samples"] if s["t"] >= origin]
+    x_max = max([series["t"][-1] if series["t"] else 1, *(s["t"] - origin for s in samples)])
+    p99 = [(t + 0.5, v) for t, v in zip(series["t"], series["p99_ms"], strict=True) if v is not None]
 
-    def x(second: float) -> float:
-        return left + plot_w * second / t_max
+    latency = Panel(
+        TOP, "Live chat p99, per second sent", x_max, max([TARGET_P99_MS * 1.2, *(v for _, v in p99)]), "ms"
+    )
+    latency.axes()
+    latency.line(p99, "#d62728", "p99", 0)
+    latency.line([(0, TARGET_P99_MS), (x_max, TARGET_P99_MS)], "#999", "target 500 ms", 1, dashed=True)
 
-    def y(value: float, top_value: float) -> float:
-        return top + plot_h * (1 - value / top_value)
+    def series_of(name: str) -> list[tuple[float, float]]:
+        return [(s["t"] - origin, float(s[name])) for s in samples if s[name] is not None]
 
-    def path(values: list[Any], top_value: float) -> str:
-        points = [f"{x(s):.1f},{y(v, top_value):.1f}" for s, v in zip(t, values, strict=True) if v is not None]
-        return "M" + " L".join(points) if points else ""
+    lines = [("clients_connected", "clients connected"), ("pg_bench_db", "PostgreSQL"), ("redis_clients", "Redis")]
+    high = max([1.0, *(v for name, _ in lines for _, v in series_of(name))])
+    top = TOP + PANEL + GAP
+    connections = Panel(top, "Clients connected; PostgreSQL and Redis connections", x_max, high, "")
+    connections.axes()
+    for index, (name, label) in enumerate(lines):
+        connections.line(series_of(name), ["#1f77b4", "#2ca02c", "#9467bd"][index], label, index)
 
-    middle = top + plot_h / 2
-    target = y(TARGET_P99_MS, p99_max)  # the storm's target, dashed
     sigterm = report["storm"]["sigterm_at_s"]
-    window_start = report["storm"]["window_s"][0]
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}"'
-        ' font-family="sans-serif" font-size="11">',
-        '<rect width="100%" height="100%" fill="white"/>',
-        f'<text x="{left}" y="18" font-size="13">{_escape(title)}</text>',
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="black"/>',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#c0392b"/>',
-        f'<line x1="{left + plot_w}" y1="{top}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#2471a3"/>',
-    ]
-    for fraction in (0, 0.25, 0.5, 0.75, 1):
-        parts.append(
-            f'<text x="{left - 4}" y="{y(fraction * p99_max, p99_max) + 4:.1f}" text-anchor="end" fill="#c0392b">'
-            f"{fraction * p99_max:.0f}</text>"
+    for panel in (latency, connections) if sigterm is not None else ():
+        at = panel.x(sigterm - origin)
+        panel.parts.append(
+            f'<line x1="{at:.1f}" x2="{at:.1f}" y1="{panel.top}" y2="{panel.top + PANEL}" stroke="#555" '
+            f'stroke-dasharray="2,3"/><text x="{at + 3:.1f}" y="{panel.top + PANEL - 4}" fill="#555">SIGTERM</text>'
         )
-        parts.append(
-            f'<text x="{left + plot_w + 4}" y="{y(fraction * c_max, c_max) + 4:.1f}" fill="#2471a3">'
-            f"{fraction * c_max:.0f}</text>"
-        )
-    for second in range(0, t_max + 1, 5):
-        parts.append(f'<text x="{x(second):.1f}" y="{top + plot_h + 14}" text-anchor="middle">{second}</text>')
-    parts += [
-        f'<text x="{left + plot_w / 2}" y="{height - 6}" text-anchor="middle">'
-        "seconds of the measured window (chat by send time)</text>",
-        f'<text x="12" y="{middle}" transform="rotate(-90 12 {middle})" text-anchor="middle" fill="#c0392b">'
-        "chat p99, live (ms)</text>",
-        f'<text x="{width - 8}" y="{middle}" transform="rotate(90 {width - 8} {middle})" text-anchor="middle"'
-        ' fill="#2471a3">clients connected</text>',
-        f'<line x1="{left}" y1="{target:.1f}" x2="{left + plot_w}" y2="{target:.1f}" stroke="#c0392b"'
-        ' stroke-dasharray="4 3" opacity="0.5"/>',
-        f'<path d="{path(connected, c_max)}" fill="none" stroke="#2471a3" stroke-width="1.5"/>',
-        f'<path d="{path(p99, p99_max)}" fill="none" stroke="#c0392b" stroke-width="1.5"/>',
-    ]
-    if sigterm is not None:
-        at = x(sigterm - window_start)
-        parts.append(
-            f'<line x1="{at:.1f}" y1="{top}" x2="{at:.1f}" y2="{top + plot_h}" stroke="gray" stroke-dasharray="2 2"/>'
-        )
-        parts.append(f'<text x="{at + 3:.1f}" y="{top + 10}" fill="gray">SIGTERM</text>')
-    parts.append("</svg>")
-    return "\n".join(parts) + "\n"
-
-
-def _escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    height = top + PANEL + 40
+    storm = report["storm"]
+    caption = (
+        f"last client back {storm['last_back_after_sigterm_s']} s after SIGTERM; missing {report['seqs']['missing']}, "
+        f"twice {report['seqs']['duplicated']}; storm p99 {report['latency_ms']['storm_live']['p99']} ms"
+    )
+    body = "".join(part for panel in (latency, connections) for part in panel.parts)
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="11">'
+        f'<rect width="{WIDTH}" height="{height}" fill="white"/>'
+        f'<text x="{LEFT}" y="18" font-size="13" font-weight="bold">{escape(title)}</text>'
+        f'<text x="{WIDTH - RIGHT}" y="{height - 8}" text-anchor="end" fill="#555">seconds of the window</text>'
+        f'<text x="{LEFT}" y="{height - 8}" fill="#555">{escape(caption)}</text>'
+        f"{body}</svg>\n"
+    )
 
 
 def command_plot(args: argparse.Namespace) -> int:
