@@ -121,6 +121,7 @@ def run_target(made: Clinic, target: str, load: Load, options: Options) -> dict[
             samples[f"rss_{label}"] = group.rss_kib()
             samples[f"cpu_{label}"] = group.cpu_seconds()
             samples[f"t_{label}"] = time.monotonic()
+            samples[f"xact_{label}"] = database_transactions(made)
 
         samples["rss_base"] = group.rss_kib()
         samples["cpu_base"] = group.cpu_seconds()
@@ -224,6 +225,25 @@ def _server_report(group: ServerGroup, samples: dict[str, Any], report: dict[str
     return out
 
 
+def database_transactions(made: Clinic) -> int | None:
+    """Transactions ended in the bench's database so far (pg_stat_database); None on SQLite.
+
+    Django runs every query outside an atomic block as a transaction of its own, so over
+    an idle hold this counts the server's queries (an atomic block's counts once). A
+    backend reports its counters when it goes idle, at most once a second and at the
+    latest 10 s later (PostgreSQL 15): a hold of a minute or more keeps that edge small.
+    """
+    if not made.database_url.startswith("postgres"):
+        return None
+    import psycopg
+
+    with psycopg.connect(made.database_url, autocommit=True) as connection:
+        row = connection.execute(
+            "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"
+        ).fetchone()
+    return int(row[0]) if row else None
+
+
 def _idle_report(samples: dict[str, Any], run: Run, idle: dict[str, Any] | None) -> dict[str, Any]:
     made = run.connection_report()["made"]
     base = sum(samples.get("rss_base", []))
@@ -239,6 +259,9 @@ def _idle_report(samples: dict[str, Any], run: Run, idle: dict[str, Any] | None)
     if "cpu_connected" in samples and "cpu_held" in samples:
         window = samples["t_held"] - samples["t_connected"]
         out["idle_cpu_percent"] = round(100 * (samples["cpu_held"] - samples["cpu_connected"]) / window, 1)
+        if samples.get("xact_connected") is not None and samples.get("xact_held") is not None:
+            transactions = samples["xact_held"] - samples["xact_connected"] - 1  # the sample's own
+            out["idle_db_transactions_per_second"] = round(transactions / window, 2)
     if idle:
         out.update(idle)
     return out
@@ -452,6 +475,7 @@ HEADLINES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("rss_per_connection_kib", ("idle", "rss_per_connection_kib")),
         ("rss_per_connection_held_kib", ("idle", "rss_per_connection_held_kib")),
         ("idle_cpu_percent", ("idle", "idle_cpu_percent")),
+        ("idle_db_transactions_per_second", ("idle", "idle_db_transactions_per_second")),
         ("ramp_seconds", ("connections", "ramp_seconds")),
         ("connect_p50_ms", ("connections", "connect_ms", "p50")),
         ("connect_p95_ms", ("connections", "connect_ms", "p95")),
