@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Literal, TypedDict, cast
+from typing import Any, Literal, NotRequired, TypedDict, cast
 
 from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
@@ -48,6 +49,9 @@ class Envelope(TypedDict):
     guests: list[int]
     effect: str | None  # applied by every recipient after sending: "close:<code>" or "refresh"
     effects_for: list[list[int | str]]  # [[participant_id, effect], ...]: per-person effects
+    # A resync's only (resync_envelope): connections whose catch-up was read from this time on
+    # (epoch seconds) already hold what was lost, and are left alone.
+    stale_before: NotRequired[float]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +62,9 @@ class Viewer:
     role: str
     admitted: bool
     visible_after_seq: int  # guests: the admission's start; members: 0
+    # When this connection's catch-up began to be read (epoch seconds): it holds every change
+    # committed before then. 0: unknown, as old as can be.
+    caught_up_at: float = 0.0
 
 
 def room_group(session_id: int) -> str:
@@ -67,6 +74,9 @@ def room_group(session_id: int) -> str:
 def is_recipient(viewer: Viewer, envelope: Envelope) -> bool:
     if viewer.participant_id in envelope["exclude"]:
         return False
+    stale_before = envelope.get("stale_before")
+    if stale_before is not None and viewer.caught_up_at >= stale_before:
+        return False  # a resync after a lost event this connection's catch-up already held
     to = envelope["to"]
     if viewer.role == ParticipantRole.GUEST and not viewer.admitted:
         # The lobby (issue 22, class 2): what is addressed to it (lobby.message), to this guest by id
@@ -141,42 +151,47 @@ class Publisher:
     """
 
     def __init__(self) -> None:
-        self.queues: dict[int, deque[Envelope]] = {}
+        self.queues: dict[int, deque[tuple[Envelope, float]]] = {}  # with when each was committed
         self.drains: set[asyncio.Task[None]] = set()  # the loop keeps only weak references to tasks
         self.resyncs: dict[int, asyncio.Task[None]] = {}  # rooms with an event this worker could not publish
+        # Per room with a resync pending: when the latest of its lost events was committed (epoch seconds).
+        self.lost_commits: dict[int, float] = {}
 
-    def submit(self, envelope: Envelope) -> None:
+    def submit(self, envelope: Envelope, committed_at: float) -> None:
         """On the loop: queue one envelope, and start its room's drain if it is not running."""
         session_id = envelope["session_id"]
         queue = self.queues.get(session_id)
         if queue is not None:
-            queue.append(envelope)
+            queue.append((envelope, committed_at))
             return
-        queue = self.queues[session_id] = deque([envelope])
+        queue = self.queues[session_id] = deque([(envelope, committed_at)])
         drain = asyncio.get_running_loop().create_task(
             self._drain(session_id, queue), name=f"circle-publisher-{session_id}"
         )
         self.drains.add(drain)
         drain.add_done_callback(self.drains.discard)
 
-    async def _drain(self, session_id: int, queue: deque[Envelope]) -> None:
+    async def _drain(self, session_id: int, queue: deque[tuple[Envelope, float]]) -> None:
         try:
             while queue:
-                if not await send_to_layer(queue.popleft()):
-                    self.resync_later(session_id)
+                envelope, committed_at = queue.popleft()
+                if not await send_to_layer(envelope):
+                    self.resync_later(session_id, committed_at)
         finally:
             # No await between the last emptiness check and here: an envelope submitted
             # from now on starts a new drain.
             del self.queues[session_id]
 
-    def resync_later(self, session_id: int) -> None:
+    def resync_later(self, session_id: int, committed_at: float) -> None:
         """An event of the room was lost: once the layer takes messages again, every worker's clients in the room
-        are told to resync (`resync_envelope`). One attempt at a time per room, however many events were lost.
+        that caught up before it was committed are told to resync (`resync_envelope`). One attempt at a time per
+        room, however many events were lost.
 
         Not sent again later instead: a room's events from other workers went on meanwhile, and an
         event delivered seconds late (a mute after the unmute that followed it) would show a state
         that no longer holds; the database has the truth, and ?since= fetches it.
         """
+        self.lost_commits[session_id] = max(committed_at, self.lost_commits.get(session_id, committed_at))
         if session_id in self.resyncs:
             return
         task = asyncio.get_running_loop().create_task(self._resync(session_id), name=f"circle-resync-{session_id}")
@@ -186,9 +201,12 @@ class Publisher:
     async def _resync(self, session_id: int) -> None:
         while True:
             await asyncio.sleep(RESYNC_RETRY_SECONDS)
-            if await send_to_layer(resync_envelope(session_id)):
+            lost_commit = self.lost_commits[session_id]
+            if await send_to_layer(resync_envelope(session_id, lost_commit)):
                 logger.warning("room %s: an event was lost; its clients were asked to resync", session_id)
-                return
+                if self.lost_commits[session_id] == lost_commit:  # else one more was lost meanwhile: again
+                    del self.lost_commits[session_id]
+                    return
 
 
 # While a worker's publish fails, it tries the room's resync notice this often.
@@ -196,17 +214,26 @@ RESYNC_RETRY_SECONDS = 0.5
 RESYNC_TEXT = "Some live updates could not be delivered. Catching up…"
 
 
-def resync_envelope(session_id: int) -> Envelope:
-    """To every connection to the room, on every worker: resume from the database (close 1012, then ?since=)."""
+# Workers' clocks agree within milliseconds (NTP); a connection counts as caught up after a lost event only
+# this long after its commit, so that a worker whose clock runs behind never spares one that missed it.
+RESYNC_CLOCK_MARGIN_SECONDS = 1.0
+
+
+def resync_envelope(session_id: int, lost_commit: float) -> Envelope:
+    """To every connection to the room, on every worker, that caught up before the lost event (committed at
+    `lost_commit`) was: resume from the database (close 1012, then ?since=). One that caught up since holds it:
+    after an outage, the clients that already resumed are not sent away a second time."""
     notice = ErrorFrame(code="unavailable", message=RESYNC_TEXT, ref=None)
-    return make_envelope(session_id, notice, to="everyone", effect=f"close:{SERVICE_RESTART}")
+    envelope = make_envelope(session_id, notice, to="everyone", effect=f"close:{SERVICE_RESTART}")
+    envelope["stale_before"] = lost_commit + RESYNC_CLOCK_MARGIN_SECONDS
+    return envelope
 
 
 _publishers: LoopLocal[Publisher] = LoopLocal(Publisher)
 
 
-def submit_on_loop(envelope: Envelope) -> None:
-    _publishers.get().submit(envelope)
+def submit_on_loop(envelope: Envelope, committed_at: float) -> None:
+    _publishers.get().submit(envelope, committed_at)
 
 
 async def send_to_layer(envelope: Envelope) -> bool:
@@ -236,7 +263,7 @@ def publish(envelope: Envelope) -> None:
         async_to_sync(send_to_layer)(envelope)
         return
     try:
-        loop.call_soon_threadsafe(submit_on_loop, envelope)
+        loop.call_soon_threadsafe(submit_on_loop, envelope, time.time())  # publish runs on commit
     except RuntimeError:
         # The worker is shutting down and its loop is closed: other workers' clients
         # catch up from the database.

@@ -105,6 +105,10 @@ class RoomHub:
         self._group_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
         self.layer_healthy = True
+        # How many times the layer came back (_layer_up). A call that started in an earlier epoch
+        # and fails now (its wait began before the outage was noticed, or reconnect_layer dropped
+        # its connection) tells nothing about the layer since it came back: _layer_down ignores it.
+        self.layer_epoch = 0
         self._layer_lock = asyncio.Lock()
         self._resyncing: set[Receiver] = set()  # sent away after an outage, not yet closed (_layer_up)
         # SIGTERM: clients are being sent to other workers (rooms.shutdown, RoomHub.drain).
@@ -129,12 +133,13 @@ class RoomHub:
                 # While the layer is down the room is joined when it is back (_layer_up re-joins
                 # every room): a call now could only wait LAYER_ANSWER_SECONDS, holding the lock.
                 if self.layer_healthy:
+                    epoch = self.layer_epoch
                     try:
                         await answered(
                             self.layer.group_add(room_group(receiver.session_id), self.lane(receiver.session_id))
                         )
                     except LAYER_ERRORS as error:
-                        await self._layer_down(error)
+                        await self._layer_down(error, epoch)
             local.add(receiver)
         if self.shutting_down:
             await receiver.shed(SERVICE_RESTART)  # arrived while this worker drains: go to another one
@@ -239,13 +244,14 @@ class RoomHub:
                 except Exception:
                     await asyncio.sleep(LAYER_RETRY_SECONDS)
                     continue
+            epoch = self.layer_epoch
             try:
                 envelope = cast(Envelope, await self.layer.receive(channel))  # what the pumps' groups carry
             except asyncio.CancelledError:
                 raise
             except LAYER_ERRORS as error:
                 # Events may have been lost, and a restarted Redis has forgotten our groups.
-                await self._layer_down(error)
+                await self._layer_down(error, epoch)
                 await asyncio.sleep(LAYER_RETRY_SECONDS)
                 continue
             except Exception:
@@ -273,6 +279,7 @@ class RoomHub:
         """
         while True:
             await asyncio.sleep(LAYER_WATCH_SECONDS)
+            epoch = self.layer_epoch
             try:
                 if self.layer_healthy:
                     await answered(ping_layer(self.layer))
@@ -281,13 +288,17 @@ class RoomHub:
             except asyncio.CancelledError:
                 raise
             except LAYER_ERRORS as error:
-                await self._layer_down(error)
+                await self._layer_down(error, epoch)
             except Exception:
                 logger.warning("channel layer watch failed; will retry", exc_info=True)
 
-    async def _layer_down(self, error: BaseException) -> None:
-        """The layer failed: live events may be lost. Tell the local clients once; the pump probes for its return."""
+    async def _layer_down(self, error: BaseException, epoch: int) -> None:
+        """A layer call that started in `epoch` failed: live events may be lost. Tell the local clients once; the
+        pump probes for the layer's return."""
         if not self.layer_healthy:
+            return
+        if epoch != self.layer_epoch:
+            logger.info("a channel layer call from before the layer came back failed (%s): not a new outage", error)
             return
         self.layer_healthy = False
         receivers = self.local_receivers()
@@ -320,6 +331,7 @@ class RoomHub:
             await self._rejoin_groups()
             receivers = self.local_receivers()
             self._resyncing = set(receivers)
+            self.layer_epoch += 1
             self.layer_healthy = True
             logger.warning(
                 "channel layer is back: room groups re-joined, %d local clients asked to resume (close %d)",
@@ -362,9 +374,7 @@ class RoomHub:
             await asyncio.sleep(0.05)
         if receivers:
             await asyncio.sleep(reconnect_grace)
-        await database_sync_to_async(do_close_worker_connections, thread_sensitive=False)(
-            self.worker_id, self.clock()
-        )
+        await database_sync_to_async(do_close_worker_connections, thread_sensitive=False)(self.worker_id, self.clock())
 
     async def _rejoin_groups(self) -> None:
         """Join the workers' group and every room's group, including rooms first attached while this ran (attach
@@ -450,10 +460,11 @@ class RoomHub:
         if not self.layer_healthy:
             await self._layer_up()
             return
+        epoch = self.layer_epoch
         try:
             await self._rejoin_groups()
         except LAYER_ERRORS as error:
-            await self._layer_down(error)
+            await self._layer_down(error, epoch)
             raise
 
     async def _reconcile(self, attached: dict[str, Receiver]) -> None:

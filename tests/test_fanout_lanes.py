@@ -61,8 +61,8 @@ async def test_publisher_sends_each_rooms_events_in_order_and_rooms_side_by_side
     publisher = Publisher()
 
     for n in range(3):
-        publisher.submit(envelope(1, n))
-        publisher.submit(envelope(2, n))
+        publisher.submit(envelope(1, n), committed_at=0.0)
+        publisher.submit(envelope(2, n), committed_at=0.0)
     for _ in range(20):
         await asyncio.sleep(0)
     assert layer.sent == [("room.2", 0), ("room.2", 1), ("room.2", 2)]  # room 1's first send is stuck
@@ -71,7 +71,7 @@ async def test_publisher_sends_each_rooms_events_in_order_and_rooms_side_by_side
     await asyncio.wait_for(_until(lambda: len(layer.sent) == 6), DEADLINE)
     assert [n for group, n in layer.sent if group == "room.1"] == [0, 1, 2]
     assert publisher.queues == {}  # every drain finished; the next event starts a new one
-    publisher.submit(envelope(1, 3))
+    publisher.submit(envelope(1, 3), committed_at=0.0)
     await asyncio.wait_for(_until(lambda: len(layer.sent) == 7), DEADLINE)
     assert layer.sent[-1] == ("room.1", 3)
 

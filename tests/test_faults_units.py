@@ -342,6 +342,66 @@ async def test_a_room_first_opened_during_an_outage_is_joined_when_the_layer_is_
     assert (await riley_again.receive_type("chat.message"))["text"] == "Welcome back"
 
 
+@pytest.mark.parametrize("waiting_call", ["heartbeat re-join", "watch ping"])
+@pytest.mark.usefixtures("transactional_db")
+async def test_a_call_from_before_the_layer_came_back_failing_afterwards_is_not_a_new_outage(
+    connect, live_group, alex, sam, monkeypatch, waiting_call
+):
+    """A layer call that began before an outage was noticed (a frozen Redis answers nothing) fails only after the
+    hub found the layer back: reconnect_layer dropped its connection. That says nothing about the layer since
+    it came back; taking it for an outage sent every client, just resumed, away again (CI, frozen Redis)."""
+    monkeypatch.setattr(hub_module, "LAYER_ANSWER_SECONDS", 30)
+    hub = get_hub()
+    alex_peer, _ = await connect(alex, live_group.pk)
+    assert hub.layer is not None and hub.layer_healthy
+    release = asyncio.Event()
+    calls = 0
+
+    def first_call_waits_then_fails(call):
+        @functools.wraps(call)
+        async def waiting(*args, **kwargs):
+            nonlocal calls
+            calls += 1
+            if calls == 1:  # started before the outage: its connection is dropped when the layer comes back
+                await release.wait()
+                raise ConnectionError("Connection closed by server.")
+            return await call(*args, **kwargs)
+
+        return waiting
+
+    if waiting_call == "heartbeat re-join":
+        monkeypatch.setattr(hub.layer, "group_add", first_call_waits_then_fails(hub.layer.group_add))
+        stale = asyncio.create_task(hub._heartbeat())
+    else:
+        monkeypatch.setattr(hub_module, "LAYER_WATCH_SECONDS", 0.01)
+        monkeypatch.setattr(hub_module, "ping_layer", first_call_waits_then_fails(hub_module.ping_layer))
+        stale = asyncio.create_task(hub._watch_layer())
+    while calls == 0:
+        await asyncio.sleep(0.01)
+
+    await hub._layer_down(ConnectionError("Redis went away"), hub.layer_epoch)  # the outage, noticed elsewhere
+    assert (await alex_peer.receive_type("error"))["code"] == "unavailable"
+    await hub._layer_up()
+    assert (await alex_peer.until_close())[1] == 1012
+    alex_again, _ = await connect(alex, live_group.pk, since=0)
+
+    release.set()  # the stale call fails now
+    if waiting_call == "heartbeat re-join":
+        with pytest.raises(ConnectionError):
+            await stale
+    else:
+        while calls < 2:  # the watch went on to its next ping
+            await asyncio.sleep(0.01)
+        stale.cancel()
+    assert hub.layer_healthy
+    sam_peer, _ = await connect(sam, live_group.pk)
+    await set_room(live_group, mode="open")
+    assert (await sam_peer.request("chat.send", text="still live"))["type"] == "ack"
+    frames = await alex_again.drain()
+    assert [f["text"] for f in frames if f["type"] == "chat.message"] == ["still live"], frames
+    assert not [f for f in frames if f["type"] == "error"], frames
+
+
 def test_a_redis_drop_during_channels_redis_clean_up_is_one_warning(caplog):
     """channels-redis fires a clean-up task per receive and never reads its outcome."""
     from redis.exceptions import ConnectionError as RedisConnectionError
