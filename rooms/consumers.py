@@ -159,7 +159,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """Send session.state, then whatever arrived meanwhile and is not already in it."""
         self.ready = False
         try:
-            catchup = await db(load_catchup)(self.participant_id, since=since, now=timezone.now())
+            catchup = await db(load_catchup)(self.session_id, self.participant_id, since=since, now=timezone.now())
         except RoomClosed as closed:
             await self.close(closed.code)
             return

@@ -8,11 +8,10 @@ from typing import Any
 
 from django.conf import settings
 
-from rooms.actions.floor import read_room_version
 from rooms.broadcast import Viewer
-from rooms.errors import NOT_ON_ROSTER, RoomClosed
+from rooms.errors import NO_SUCH_SESSION, NOT_ON_ROSTER, RoomClosed
 from rooms.extensions import state_contributors
-from rooms.models import GroupSession, GuestAdmission, Participant, ParticipantRole
+from rooms.models import GroupSession, GuestAdmission, Participant, ParticipantRole, RoomClock
 from rooms.schemas import FloorOut, SessionState
 from rooms.serializers import floor_out, message_out, participant_out, prompt_out, session_out, with_online
 from rooms.visibility import readable_messages, recent_visible, visible_invites, visible_participants
@@ -27,30 +26,52 @@ def crisis_resources(language: str | None) -> str:
     return str(settings.CIRCLE[key])  # type: ignore[literal-required]  # a key of CircleSettings
 
 
-def build_session_state(viewer: Participant, *, since: int | None, now: datetime) -> SessionState:
-    version = read_room_version(viewer.session_id)  # before the floor and queue: newer events still apply
-    session = GroupSession.objects.select_related("current_prompt").get(pk=viewer.session_id)
-    everyone = list(
-        with_online(Participant.objects.filter(session=session, removed_at__isnull=True)).select_related("guest_of")
-    )
+def load_room(session_id: int) -> GroupSession:
+    """The session row with its prompt and its floor/queue version, in one read: one snapshot, so the version
+    is the floor's and queue's own (newer events still apply on top of it)."""
+    try:
+        return GroupSession.objects.select_related("current_prompt", "clock").get(pk=session_id)
+    except GroupSession.DoesNotExist:
+        raise RoomClosed(NO_SUCH_SESSION) from None
+
+
+def room_version(session: GroupSession) -> int:
+    """The committed floor/queue version of a session read by `load_room` (no clock yet: 0)."""
+    try:
+        return session.clock.version
+    except RoomClock.DoesNotExist:
+        return 0
+
+
+def build_session_state(
+    session: GroupSession, everyone: list[Participant], viewer: Participant, *, since: int | None, now: datetime
+) -> SessionState:
+    """`session` as `load_room` read it; `everyone`: the people not removed, `with_online`, the viewer among them."""
+    version = room_version(session)
     is_facilitator = viewer.role == ParticipantRole.FACILITATOR
     facilitator_language = viewer.member.language if is_facilitator and viewer.member else None
     # People in the lobby are not in the room yet: only facilitators see them.
     shown = visible_participants(viewer, everyone)
-    me = next((p for p in everyone if p.pk == viewer.pk), viewer)
     if in_lobby(viewer):
-        return lobby_state(session, me, shown, version, now)
+        return lobby_state(session, viewer, shown, version, now)
     queue = sorted((p for p in everyone if p.hand_raised_at is not None), key=lambda p: (p.hand_raised_at, p.pk))
     circle = settings.CIRCLE
-    messages = recent_visible(
-        viewer, since=since, state_limit=circle["STATE_MESSAGE_LIMIT"], since_limit=circle["SINCE_MESSAGE_LIMIT"]
+    # Every message has a seq up to the session's last_seq: when the client has seen that far (a reconnect that
+    # missed nothing) or the room has no message yet, there is nothing to read. One committed since the session
+    # row was read arrives live (Catchup.last_seq).
+    messages = (
+        recent_visible(
+            viewer, since=since, state_limit=circle["STATE_MESSAGE_LIMIT"], since_limit=circle["SINCE_MESSAGE_LIMIT"]
+        )
+        if session.last_seq > (since or 0)
+        else []
     )
     contributed: dict[str, Any] = {}  # SessionState validates each section
     for contributor in state_contributors:  # the apps' sections: facilitation's round, agenda and stats
         contributed.update(contributor(session, viewer, now))
     return SessionState(
         session=session_out(session),
-        me=participant_out(me, online=True, now=now),
+        me=participant_out(viewer, online=True, now=now),
         participants=[participant_out(p, now=now) for p in shown],
         floor=floor_out(session, now),
         queue=[p.pk for p in queue],
@@ -104,17 +125,24 @@ class Catchup:
     last_seq: int  # every message up to here is in the state or not visible to this viewer
 
 
-def load_catchup(participant_id: int, *, since: int | None, now: datetime) -> Catchup:
-    participant = Participant.objects.select_related("guest_of", "session").get(pk=participant_id)
-    if participant.removed_at is not None:
+def load_catchup(session_id: int, participant_id: int, *, since: int | None, now: datetime) -> Catchup:
+    """Three reads in the common case (the room, its people, the apps' sections) and the invitations."""
+    # The session row is read before the messages, so a message committed in
+    # between is either in the state (its seq counts) or will arrive live.
+    session = load_room(session_id)
+    everyone = list(
+        with_online(Participant.objects.filter(session=session, removed_at__isnull=True)).select_related("guest_of")
+    )
+    participant = next((p for p in everyone if p.pk == participant_id), None)
+    if participant is None:  # removed since the connection was opened
         raise RoomClosed(NOT_ON_ROSTER)
+    for person in everyone:
+        person.session = session  # the row just read, not one more read per use
     visible_after = 0
     if participant.role == ParticipantRole.GUEST:
         current = GuestAdmission.objects.filter(participant=participant, until_seq__isnull=True).last()
-        visible_after = current.from_seq if current else participant.session.last_seq
+        visible_after = current.from_seq if current else session.last_seq
     viewer = Viewer(participant.pk, participant.role, participant.admitted, visible_after)
-    state = build_session_state(participant, since=since, now=now)
-    # The session row was read before the messages, so a message committed in
-    # between is either in the state (its seq counts) or will arrive live.
-    cutoff = max([participant.session.last_seq, *(m.seq for m in state.messages)])
+    state = build_session_state(session, everyone, participant, since=since, now=now)
+    cutoff = max([session.last_seq, *(m.seq for m in state.messages)])
     return Catchup(viewer, state.model_dump_json(), cutoff)

@@ -40,11 +40,6 @@ def room_version(session: GroupSession) -> int:
     return version
 
 
-def read_room_version(session_id: int) -> int:
-    """The committed floor/queue version, for session.state (read before the floor and queue)."""
-    return RoomClock.objects.filter(session_id=session_id).values_list("version", flat=True).first() or 0
-
-
 # ------------------------------------------------------------------ queue and hands
 
 

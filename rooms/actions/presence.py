@@ -84,7 +84,8 @@ def do_open_connection(
         if not was_online:
             # Back within the grace period: their departure was never announced, so neither is this return.
             returning = participant.leaving_at is not None
-            Participant.objects.filter(pk=participant.pk).update(offline_since=None, leaving_at=None)
+            if participant.offline_since is not None or returning:  # as read under the room lock
+                Participant.objects.filter(pk=participant.pk).update(offline_since=None, leaving_at=None)
             if not returning:
                 announce_arrival(session, participant, now)
             for hook in arrival_hooks:

@@ -1,0 +1,103 @@
+"""What a connect reads (issue 25, C1): counted queries, not timed ones.
+
+A connect's database work runs on the shared database threads, so the queries are
+counted on every thread (the cursor, not one connection's CaptureQueriesContext).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db.backends import utils
+
+from accounts.models import Member
+from tests.conftest import connect_all, cookie_for, set_room
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Today's connect on the test database (SQLite): the middleware's session and member, the guard's
+# session and member, the connection row's transaction (the room lock, the participant, their open
+# connections, the row, their return from offline; the attendance span), then the catch-up: the
+# room, its people, the goals, the invitations and, with ?since, the ids of messages removed
+# meanwhile. Before issue 25 the same reconnect made 20: the participant and the floor version
+# were read apart, and the messages after ?since were read although the room had none.
+CONNECT_QUERIES = 17
+
+
+class Queries:
+    """Every SQL statement run while recording, on any thread."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self.lock = threading.Lock()
+        self.recording = False
+
+    def on(self, table: str) -> list[str]:
+        return [sql for sql in self.statements if f'FROM "{table}"' in sql]
+
+
+@pytest.fixture
+def queries(monkeypatch: pytest.MonkeyPatch) -> Iterator[Queries]:
+    recorded = Queries()
+    original = utils.CursorWrapper._execute_with_wrappers
+
+    def counted(self: Any, sql: str, params: Any, many: bool, executor: Any) -> Any:
+        if recorded.recording:
+            with recorded.lock:
+                recorded.statements.append(sql)
+        return original(self, sql, params, many, executor)
+
+    monkeypatch.setattr(utils.CursorWrapper, "_execute_with_wrappers", counted)
+    yield recorded
+
+
+async def reconnect(connect: Any, queries: Queries, who: Member, session_id: int, since: int | None) -> dict[str, Any]:
+    cookie = await sync_to_async(cookie_for)(who)  # signing in is not part of the connect
+    queries.statements.clear()
+    queries.recording = True
+    peer, closed = await connect(cookie, session_id, since=since)
+    queries.recording = False
+    assert closed is None
+    return peer.state
+
+
+async def test_a_reconnect_that_missed_nothing_reads_no_message(connect, live_group, dana, alex, queries):
+    await set_room(live_group, mode="open")
+    _, alex_peer = await connect_all(connect, live_group, dana, alex)
+    seq = (await alex_peer.request("chat.send", text="hello"))["seq"]
+    await alex_peer.close()
+
+    state = await reconnect(connect, queries, alex, live_group.pk, since=seq)
+
+    assert state["messages"] == [] and state["removed_message_ids"] == []
+    # Only the removed ids (a message may have been removed while the client was away) are read.
+    assert len(queries.on("rooms_message")) == 1, queries.on("rooms_message")
+    assert len(queries.statements) <= CONNECT_QUERIES, "\n".join(queries.statements)
+
+
+async def test_a_reconnect_that_missed_a_message_reads_it(connect, live_group, dana, alex, queries):
+    await set_room(live_group, mode="open")
+    dana_peer, alex_peer = await connect_all(connect, live_group, dana, alex)
+    seq = (await alex_peer.request("chat.send", text="hello"))["seq"]
+    await alex_peer.close()
+    assert (await dana_peer.request("chat.send", text="welcome back"))["type"] == "ack"
+
+    state = await reconnect(connect, queries, alex, live_group.pk, since=seq)
+
+    assert [m["text"] for m in state["messages"]] == ["welcome back"]
+    assert len(queries.on("rooms_message")) == 2  # the missed messages, the removed ids
+    assert len(queries.statements) <= CONNECT_QUERIES + 1, "\n".join(queries.statements)
+
+
+async def test_a_first_connect_to_a_room_without_messages_reads_none(connect, live_group, alex, queries):
+    state = await reconnect(connect, queries, alex, live_group.pk, since=None)
+
+    assert state["messages"] == [] and state["version"] == 0
+    assert queries.on("rooms_message") == []
+    # One read for the room, its prompt and its floor version; one for its people.
+    assert len(queries.on("rooms_groupsession")) == 2  # under the room lock, then the catch-up's
+    assert len(queries.statements) <= CONNECT_QUERIES, "\n".join(queries.statements)
