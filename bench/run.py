@@ -370,7 +370,7 @@ def one_line(report: dict[str, Any]) -> str:
         idle = report["idle"]
         c = report["connections"]
         return (
-            f"conns {c['made']}/{c['wanted']} in {c['ramp_seconds']:.1f}s, "
+            f"conns {c['made']}/{c['wanted']} in {c['ramp_seconds']:.1f}s (connect p99 {c['connect_ms']['p99']} ms), "
             f"rss/conn {idle['rss_per_connection_kib']} KiB (held {idle['rss_per_connection_held_kib']}), "
             f"idle cpu {idle.get('idle_cpu_percent')}%, probe {'ok' if idle.get('probe', {}).get('ok') else 'FAILED'}"
         )
@@ -429,6 +429,8 @@ def _ratios(circle: dict[str, Any], reference: dict[str, Any], load: Load) -> di
             "rss_per_connection": ratio(
                 circle["idle"]["rss_per_connection_kib"], reference["idle"]["rss_per_connection_kib"]
             ),
+            # issue 25: every socket open in at most 1.5 times the reference's time
+            "ramp_seconds": ratio(circle["connections"]["ramp_seconds"], reference["connections"]["ramp_seconds"]),
         }
     return {
         "p50": ratio(circle["latency_ms"]["p50"], reference["latency_ms"]["p50"]),
@@ -479,6 +481,7 @@ HEADLINES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("ramp_seconds", ("connections", "ramp_seconds")),
         ("connect_p50_ms", ("connections", "connect_ms", "p50")),
         ("connect_p95_ms", ("connections", "connect_ms", "p95")),
+        ("connect_p99_ms", ("connections", "connect_ms", "p99")),  # issue 25: under 300 ms, 50 handshakes at a time
     ],
 }
 
@@ -662,6 +665,7 @@ def summary_line(summary: dict[str, Any], load: Load) -> str:
             and name
             in {"p50_ms", "p99_ms", "lost", "cpu_us_per_delivery", "rate", "rss_per_connection_kib", "deliveries_per_s"}
             | {"back_s", "missing", "duplicated", "storm_p99_ms", "peak_pg", "peak_redis"}  # the storm's
+            | {"ramp_seconds", "connect_p99_ms"}  # C1's connects
         ]
         parts.append(f"{target}: " + ", ".join(shown) + ("" if figures.get("all_ok") else " (NOT all ok)"))
     if "ratio" in summary:
