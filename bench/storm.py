@@ -257,6 +257,7 @@ class Storm:
     sigterm_at: float | None = None
     window: tuple[float, float] = (0.0, 0.0)
     notes: set[str] = field(default_factory=set)
+    generator_cpu_percent: float | None = None  # from the first chat send to the drain's end: did the generator keep up
 
     def clock(self) -> float:
         return (time.perf_counter_ns() - self.origin_ns) / 1e9
@@ -336,6 +337,7 @@ class Storm:
         await self.connect_all()
         await self.prepare()
         lives = [loop.create_task(c.life()) for room in self.rooms for c in room if c.open]
+        cpu_began, wall_began = time.process_time(), time.perf_counter()
         await asyncio.sleep(0.5)
         start = loop.time() + 0.2
         warm_end = start + load.warmup
@@ -346,6 +348,9 @@ class Storm:
         deadline = loop.time() + load.drain
         while loop.time() < deadline and not self.settled():
             await asyncio.sleep(0.1)
+        self.generator_cpu_percent = round(
+            100 * (time.process_time() - cpu_began) / (time.perf_counter() - wall_began), 1
+        )
         self.closing = True
         for room in self.rooms:
             for client in room:
@@ -396,11 +401,22 @@ class Sampler(threading.Thread):
                     "pg_bench_db": pg_bench_db,
                     "pg_all": pg_all,
                     "redis_clients": redis_clients,
+                    "worker_cpu_s": self.worker_cpu(),
                 }
             )
         cache.close()
         if self._pg is not None:
             self._pg.close()
+
+    def worker_cpu(self) -> list[float | None]:
+        """Each worker's CPU seconds so far (None once it stopped): is the survivor saturated during the storm?"""
+        out: list[float | None] = []
+        for process in self.storm.group.processes:
+            try:
+                out.append(process.sample()[0] if process.running() else None)
+            except OSError:  # exited between the two reads
+                out.append(None)
+        return out
 
     def postgres(self) -> tuple[int | None, int | None]:
         """Client backends on the bench's database and on the server, the sampler's own left out; (None, None)
@@ -447,11 +463,14 @@ def database_seqs(database_url: str, session_ids: Sequence[int]) -> list[set[int
 def run_storm(made: Clinic, load: Load, options: Options) -> dict[str, Any]:
     """Start the workers, run the storm, stop them; the report of this one run."""
     from bench.clinic import postgres_admin_url
+    from bench.run import analyze, cpu_times, steal  # here: bench.run imports this module
 
     if not made.redis_url or options.workers < 2:
         raise ValueError("the storm needs two workers or more on PostgreSQL and Redis: --config production --workers 2")
     env = made.env(CHANNEL_LAYER_PREFIX=f"circle-bench-{made.run_id}-{secrets.token_hex(3)}")
     made.session_ids(load.rooms, load.clients)  # before the servers start: set-up is not measured
+    analyzed = analyze(made.database_url)  # as every run: fresh statistics (autovacuum is off here)
+    steal_before = cpu_times()
     started = time.monotonic()
     group = ServerGroup("circle", options.server, env, workers=options.workers, cpus=options.server_cpus)
     with group:
@@ -477,6 +496,8 @@ def run_storm(made: Clinic, load: Load, options: Options) -> dict[str, Any]:
     report["target"] = "circle"
     report["note"] = REFERENCE_NOTE
     report["wall_seconds"] = round(time.monotonic() - started, 1)
+    report["analyze_seconds"] = analyzed
+    report["steal"] = steal(steal_before, cpu_times(), options.server_cpus)
     report["ok"], report["why_not"] = judge(report)
     report["targets"] = targets(report)
     if report["ok"]:
@@ -522,6 +543,9 @@ def storm_report(storm: Storm, truth: list[set[int]], samples: list[dict[str, An
     during = [latency for sent, latency in live if sigterm is not None and sigterm <= sent <= storm_end]
     shown = [latency for sent, latency, _ in storm.deliveries if sigterm is not None and sigterm <= sent <= storm_end]
     codes = Counter(str(code) for client in closed for _, code in client.closes)
+    survivors_cpu = cpu_share(
+        samples, sigterm, storm_end, [i for i in range(len(storm.group.processes)) if i != storm.victim]
+    )
     return {
         "connections": {
             "wanted": len(clients),
@@ -541,6 +565,7 @@ def storm_report(storm: Storm, truth: list[set[int]], samples: list[dict[str, An
             "back_after_close_s": percentiles([back - closed for c in closed for closed, back in c.back]),
             "reconnect_attempts_failed": dict(sum((c.failed_attempts for c in closed), Counter())),
             "caught_up_messages": sum(client.caught_up for client in clients),
+            "survivors_cpu_percent": survivors_cpu,  # from SIGTERM to the last one back: 100 = a core each, busy
         },
         "seqs": {
             "expected": sum(
@@ -574,8 +599,23 @@ def storm_report(storm: Storm, truth: list[set[int]], samples: list[dict[str, An
             "redis_clients": max((s["redis_clients"] or 0 for s in samples), default=None),
         },
         "per_client": per_client,
+        "generator_cpu_percent": storm.generator_cpu_percent,
         "notes": sorted(storm.notes),
     }
+
+
+def cpu_share(samples: list[dict[str, Any]], begin: float | None, end: float, workers: list[int]) -> float | None:
+    """The workers' CPU use (percent of one core, summed) between the samples nearest `begin` and `end`."""
+    inside = [s for s in samples if begin is not None and begin <= s["t"] <= end]
+    if len(inside) < 2:
+        return None
+    first, last = inside[0], inside[-1]
+    used = [
+        last["worker_cpu_s"][w] - first["worker_cpu_s"][w]
+        for w in workers
+        if first["worker_cpu_s"][w] is not None and last["worker_cpu_s"][w] is not None
+    ]
+    return round(100 * sum(used) / (last["t"] - first["t"]), 1) if used else None
 
 
 def per_second(storm: Storm, live: list[tuple[float, float]], samples: list[dict[str, Any]]) -> dict[str, list[Any]]:
@@ -648,7 +688,10 @@ def one_line(report: dict[str, Any]) -> str:
         f"seqs missing {seqs['missing']} duplicated {seqs['duplicated']} of {seqs['expected']}; "
         f"storm p99 {latency['storm_live']['p99']} ms (as shown with catch-up {latency['storm_as_shown']['p99']}), "
         f"whole-run p99 {latency['live']['p99']} ms; peak pg {peak['pg_bench_db']} (all {peak['pg_all']}), "
-        f"redis {peak['redis_clients']}; targets {'met' if report['targets']['all'] else 'NOT met'} {report['targets']}"
+        f"redis {peak['redis_clients']}; survivor cpu {storm['survivors_cpu_percent']}% in the storm; "
+        f"gen cpu {report['generator_cpu_percent']}%, "
+        f"steal {report.get('steal', {}).get('percent')}%; "
+        f"targets {'met' if report['targets']['all'] else 'NOT met'} {report['targets']}"
         + ("" if report["ok"] else " NOT OK: " + "; ".join(report["why_not"]))
     )
 
