@@ -155,7 +155,7 @@ def do_expire_due_mutes(now: datetime) -> int:
 MUTE_LAPSE = PeriodicDuty(
     name="moderation.mute_lapse",
     every_seconds=deadline_tick_seconds,
-    due=LAPSED_MUTE.is_due,
+    due=LAPSED_MUTE,
     run=in_database_thread(do_expire_due_mutes),
 )
 

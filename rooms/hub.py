@@ -30,6 +30,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone, translation
 
 from config.loop_local import LoopLocal
+from rooms.actions import DueCondition, all_due
 from rooms.actions.presence import (
     do_close_connections,
     do_close_worker_connections,
@@ -506,8 +507,16 @@ def duties_by_period(duties: Iterable[PeriodicDuty]) -> dict[tuple[float, float]
 
 
 def due_duties(duties: Sequence[PeriodicDuty], now: datetime) -> set[str]:
-    """The names of the duties whose due check says they have something to do at `now` (database thread)."""
-    return {duty.name for duty in duties if duty.due is not None and duty.due(now)}
+    """The names of the duties whose due check says they have something to do at `now` (database thread).
+
+    The checks that are a DueCondition go in one statement (rooms.actions.all_due): an idle
+    worker's ticks cost one query each, however many deadline duties the apps registered.
+    """
+    conditions = [(duty.name, duty.due) for duty in duties if isinstance(duty.due, DueCondition)]
+    answers = all_due([condition for _, condition in conditions], now) if conditions else []
+    due = {name for (name, _), answer in zip(conditions, answers, strict=True) if answer}
+    others = [duty for duty in duties if duty.due is not None and not isinstance(duty.due, DueCondition)]
+    return due | {duty.name for duty in others if duty.due is not None and duty.due(now)}
 
 
 async def lane_channels(layer: Any, worker_id: str) -> list[str]:

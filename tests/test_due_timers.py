@@ -66,3 +66,21 @@ async def test_a_timed_mute_is_due_when_it_lapses_and_the_hub_lifts_it(live_grou
     muted = Participant.objects.filter(session=live_group, muted=True).values_list("member__username", flat=True)
     assert {name async for name in muted} == {"sam"}
     assert await database_sync_to_async(due)(now + timedelta(days=1)) == (False, False)
+
+
+def test_a_tick_asks_every_deadline_duty_in_one_query(live_group, dana, alex):
+    """However many deadline duties the apps registered, an idle worker's tick is one statement (issue 25)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rooms.actions.presence import DEPARTURES
+    from rooms.hub import due_duties
+
+    now = timezone.now()
+    do_grant_floor(live_group.pk, participant(live_group, dana).pk, participant(live_group, alex).pk, 60, now)
+    duties = [*DEADLINE_DUTIES, DEPARTURES]
+    with CaptureQueriesContext(connection) as quiet:
+        assert due_duties(duties, now) == set()
+    with CaptureQueriesContext(connection) as later:
+        assert due_duties(duties, now + timedelta(hours=1)) == {FLOOR_EXPIRY.name}
+    assert len(quiet.captured_queries) == len(later.captured_queries) == 1

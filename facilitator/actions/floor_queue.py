@@ -122,7 +122,7 @@ def do_expire_due_floors(now: datetime) -> int:
 FLOOR_EXPIRY = PeriodicDuty(
     name="facilitator.floor_expiry",
     every_seconds=deadline_tick_seconds,
-    due=EXPIRED_FLOOR.is_due,
+    due=EXPIRED_FLOOR,
     run=in_database_thread(do_expire_due_floors),
 )
 

@@ -171,7 +171,7 @@ def do_announce_departures(now: datetime) -> int:
 DEPARTURES = PeriodicDuty(
     name="rooms.departures",
     every_seconds=deadline_tick_seconds,
-    due=LEAVING.is_due,
+    due=LEAVING,
     run=in_database_thread(do_announce_departures),
 )
 
