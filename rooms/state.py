@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -127,6 +128,7 @@ class Catchup:
 
 def load_catchup(session_id: int, participant_id: int, *, since: int | None, now: datetime) -> Catchup:
     """Three reads in the common case (the room, its people, the apps' sections) and the invitations."""
+    reading_from = time.time()  # every change committed before now is in what follows (broadcast.Viewer)
     # The session row is read before the messages, so a message committed in
     # between is either in the state (its seq counts) or will arrive live.
     session = load_room(session_id)
@@ -142,7 +144,7 @@ def load_catchup(session_id: int, participant_id: int, *, since: int | None, now
     if participant.role == ParticipantRole.GUEST:
         current = GuestAdmission.objects.filter(participant=participant, until_seq__isnull=True).last()
         visible_after = current.from_seq if current else session.last_seq
-    viewer = Viewer(participant.pk, participant.role, participant.admitted, visible_after)
+    viewer = Viewer(participant.pk, participant.role, participant.admitted, visible_after, reading_from)
     state = build_session_state(session, everyone, participant, since=since, now=now)
     cutoff = max([session.last_seq, *(m.seq for m in state.messages)])
     return Catchup(viewer, state.model_dump_json(), cutoff)
