@@ -91,7 +91,7 @@ def run_target(made: Clinic, target: str, load: Load, options: Options) -> dict[
     if target == "circle":
         made.session_ids(rooms_needed, load.clients)  # before the server starts: setup is not measured
     analyzed = analyze(made.database_url)  # fresh statistics: the machines run PostgreSQL with autovacuum off
-    steal_before = cpu_times()
+    steal_before, checkpoints_before = cpu_times(), checkpoints(made.database_url)
     started = time.monotonic()
     with group:
         if target == "circle":
@@ -143,6 +143,7 @@ def run_target(made: Clinic, target: str, load: Load, options: Options) -> dict[
     report["wall_seconds"] = round(time.monotonic() - started, 1)
     report["analyze_seconds"] = analyzed
     report["steal"] = steal(steal_before, cpu_times(), options.server_cpus)
+    report["checkpoints"] = checkpoints_during(checkpoints_before, checkpoints(made.database_url))
     report["ok"], report["why_not"] = judge(report, load)
     if report["ok"]:  # the logs of a run that worked hold nothing worth keeping
         group.remove_logs()
@@ -165,6 +166,32 @@ def analyze(database_url: str) -> float | None:
     with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as connection:
         connection.execute("ANALYZE")
     return round(time.monotonic() - started, 2)
+
+
+CHECKPOINT_FIGURES = ("checkpoints_timed", "checkpoints_req", "checkpoint_write_time", "checkpoint_sync_time")
+
+
+def checkpoints(database_url: str) -> dict[str, float]:
+    """PostgreSQL's checkpoints so far (pg_stat_bgwriter, up to PostgreSQL 16): how many, and their ms of write
+    and sync. A checkpoint forced by a CREATE or DROP DATABASE (another bench, a test run) syncs every
+    dirty file at once, seconds on this VM's disk, and every COMMIT meanwhile waits longer for its WAL."""
+    if not database_url.startswith("postgres"):
+        return {}
+    import psycopg
+
+    try:
+        with psycopg.connect(database_url, autocommit=True, connect_timeout=5) as connection:
+            query = f"SELECT {', '.join(CHECKPOINT_FIGURES)} FROM pg_stat_bgwriter"  # noqa: S608 - constants
+            row = connection.execute(query).fetchone()
+    except psycopg.Error:  # PostgreSQL 17 moved them to pg_stat_checkpointer
+        return {}
+    return dict(zip(CHECKPOINT_FIGURES, map(float, row or ()), strict=False))
+
+
+def checkpoints_during(before: dict[str, float], after: dict[str, float]) -> dict[str, float] | None:
+    if not before or not after:
+        return None
+    return {name: round(after[name] - before[name], 1) for name in CHECKPOINT_FIGURES}
 
 
 def cpu_times() -> dict[str, list[int]]:
@@ -358,6 +385,7 @@ def _brief(report: dict[str, Any]) -> dict[str, Any]:
         "cpu_us_per_delivery": report.get("server", {}).get("cpu_us_per_delivery"),
         "generator_cpu_percent": report.get("generator_cpu_percent"),
         "steal_percent": report.get("steal", {}).get("percent"),
+        "checkpoints": report.get("checkpoints"),
         "why_not": report.get("why_not"),
     }
 
@@ -382,9 +410,18 @@ def one_line(report: dict[str, Any]) -> str:
         f"lost {deliveries['lost']}/{deliveries['expected']} dup {deliveries['duplicates']}, "
         f"{deliveries['per_second']} deliv/s, server cpu {server.get('cpu_percent')}% "
         f"({server.get('cpu_us_per_delivery')} us/deliv), rss {max(server.get('peak_rss_kib') or [0]) // 1024} MiB, "
-        f"gen cpu {report['generator_cpu_percent']}%, steal {report.get('steal', {}).get('percent')}%"
+        f"gen cpu {report['generator_cpu_percent']}%, steal {report.get('steal', {}).get('percent')}%, "
+        f"checkpoints {_checkpoint_brief(report)}"
         + ("" if report["ok"] else " NOT OK: " + "; ".join(report["why_not"]))
     )
+
+
+def _checkpoint_brief(report: dict[str, Any]) -> str:
+    during = report.get("checkpoints")
+    if not during:
+        return "-"
+    count = during["checkpoints_timed"] + during["checkpoints_req"]
+    return f"{count:g} (sync {during['checkpoint_sync_time'] / 1000:.1f}s)"
 
 
 def ratio(circle: float | None, reference: float | None) -> float | None:
