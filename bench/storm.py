@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from bench import profile as profiling
 from bench.loadgen import CircleDialect, Load, percentiles
 from bench.servers import ServerGroup
 
@@ -257,6 +258,8 @@ class Storm:
     sigterm_at: float | None = None
     window: tuple[float, float] = (0.0, 0.0)
     notes: set[str] = field(default_factory=set)
+    profile_out: Path | None = None  # --profile circle: py-spy on the surviving worker from SIGTERM on, for 15 s
+    spy: Any = None
     generator_cpu_percent: float | None = None  # from the first chat send to the drain's end: did the generator keep up
 
     def clock(self) -> float:
@@ -329,6 +332,9 @@ class Storm:
         self.sigterm_at = self.clock()
         assert victim.process is not None
         victim.process.send_signal(signal.SIGTERM)
+        if self.profile_out is not None:
+            survivor = next(p for i, p in enumerate(self.group.processes) if i != self.victim)
+            self.spy = profiling.start(survivor.pid, 15, self.profile_out)
 
     async def run(self, sampler: Sampler) -> None:
         load = self.load
@@ -479,6 +485,8 @@ def run_storm(made: Clinic, load: Load, options: Options) -> dict[str, Any]:
         rosters = [made.roster(index, load.clients) for index in range(load.rooms)]
         dialect = CircleDialect(group.base_urls, session_ids, rosters, cookies)
         storm = Storm(load, dialect, group, victim=len(group.processes) - 1, alive=list(group.base_urls))
+        if "circle" in options.profile:
+            storm.profile_out = options.profile_dir / f"{time.strftime('%Y%m%d-%H%M%S')}-profile-circle-storm.txt"
         database = made.database_url.rsplit("/", 1)[1]
         sampler = Sampler(storm, postgres_admin_url(), database, made.redis_url)
         asyncio.run(storm.run(sampler))
@@ -493,6 +501,9 @@ def run_storm(made: Clinic, load: Load, options: Options) -> dict[str, Any]:
         "problems": group.problems()[:20],
         "logs": group.logs(),
     }
+    if storm.spy is not None:
+        storm.spy.wait(60)
+        report["server"]["profile"] = str(storm.profile_out)
     report["target"] = "circle"
     report["note"] = REFERENCE_NOTE
     report["wall_seconds"] = round(time.monotonic() - started, 1)
@@ -756,7 +767,8 @@ def svg(report: dict[str, Any], title: str) -> str:
 def command_plot(args: argparse.Namespace) -> int:
     document = json.loads(Path(args.result).read_text())
     run = document["runs"][args.run - 1]["circle"]
-    title = f"Reconnect storm, {document['label']}, run {args.run} ({document['when']})"
+    load_average = document.get("machine", {}).get("load_average")  # a busy machine shows here
+    title = f"Reconnect storm, {document['label']}, run {args.run} ({document['when']}, load average {load_average})"
     Path(args.out).write_text(svg(run, title))
     print(f"written {args.out}")
     return 0
