@@ -66,6 +66,7 @@ SAMPLE_SECONDS = 5.0
 # that arrived at least this long ago, whichever is higher (docs/protocol.md, Connecting).
 RESUME_SETTLE_SECONDS = 60.0
 P99_TARGET_MS = 100.0
+SEQ_ROWS = "SELECT relname, seq_tup_read FROM pg_stat_user_tables WHERE seq_tup_read > 0"
 RSS_GROWTH_TARGET = 0.05
 
 
@@ -94,9 +95,9 @@ class Plan:
 
     def starts(self) -> list[float]:
         """Seconds from the day's start at which each session starts."""
-        per_cohort = math.ceil(self.sessions / self.cohorts)
+        per_cohort = math.ceil(self.sessions / self.cohorts)  # dealt round: cohorts differ by one at most
         return [
-            (index // per_cohort) * self.session_seconds + (index % per_cohort) * self.spread_seconds / per_cohort
+            (index % self.cohorts) * self.session_seconds + (index // self.cohorts) * self.spread_seconds / per_cohort
             for index in range(self.sessions)
         ]
 
@@ -358,6 +359,9 @@ class Day:
                     "live_rooms": self.live_rooms(),
                     "open_sockets": self.open_sockets(),
                     "steal_percent": round(100 * (steal_now[7] - steal_before[7]) / total, 1) if total else 0.0,
+                    # Rows read by sequential scans, per table (cumulative): a scan that grows with history
+                    # shows as a table whose rows read per minute climb through the day.
+                    "seq_rows": dict(database.execute(SEQ_ROWS).fetchall()),
                 }
                 steal_before = steal_now
                 self.samples.append(sample)
@@ -673,6 +677,37 @@ def _redis_clients(layer: Any) -> int | None:
 # ---------------------------------------------------------------- judging and summarising
 
 
+def scans(samples: list[dict[str, Any]], plan: Plan) -> dict[str, dict[str, float | None]]:
+    """Rows read by sequential scans per minute, per table, in the first cohort and in the last.
+
+    The cohorts carry the same load, so a table read more in the last one is scanned in
+    proportion to what the day left behind (the messages, participants, spans of ended sessions).
+    """
+
+    def rate(table: str, start: float, end: float) -> float | None:
+        inside = [s for s in samples if start <= s["t"] <= end]
+        if len(inside) < 2:
+            return None
+        first, last = inside[0], inside[-1]
+        read = last["seq_rows"].get(table, 0) - first["seq_rows"].get(table, 0)
+        return round(60 * read / (last["t"] - first["t"]), 1)
+
+    length = plan.session_seconds
+    first_window = (plan.warm_seconds, length)
+    last_window = ((plan.cohorts - 1) * length + plan.warm_seconds, plan.cohorts * length)
+    tables = sorted({table for s in samples for table in s.get("seq_rows", {})})
+    out: dict[str, dict[str, float | None]] = {}
+    for table in tables:
+        early, late = rate(table, *first_window), rate(table, *last_window)
+        if early or late:
+            out[table] = {
+                "first_cohort_per_minute": early,
+                "last_cohort_per_minute": late,
+                "growth": round(late / early, 2) if early and late is not None else None,
+            }
+    return out
+
+
 def summarise(report: dict[str, Any], plan: Plan) -> dict[str, Any]:
     """The targets: RSS flat after the warm-up (growth < 5 %), nothing lost, p99 < 100 ms in every minute."""
     samples = report["samples"]
@@ -719,6 +754,7 @@ def summarise(report: dict[str, Any], plan: Plan) -> dict[str, Any]:
         "minutes_over_target": sum(1 for m in minutes if (m["p99"] or 0) >= P99_TARGET_MS),
         "db_connections": {"min": min(db, default=None), "max": max(db, default=None)},
         "db_bytes": {"first": size[0] if size else None, "last": size[-1] if size else None},
+        "seq_scan_rows": scans(samples, plan),
         "steal_percent_median": statistics.median([s["steal_percent"] for s in samples]) if samples else None,
         "ok": not why,
         "why_not": why,
@@ -757,6 +793,7 @@ def command_day(args: argparse.Namespace) -> int:
     with clinic("production", keep=args.keep) as made:
         made.provision_people(args.facilitators, args.patients)
         session_ids = provision_sessions(made, plan.sessions)
+        analyze(made.database_url)  # as before every production run; the day's own rows then go unanalysed
         env = made.env(CHANNEL_LAYER_PREFIX=f"circle-bench-{made.run_id}-{secrets.token_hex(3)}")
         group = ServerGroup("circle", args.server, env, workers=workers, cpus=parse_cpus(args.server_cpus))
         started = time.monotonic()
@@ -802,6 +839,8 @@ def command_day(args: argparse.Namespace) -> int:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(document, indent=1))
     print(f"== day: {one_line(summary, report)}", flush=True)
+    for table, figures in summary["seq_scan_rows"].items():
+        print(f"   seq scan rows/min {table}: {figures}", flush=True)
     print(f"== written {out}", flush=True)
     if args.plot:
         from bench.svgplot import day_svg
@@ -824,9 +863,15 @@ def provision_sessions(made: Clinic, count: int) -> list[int]:
 
 
 def _machine() -> dict[str, Any]:
-    from bench.run import machine
+    from bench.run import machine  # bench.run imports this module: at call time
 
     return machine()
+
+
+def analyze(database_url: str) -> None:
+    from bench.run import analyze
+
+    analyze(database_url)
 
 
 def add_day_arguments(parser: argparse.ArgumentParser) -> None:
