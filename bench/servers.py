@@ -212,12 +212,35 @@ class ServerProcess:
             return ""
 
     def problems(self) -> list[str]:
-        """Tracebacks and ERROR lines in the server's log (a bench run with these did not work)."""
+        """Tracebacks and ERROR lines in the server's log (a bench run with these did not work).
+
+        Except the traceback channels-redis's pub/sub layer logs when a closing socket's receive
+        is cancelled while it unsubscribes (the stock layer's reference, at the end of every run,
+        the messages long delivered): noise of the layer, not a failure of the run.
+        """
+        lines = self.log_text().splitlines()
         return [
             line
-            for line in self.log_text().splitlines()
-            if "Traceback (most recent call last)" in line or " ERROR " in line or " CRITICAL " in line
+            for index, line in enumerate(lines)
+            if ("Traceback (most recent call last)" in line and not _pubsub_cleanup(lines, index))
+            or " ERROR " in line
+            or " CRITICAL " in line
         ]
+
+
+PUBSUB_CLEANUP = "Unexpected exception while cleaning-up channel:"  # channels_redis.pubsub's logger.exception
+
+
+def _pubsub_cleanup(lines: Sequence[str], index: int) -> bool:
+    """Whether the traceback starting at lines[index] is the pub/sub layer's clean-up of a closing socket's channel
+    (its own message on the line before; or the chained traceback after that one's CancelledError)."""
+    before = lines[index - 1] if index else ""
+    if before == PUBSUB_CLEANUP:
+        return True
+    if before == "" and index >= 2 and "During handling of the above exception" in lines[index - 2]:
+        start = next((i for i in range(index - 1, -1, -1) if "Traceback (most recent call last)" in lines[i]), None)
+        return start is not None and _pubsub_cleanup(lines, start)
+    return False
 
 
 class ServerGroup:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bench.run import LOADS, compare, judge, steal, with_references
+from bench.servers import ServerProcess
 
 
 def test_reference_stands_for_the_layers_named():
@@ -67,3 +68,27 @@ def test_one_slow_second_fails_the_sustained_run_and_is_named():
     assert not ok
     assert why == ["1 seconds with p99 >= 100 ms (worst 480.0 ms)"]
     assert judge(sustained_report([12.0, 15.0, 99.0]), LOADS["sustained"]) == (True, [])
+
+
+def test_the_pubsub_layers_clean_up_traceback_is_not_a_problem_but_any_other_is(tmp_path):
+    cleanup = [
+        "Unexpected exception while cleaning-up channel:",
+        "Traceback (most recent call last):",
+        '  File "channels_redis/pubsub.py", line 176, in receive',
+        "asyncio.exceptions.CancelledError",
+        "",
+        "During handling of the above exception, another exception occurred:",
+        "",
+        "Traceback (most recent call last):",
+        '  File "channels_redis/pubsub.py", line 190, in receive',
+        "asyncio.exceptions.CancelledError",
+    ]
+    other = ["Exception inside application: boom", "Traceback (most recent call last):", "ValueError: boom"]
+    server = ServerProcess("reference-pubsub", "daphne", {}, port=1)
+    server.log_path = tmp_path / "server.log"
+
+    server.log_path.write_text("\n".join(cleanup))
+    assert server.problems() == []
+
+    server.log_path.write_text("\n".join([*cleanup, *other]))
+    assert server.problems() == ["Traceback (most recent call last):"]
