@@ -1,6 +1,6 @@
 """One object per event loop: per worker process in production, per test in the suite.
 
-The hub, the socket patrol and the event publisher each keep state that belongs
+The hub, the socket guards and the event publisher each keep state that belongs
 to the loop they run on (tasks, sockets, a queue); a module-level singleton would
 leak it from one test's loop into the next.
 """
