@@ -128,7 +128,7 @@ def do_remove_message(
 
 # People whose timed mute has run out: the mute-lapse duty's due check (through the partial index on muted
 # participants' muted_until, rooms.models), and its claim.
-LAPSED_MUTE = DueCondition(Participant, "{table}.muted AND {table}.muted_until <= %s")
+LAPSED_MUTE = DueCondition(Participant, "{table}.muted AND {table}.muted_until <= %s", "muted_until")
 
 
 def do_expire_due_mutes(now: datetime) -> int:

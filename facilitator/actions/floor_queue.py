@@ -100,7 +100,7 @@ def do_yield_floor(session_id: int, participant_id: int, now: datetime) -> None:
 
 # Rooms whose floor has run out: the floor-expiry duty's due check, and its claim.
 EXPIRED_FLOOR = DueCondition(
-    GroupSession, "{table}.floor_expires_at <= %s AND {table}.floor_holder_id IS NOT NULL"
+    GroupSession, "{table}.floor_expires_at <= %s AND {table}.floor_holder_id IS NOT NULL", "floor_expires_at"
 )
 
 

@@ -142,7 +142,7 @@ def announce_departure(session: GroupSession, participant: Participant) -> None:
 
 # People gone past the grace period whose departure is still to be announced: the departures duty's due
 # check (through the partial index on leaving_at, rooms.models) and its claim.
-LEAVING = DueCondition(Participant, "{table}.leaving_at <= %s")
+LEAVING = DueCondition(Participant, "{table}.leaving_at <= %s", "leaving_at")
 
 
 def announce_due_departures(session: GroupSession, now: datetime) -> int:
