@@ -17,6 +17,7 @@ from program.models import ChangeKind, Series, SeriesMember, SeriesSession, Sess
 from program.rules import ScheduleError, check_series_size, series_starts
 from rooms.actions import lock_room
 from rooms.actions.lifecycle import check_schedule, do_schedule_session
+from rooms.actions.sign_out import do_recheck_sockets_of
 from rooms.audit import record
 from rooms.broadcast import send_event_on_commit
 from rooms.errors import SESSION_ENDED, ActionError
@@ -151,6 +152,8 @@ def do_change_roster(
                 # A session that has not started holds nothing of the seat worth keeping (no
                 # messages, no attendance): the seat goes, so its reminders and feed entry go too.
                 record(session, actor_seat, "roster.remove", now, target=leaving, series_id=series.pk)
+                # Someone of them in the room now (waiting for the start) is closed with 4403 once this commits.
+                do_recheck_sockets_of(participant_ids=[leaving.pk])
                 leaving.delete()
     return touched
 

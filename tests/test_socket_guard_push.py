@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -223,3 +223,46 @@ async def test_an_idle_tick_reads_nothing_until_a_sign_in_lapses(live_group, dan
         assert [consumer.closed for consumer in consumers] == [NOT_SIGNED_IN] * 6
     finally:
         guards_of_this_loop().open.clear()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_removing_someone_from_a_series_closes_their_socket_to_a_coming_session(
+    connect, dana, alex, sam, no_sweep
+):
+    """The seat of a coming session goes (program's roster change): a socket waiting in that room closes with 4403."""
+    from django.core.management import call_command
+
+    from rooms.errors import NOT_ON_ROSTER
+    from rooms.models import GroupSession
+
+    def schedule() -> int:
+        first = timezone.localdate() + timedelta(days=2)
+        call_command(
+            "schedule_series",
+            "--title",
+            "Evening IOP",
+            "--facilitator",
+            "dana",
+            "--patients",
+            "alex,sam",
+            "--days",
+            first.strftime("%a").lower(),
+            "--time",
+            "18:00",
+            "--from",
+            first.isoformat(),
+            "--weeks",
+            "1",
+            stdout=None,
+        )
+        return GroupSession.objects.get(title="Evening IOP").pk
+
+    session_id = await sync_to_async(schedule)()
+    alex_peer, closed = await connect(alex, session_id)
+    assert closed is None
+    sam_peer, _ = await connect(sam, session_id)
+    series_id = await GroupSession.objects.filter(pk=session_id).values_list("series_link__series_id", flat=True).aget()
+    await sync_to_async(call_command)("series_roster", str(series_id), "--remove", "alex", stdout=None)
+    _, code = await alex_peer.until_close(timeout=3)
+    assert code == NOT_ON_ROSTER
+    assert (await sam_peer.request("ping"))["type"] == "ack"
