@@ -133,7 +133,10 @@ class Seat:
         self.drops = 0
         self.ended = False  # closed with 4410 after session.end
         self.failures: list[str] = []
-        self.admitted_after: float | None = None  # guests: sends after this (monotonic) are theirs to get
+        # Guests: a message acked before the admission was asked for is never theirs to see; one sent
+        # after its ack is theirs to get (monotonic times; in between, either is right).
+        self.admit_asked: float | None = None
+        self.admitted_at: float | None = None
         self.state_event = asyncio.Event()
 
     @property
@@ -248,6 +251,7 @@ class Seat:
             number = int(ref)
             if frame["type"] == "ack":
                 self.room.acked[number] = int(frame.get("seq") or 0)
+                self.room.acked_at[number] = time.monotonic()
             else:
                 self.room.refused[number] = str(frame.get("code"))
                 self.day.counts[f"chat_refused_{frame.get('code')}"] += 1
@@ -282,10 +286,12 @@ class Room:
     session_id: int
     start_at: float  # seconds from the day's start
     mode: str = "moderated"  # who may speak: the driver sends from patients only while "open"
+    numbered: int = 0  # chat messages numbered so far (each number once, sent or not)
     seats: list[Seat] = dataclasses.field(default_factory=list)
     guests: list[Seat] = dataclasses.field(default_factory=list)
     sent_at: dict[int, float] = dataclasses.field(default_factory=dict)  # number -> monotonic send time
     acked: dict[int, int] = dataclasses.field(default_factory=dict)  # number -> seq
+    acked_at: dict[int, float] = dataclasses.field(default_factory=dict)  # number -> monotonic time of its ack
     refused: dict[int, str] = dataclasses.field(default_factory=dict)
     waiting: asyncio.Queue[int] = dataclasses.field(default_factory=asyncio.Queue)
     ending: bool = False
@@ -452,7 +458,8 @@ class Day:
                 continue
             seat = speakers[turn % len(speakers)]
             turn += 1
-            number = len(room.sent_at)
+            number = room.numbered
+            room.numbered += 1
             sent_ns = time.perf_counter_ns()
             room.sent_at[number] = time.monotonic()
             frame = '{"type":"chat.send","ref":"%d","text":"bench m%d %d"}' % (number, number, sent_ns)  # noqa: UP031
@@ -527,8 +534,9 @@ class Day:
                 break
             room.waiting.put_nowait(waiting)  # another guest's: theirs to take
             await asyncio.sleep(0.05)
-        seat.admitted_after = time.monotonic()  # sends from here on are the guest's to get
+        seat.admit_asked = time.monotonic()
         await facilitator.request("lobby.admit", participant_id=seat.participant_id)
+        seat.admitted_at = time.monotonic()
         room.steps["guest_admitted"] += 1
         self.counts["guest_lobby_ms_total"] += round((time.monotonic() - lobby_at) * 1000)
 
@@ -555,12 +563,22 @@ class Day:
                 return
             await asyncio.sleep(0.1)
 
+    def wanted(self, room: Room, seat: Seat) -> set[int]:
+        """The messages this seat must have: every acked one; a guest's, those sent after its admission."""
+        if seat.role != "guest":
+            return set(room.acked)
+        after = seat.admitted_at if seat.admitted_at is not None else math.inf
+        return {number for number in room.acked if room.sent_at[number] > after}
+
     def missing(self, room: Room, seat: Seat) -> set[int]:
-        wanted = set(room.acked)
-        if seat.role == "guest":
-            after = seat.admitted_after
-            wanted = {n for n in wanted if after is not None and room.sent_at.get(n, 0.0) > after}
-        return wanted - seat.got
+        return self.wanted(room, seat) - seat.got
+
+    def leaked(self, room: Room, seat: Seat) -> set[int]:
+        """Messages a guest got that were committed (acked) before its admission was even asked for."""
+        if seat.role != "guest":
+            return set()
+        asked = seat.admit_asked if seat.admit_asked is not None else math.inf
+        return {number for number in seat.got if room.acked_at.get(number, math.inf) < asked}
 
     async def end_room(self, room: Room) -> None:
         room.ending = True
@@ -577,13 +595,9 @@ class Day:
         lost_by_role: Counter[str] = Counter()
         for room in self.rooms:
             for seat in (*room.seats, *room.guests):
-                wanted = self.missing(room, seat) | (set(room.acked) & seat.got)
-                if seat.role == "guest":
-                    wanted = {n for n in wanted if room.sent_at.get(n, 0.0) > (seat.admitted_after or math.inf)}
-                    before = {n for n in seat.got if room.sent_at.get(n, math.inf) < (seat.admitted_after or 0.0)}
-                    leaked += len(before)
+                leaked += len(self.leaked(room, seat))
                 missing = len(self.missing(room, seat))
-                expected += len(wanted)
+                expected += len(self.wanted(room, seat))
                 lost += missing
                 lost_by_role[seat.role] += missing
         minutes = sorted(self.latencies)
@@ -777,6 +791,25 @@ def one_line(summary: dict[str, Any], report: dict[str, Any]) -> str:
     )
 
 
+def minute_table(report: dict[str, Any]) -> list[str]:
+    """Minute by minute: live rooms, deliveries, p99, each worker's RSS and the database at the minute's end."""
+    lines = ["   min  rooms  deliveries   p99 ms  rss MiB (per worker)  db conns  db MiB"]
+    latency = {m["minute"]: m for m in report["latency_by_minute_ms"]}
+    samples = report["samples"]
+    for minute in range(int(max((s["t"] for s in samples), default=0) // 60) + 1):
+        inside = [s for s in samples if minute * 60 <= s["t"] < (minute + 1) * 60]
+        if not inside:
+            continue
+        last = inside[-1]
+        figures = latency.get(minute, {})
+        rss = " ".join(f"{kib >> 10:4d}" for kib in last["rss_kib"])
+        lines.append(
+            f"   {minute:3d}  {max(s['live_rooms'] for s in inside):5d}  {figures.get('deliveries', 0):10d}  "
+            f"{figures.get('p99') or 0:7.1f}  {rss:20s}  {last['db_connections']:8d}  {last['db_bytes'] >> 20:6d}"
+        )
+    return lines
+
+
 # ---------------------------------------------------------------- the command
 
 
@@ -838,6 +871,8 @@ def command_day(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else RESULTS / name
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(document, indent=1))
+    for line in minute_table(report):
+        print(line, flush=True)
     print(f"== day: {one_line(summary, report)}", flush=True)
     for table, figures in summary["seq_scan_rows"].items():
         print(f"   seq scan rows/min {table}: {figures}", flush=True)
