@@ -105,6 +105,7 @@ def run_target(made: Clinic, target: str, load: Load, options: Options) -> dict[
 
         def on_window(opened: bool) -> None:
             samples["cpu_open" if opened else "cpu_close"] = group.cpu_seconds()
+            samples["wait_open" if opened else "wait_close"] = group.runqueue_wait_seconds()
             samples["t_open" if opened else "t_close"] = time.monotonic()
             if opened and target in options.profile:
                 out = (
@@ -249,6 +250,10 @@ def _server_report(group: ServerGroup, samples: dict[str, Any], report: dict[str
         out["cpu_seconds_with_drain"] = round(with_drain, 2)
         received = report.get("deliveries", {}).get("received") or 0
         out["cpu_us_per_delivery"] = round(1e6 * with_drain / received, 1) if received else None
+    if "wait_open" in samples and "wait_close" in samples:
+        # Ready to run but waiting for a CPU (its neighbours' work): > a few % and the machine was busy.
+        waited = samples["wait_close"] - samples["wait_open"]
+        out["runqueue_wait_percent"] = round(100 * waited / (samples["t_close"] - samples["t_open"]), 1)
     return out
 
 
@@ -385,6 +390,7 @@ def _brief(report: dict[str, Any]) -> dict[str, Any]:
         "cpu_us_per_delivery": report.get("server", {}).get("cpu_us_per_delivery"),
         "generator_cpu_percent": report.get("generator_cpu_percent"),
         "steal_percent": report.get("steal", {}).get("percent"),
+        "runqueue_wait_percent": report.get("server", {}).get("runqueue_wait_percent"),
         "checkpoints": report.get("checkpoints"),
         "why_not": report.get("why_not"),
     }
@@ -411,6 +417,7 @@ def one_line(report: dict[str, Any]) -> str:
         f"{deliveries['per_second']} deliv/s, server cpu {server.get('cpu_percent')}% "
         f"({server.get('cpu_us_per_delivery')} us/deliv), rss {max(server.get('peak_rss_kib') or [0]) // 1024} MiB, "
         f"gen cpu {report['generator_cpu_percent']}%, steal {report.get('steal', {}).get('percent')}%, "
+        f"server waited for a cpu {server.get('runqueue_wait_percent')}%, "
         f"checkpoints {_checkpoint_brief(report)}"
         + ("" if report["ok"] else " NOT OK: " + "; ".join(report["why_not"]))
     )

@@ -288,6 +288,21 @@ class ServerGroup:
     def cpu_seconds(self) -> float:
         return sum(process.sample()[0] for process in self.processes if process.running())
 
+    def runqueue_wait_seconds(self) -> float:
+        """How long the servers' threads were ready to run but waited for a CPU, so far (/proc/PID/task/*/schedstat).
+
+        On a machine shared with other work this is the server's own measure of how busy it was:
+        a server that waited for its core is slowed by its neighbours, not by its own code.
+        """
+        waited = 0
+        for process in self.processes:
+            if not process.running():
+                continue
+            for task in Path(f"/proc/{process.pid}/task").glob("*/schedstat"):
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    waited += int(task.read_text().split()[1])
+        return waited / 1e9
+
     def rss_kib(self) -> list[int]:
         return [process.sample()[1] for process in self.processes if process.running()]
 
