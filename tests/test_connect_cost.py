@@ -6,6 +6,7 @@ counted on every thread (the cursor, not one connection's CaptureQueriesContext)
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -15,6 +16,7 @@ from asgiref.sync import sync_to_async
 from django.db.backends import utils
 
 from accounts.models import Member
+from facilitator.models import Attendance
 from tests.conftest import connect_all, cookie_for, set_room
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -101,3 +103,17 @@ async def test_a_first_connect_to_a_room_without_messages_reads_none(connect, li
     # One read for the room, its prompt and its floor version; one for its people.
     assert len(queries.on("rooms_groupsession")) == 2  # under the room lock, then the catch-up's
     assert len(queries.statements) <= CONNECT_QUERIES, "\n".join(queries.statements)
+
+
+async def test_a_room_opened_by_many_at_once_announces_each_once(connect, live_group, dana, alex, sam, jordan):
+    """Connects share the room's lock (presence.share_room): two tabs of one person still take turns on
+    their own row, so each person arrives once, with one attendance span (PostgreSQL shows the race; on
+    SQLite the database lock serializes every connect)."""
+    dana_peer, _ = await connect(dana, live_group.pk)
+    cookies = [await sync_to_async(cookie_for)(who) for who in (alex, alex, sam, sam, jordan, jordan)]
+    opened = await asyncio.gather(*(connect(cookie, live_group.pk) for cookie in cookies))
+    assert [closed for _, closed in opened] == [None] * 6
+    joined = [e["participant"]["display_name"] for e in await dana_peer.drain() if e["type"] == "participant.joined"]
+    assert sorted(joined) == ["Alex", "Jordan", "Sam"]
+    spans = Attendance.objects.filter(session=live_group, left_at__isnull=True, participant__member__isnull=False)
+    assert await spans.acount() == 4  # Dana's, and one for each of the three

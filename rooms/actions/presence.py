@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 
 from rooms.actions import DueCondition, lock_room, skip_locked
@@ -16,7 +16,6 @@ from rooms.errors import (
     NOT_ON_ROSTER,
     SESSION_ENDED,
     TOO_MANY_CONNECTIONS,
-    ActionError,
     RoomClosed,
 )
 from rooms.extensions import (
@@ -46,10 +45,32 @@ class Identity:
         self.guest_participant_id = guest_participant_id
 
 
+def share_room(session_id: int) -> GroupSession:
+    """The room's row locked FOR SHARE, for a connect: what changes the room (every action's `lock_room`,
+    FOR UPDATE) waits for it and it for them, as before, but the connects of one room no longer wait for
+    one another. Under an exclusive lock twelve people opening a room took turns, each holding it for its
+    round trips and its commit (issue 25, C1). The person's own row is locked by `check_may_enter`.
+    SQLite: BEGIN IMMEDIATE already holds the whole database."""
+    rooms = GroupSession.objects.filter(pk=session_id)
+    if connection.vendor == "postgresql":
+        sql, params = rooms.query.sql_with_params()
+        rooms = GroupSession.objects.raw(f"{sql} FOR SHARE", params)  # type: ignore[assignment]
+    session = next(iter(rooms), None)
+    if session is None:
+        raise RoomClosed(NO_SUCH_SESSION)
+    return session
+
+
 def check_may_enter(session: GroupSession, identity: Identity) -> Participant:
+    """The person's row, locked (FOR NO KEY UPDATE: a message insert's reference to it still passes): two of
+    their tabs opening at once take turns, so exactly one of them is their arrival."""
     if session.status in CLOSED_STATUSES:
         raise RoomClosed(SESSION_ENDED)
-    participants = Participant.objects.select_related("guest_of").filter(session=session)
+    participants = (
+        Participant.objects.select_related("guest_of")
+        .select_for_update(no_key=True, of=("self",))
+        .filter(session=session)
+    )
     participant: Participant | None = None
     if identity.member_id is not None:
         participant = participants.filter(member_id=identity.member_id).first()
@@ -69,10 +90,7 @@ def do_open_connection(
 ) -> Participant:
     """Register one WebSocket; the person's first connection announces them."""
     with transaction.atomic():
-        try:
-            session = lock_room(session_id)
-        except ActionError:
-            raise RoomClosed(NO_SUCH_SESSION) from None
+        session = share_room(session_id)
         participant = check_may_enter(session, identity)
         open_connections = Connection.objects.filter(participant=participant).count()
         if open_connections >= MAX_CONNECTIONS_PER_PARTICIPANT:
