@@ -9,6 +9,7 @@ than IDLE_TIMEOUT_SECONDS.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from importlib import import_module
@@ -44,16 +45,26 @@ def last_activity(data: Mapping[str, Any]) -> float | None:
     return float(value) if isinstance(value, int | float) else None
 
 
+def idle_after(data: Mapping[str, Any], *, also_active_at: float | None = None) -> float:
+    """After this time the sign-in is idle, unless there is activity meanwhile (inf: no activity known)."""
+    known = [t for t in (last_activity(data), also_active_at) if t is not None]
+    return max(known) + settings.IDLE_TIMEOUT_SECONDS if known else math.inf
+
+
+def too_old_after(data: Mapping[str, Any]) -> float:
+    """After this time the sign-in is too old, however active (inf: no sign-in time known)."""
+    signed_in_at = data.get(SIGNED_IN_AT_KEY)
+    return signed_in_at + settings.SESSION_COOKIE_AGE if isinstance(signed_in_at, int | float) else math.inf
+
+
 def is_idle(data: Mapping[str, Any], now: float, *, also_active_at: float | None = None) -> bool:
     """Idle: the last activity known (stored, or `also_active_at`) is older than the timeout."""
-    known = [t for t in (last_activity(data), also_active_at) if t is not None]
-    return bool(known) and now - max(known) > settings.IDLE_TIMEOUT_SECONDS
+    return now > idle_after(data, also_active_at=also_active_at)
 
 
 def is_too_old(data: Mapping[str, Any], now: float) -> bool:
     """Signed in longer ago than SESSION_COOKIE_AGE (activity does not extend a sign-in past that)."""
-    signed_in_at = data.get(SIGNED_IN_AT_KEY)
-    return isinstance(signed_in_at, int | float) and now - signed_in_at > settings.SESSION_COOKIE_AGE
+    return now > too_old_after(data)
 
 
 def ending(data: Mapping[str, Any], now: float, *, also_active_at: float | None = None) -> str | None:

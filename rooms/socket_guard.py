@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -66,8 +67,10 @@ from accounts.idle import (
     SIGNED_IN_AT_KEY,
     ending,
     has_identity,
+    idle_after,
     last_activity,
     session_store,
+    too_old_after,
 )
 from accounts.models import Member, Role
 from config.loop_local import LoopLocal
@@ -139,6 +142,7 @@ class SocketGuard:
         # What the session said of its sign-in's times when last read (at connect, then by each check):
         # the idle duty works from this without reading the session again until it seems to have lapsed.
         self.known: dict[str, Any] = {}
+        self.look_after = math.inf  # the idle duty re-reads the session after this time (`learn`)
         self.guards: Guards | None = None
 
     # ------------------------------------------------------------ called by the consumer
@@ -168,13 +172,11 @@ class SocketGuard:
         return verdict if isinstance(verdict, int) else None  # no participant row read: no "refresh" verdict
 
     def learn(self, data: Mapping[str, Any]) -> None:
-        """Remember the sign-in's times from the session just read."""
+        """Remember the sign-in's times from the session just read, and when it ends if nothing happens: then
+        the idle duty re-reads it (a page or another socket may have kept it active; this socket's own frames
+        are written back before then, `activity_due`)."""
         self.known = {key: data[key] for key in (LAST_ACTIVITY_KEY, SIGNED_IN_AT_KEY) if key in data}
-
-    def lapsed(self, now: float) -> bool:
-        """Has the sign-in ended (idle, too old) by what this worker knows? No read: the check that follows
-        re-reads the session, which a page or another socket may have kept active."""
-        return ending(self.known, now, also_active_at=self.active_at) is not None
+        self.look_after = min(idle_after(self.known), too_old_after(self.known))
 
     def activity_due(self) -> bool:
         return activity_to_write(last_activity(self.known), self.active_at)
@@ -358,11 +360,12 @@ async def check_lapsed(tick: DutyTick) -> None:
     guards = guards_of_this_loop()
     now = tick.now.timestamp()
     picked = []
-    for guard in guards.open:
-        viewer = guard.consumer.viewer
-        if viewer is not None and viewer.role == ParticipantRole.GUEST and not viewer.admitted:
-            guard.touch(now)  # waiting in the lobby counts as being there
-        if guard.lapsed(now) or guard.activity_due():
+    for guard in guards.open:  # a comparison or two per socket: thousands of them take about a millisecond
+        if guard.guest_participant_id is not None:
+            viewer = guard.consumer.viewer
+            if viewer is not None and viewer.role == ParticipantRole.GUEST and not viewer.admitted:
+                guard.touch(now)  # waiting in the lobby counts as being there
+        if now > guard.look_after or (guard.active_at is not None and guard.activity_due()):
             picked.append(guard)
     if picked:
         await guards.check(picked, now)
