@@ -8,6 +8,8 @@ from collections.abc import Callable
 
 from bench.duties import add_arguments as add_duties_arguments
 from bench.duties import command_duties
+from bench.lane import add_arguments as add_lane_arguments
+from bench.lane import command_lane
 from bench.lexicon import add_arguments as add_lexicon_arguments
 from bench.lexicon import command_lexicon
 from bench.micro import add_arguments as add_micro_arguments
@@ -50,6 +52,7 @@ SUBCOMMANDS: list[tuple[str, str, Callable[[argparse.ArgumentParser], None], Cal
         command_txn,
     ),
     ("sendpath", "CPU per frame sent through the socket's auth stack", add_sendpath_arguments, command_sendpath),
+    ("lane", "CPU per room event through the Redis layer's lanes (BZMPOP, ZPOPMIN)", add_lane_arguments, command_lane),
     (
         "lexicon",
         "the crisis lexicon's scan of a 2,000-character message, English and Spanish",

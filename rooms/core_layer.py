@@ -8,8 +8,10 @@ lost. Every room event reaches a worker through its hub's lanes
 there those round trips were most of what the worker spent on Redis.
 
 On plain channels this subclass pops up to RECEIVE_BATCH waiting messages in
-one ZPOPMIN, blocking (BZPOPMIN) only when there are none, and hands them out
-one by one. It keeps no backup copy: a lane is read only by its worker's hub,
+one round trip, BZMPOP (Redis 7), which blocks only when there are none, and
+hands them out one by one. (On an older Redis: ZPOPMIN, then BZPOPMIN when it
+found nothing, two round trips for a message that finds the lane empty, which a
+worker keeping up meets for most of them.) It keeps no backup copy: a lane is read only by its worker's hub,
 and when that stops (the worker shuts down or dies) its connections are gone
 too; their clients resume from the database with ?since=, as after any
 message the layer drops. Process-local "!" channels (new_channel()) and
@@ -33,6 +35,7 @@ from collections import deque
 from typing import Any
 
 from channels_redis.core import RedisChannelLayer
+from redis.exceptions import ResponseError
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +96,7 @@ class BatchedRedisChannelLayer(RedisChannelLayer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._received: dict[str, deque[Any]] = {}  # plain channel -> popped, not yet handed out
+        self._has_bzmpop = True  # until a Redis older than 7.0 says it does not know it
 
     async def receive(self, channel: str) -> Any:
         if "!" in channel:
@@ -111,6 +115,16 @@ class BatchedRedisChannelLayer(RedisChannelLayer):
     async def _pop_batch(self, channel: str) -> list[Any]:
         key = self.prefix + channel
         connection = self.connection(self.consistent_hash(channel))  # where group_send and send put it
+        while self._has_bzmpop:
+            try:
+                popped = await connection.bzmpop(self.brpop_timeout, 1, [key], min=True, count=RECEIVE_BATCH)
+            except ResponseError as error:
+                if "unknown command" not in str(error).lower():
+                    raise
+                self._has_bzmpop = False
+                break
+            if popped is not None:  # [key, [[member, score], ...]]; None when the wait timed out
+                return [self._unpack(member) for member, _score in popped[1]]
         while True:
             popped = await connection.zpopmin(key, RECEIVE_BATCH)
             if popped:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from redis.exceptions import ResponseError
 
 from config.env import channel_layers_from_url
 from rooms.core_layer import RECEIVE_BATCH, BatchedRedisChannelLayer
@@ -49,13 +50,58 @@ async def test_a_lane_gets_every_message_in_order_in_few_round_trips(monkeypatch
             await layer.group_send("room.7", {"type": "room.event", "n": n})
         pops: list[str] = []
         connection = layer.connection(0)
-        for name in ("zpopmin", "bzpopmin"):
+        for name in ("zpopmin", "bzpopmin", "bzmpop"):
             monkeypatch.setattr(connection, name, noting(pops, getattr(connection, name), name))
 
         received = [await asyncio.wait_for(layer.receive("circle-hub.w.3"), DEADLINE) for _ in range(count)]
 
         assert received == [{"type": "room.event", "n": n} for n in range(count)]  # no __asgi_channel__
-        assert pops == ["zpopmin"] * 3  # 100 + 100 + 50: one round trip per batch
+        assert pops == ["bzmpop"] * 3  # 100 + 100 + 50: one round trip per batch
+    finally:
+        await layer.flush()
+
+
+async def test_a_message_that_finds_its_lane_empty_costs_one_round_trip(monkeypatch):
+    """A worker that keeps up finds its lanes empty: the receive waits in the pop that then brings the message."""
+    layer = make_layer()
+    try:
+        pops: list[str] = []
+        connection = layer.connection(0)
+        for name in ("zpopmin", "bzpopmin", "bzmpop"):
+            monkeypatch.setattr(connection, name, noting(pops, getattr(connection, name), name))
+        for n in range(3):
+            waiting = asyncio.create_task(layer.receive("circle-hub.w.1"))
+            await asyncio.sleep(0.1)
+            await layer.send("circle-hub.w.1", {"type": "room.event", "n": n})
+            assert await asyncio.wait_for(waiting, DEADLINE) == {"type": "room.event", "n": n}
+
+        assert pops == ["bzmpop"] * 3
+    finally:
+        await layer.flush()
+
+
+async def test_a_redis_without_bzmpop_gets_zpopmin_then_bzpopmin(monkeypatch):
+    """Before Redis 7.0: a batch in ZPOPMIN, and BZPOPMIN to wait when it found none; nothing lost either way."""
+    layer = make_layer()
+    try:
+        pops: list[str] = []
+        connection = layer.connection(0)
+
+        async def unknown(*args: Any, **kwargs: Any) -> Any:
+            pops.append("bzmpop")
+            raise ResponseError("unknown command 'BZMPOP', with args beginning with: ")
+
+        monkeypatch.setattr(connection, "bzmpop", unknown)
+        for name in ("zpopmin", "bzpopmin"):
+            monkeypatch.setattr(connection, name, noting(pops, getattr(connection, name), name))
+        await layer.send("circle-hub.w.2", {"type": "room.event", "n": 0})
+        assert await asyncio.wait_for(layer.receive("circle-hub.w.2"), DEADLINE) == {"type": "room.event", "n": 0}
+        waiting = asyncio.create_task(layer.receive("circle-hub.w.2"))
+        await asyncio.sleep(0.1)
+        await layer.send("circle-hub.w.2", {"type": "room.event", "n": 1})
+        assert await asyncio.wait_for(waiting, DEADLINE) == {"type": "room.event", "n": 1}
+
+        assert pops == ["bzmpop", "zpopmin", "zpopmin", "bzpopmin"]  # asked once, then the old way
     finally:
         await layer.flush()
 
