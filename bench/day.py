@@ -68,6 +68,7 @@ RESUME_SETTLE_SECONDS = 60.0
 P99_TARGET_MS = 100.0
 SEQ_ROWS = "SELECT relname, seq_tup_read FROM pg_stat_user_tables WHERE seq_tup_read > 0"
 RSS_GROWTH_TARGET = 0.05
+FLOOR_EXPIRY_WITHIN_S = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,6 +198,8 @@ class Seat:
                     self.room.waiting.put_nowait(frame["participant"]["participant_id"])
                 elif kind == "session.status" and frame.get("status") == "ended":
                     self.ended = True
+                elif self.role == "facilitator" and kind in ("floor.changed", "stats"):
+                    self.on_timer(frame)
         except ConnectionClosed:
             pass
         code = ws.close_code if ws.close_code is not None else 1006
@@ -236,6 +239,20 @@ class Seat:
             return  # already in a catch-up session.state: the page merges it by message_id
         self.got.add(number)
         self.day.record_latency(int(found.group(3)), now_ns)
+
+    def on_timer(self, frame: dict[str, Any]) -> None:
+        """The room's timers as the facilitator sees them: a floor's expiry and the stats ticks."""
+        now = time.time()
+        if frame["type"] == "stats":
+            if self.room.last_stats is not None:
+                self.day.timers["stats_interval_s"].append((now - self.day.wall_origin, now - self.room.last_stats))
+            self.room.last_stats = now
+        elif frame.get("reason") == "granted" and frame.get("expires_at"):
+            self.room.floor_expires = dt.datetime.fromisoformat(frame["expires_at"]).timestamp()
+        elif frame.get("reason") == "expired" and self.room.floor_expires is not None:
+            late = now - self.room.floor_expires
+            self.day.timers["floor_expiry_late_s"].append((now - self.day.wall_origin, late))
+            self.room.floor_expires = None
 
     def on_reply(self, frame: dict[str, Any]) -> None:
         ref = frame.get("ref")
@@ -287,6 +304,8 @@ class Room:
     start_at: float  # seconds from the day's start
     mode: str = "moderated"  # who may speak: the driver sends from patients only while "open"
     numbered: int = 0  # chat messages numbered so far (each number once, sent or not)
+    floor_expires: float | None = None  # the granted floor's expires_at (epoch seconds)
+    last_stats: float | None = None  # when the facilitator's last stats event came (epoch seconds)
     seats: list[Seat] = dataclasses.field(default_factory=list)
     guests: list[Seat] = dataclasses.field(default_factory=list)
     sent_at: dict[int, float] = dataclasses.field(default_factory=dict)  # number -> monotonic send time
@@ -319,6 +338,9 @@ class Day:
         self.latencies: dict[int, list[float]] = {}  # minute of the day -> ms
         self.origin_ns = 0
         self.origin = 0.0
+        self.wall_origin = 0.0
+        # (seconds into the day, value): how late each floor expiry was announced, each stats interval.
+        self.timers: dict[str, list[tuple[float, float]]] = {"floor_expiry_late_s": [], "stats_interval_s": []}
         self.samples: list[dict[str, Any]] = []
         self.stop_sampling = threading.Event()
 
@@ -384,6 +406,7 @@ class Day:
         loop = asyncio.get_running_loop()
         self.origin = time.monotonic()
         self.origin_ns = time.perf_counter_ns()
+        self.wall_origin = time.time()
         sampler = threading.Thread(target=self.sample_forever, name="day-sampler", daemon=True)
         sampler.start()
         try:
@@ -489,8 +512,9 @@ class Day:
             room.steps["floor"] += 1
         await at(0.27)
         other = patient(3)
-        if other.open:
-            await facilitator.request("floor.grant", participant_id=other.participant_id, seconds=60)
+        if other.open:  # a short floor, left to run out: the expiry duty announces it (timers in the report)
+            seconds = max(3, round(0.04 * length))
+            await facilitator.request("floor.grant", participant_id=other.participant_id, seconds=seconds)
             room.steps["floor"] += 1
         await at(0.33)
         await facilitator.request("floor.revoke")
@@ -629,11 +653,22 @@ class Day:
             "latency_ms": percentiles(everything),
             "latency_by_minute_ms": per_minute,
             "connect_ms": percentiles(self.connect_ms),
+            "timers": {name: timer_report(values, self.plan) for name, values in self.timers.items()},
             "counts": dict(self.counts),
             "problems": problems[:50],
             "problem_count": len(problems),
             "samples": self.samples,
         }
+
+
+def timer_report(values: list[tuple[float, float]], plan: Plan) -> dict[str, Any]:
+    """A timer's figures over the day and per cohort: one that drifts shows as a later cohort's larger figures."""
+    cohorts = []
+    for cohort in range(plan.cohorts):
+        start, end = cohort * plan.session_seconds, (cohort + 1) * plan.session_seconds
+        inside = [value for at, value in values if start <= at < end or (cohort == plan.cohorts - 1 and at >= end)]
+        cohorts.append(percentiles(inside))
+    return {"all": percentiles([value for _, value in values]), "count": len(values), "by_cohort": cohorts}
 
 
 def _redeem(base_url: str, join_path: str) -> str:
@@ -762,6 +797,9 @@ def summarise(report: dict[str, Any], plan: Plan) -> dict[str, Any]:
         why.append(f"{report['problem_count']} session problems: {report['problems'][:3]}")
     if report["messages"]["refused"]:
         why.append(f"{report['messages']['refused']} chat.send refused")
+    late = report["timers"]["floor_expiry_late_s"]["all"]["max"]
+    if late is not None and late >= FLOOR_EXPIRY_WITHIN_S:
+        why.append(f"a floor's expiry announced {late} s late (docs/protocol.md: within a second)")
     return {
         "rss": rss,
         "worst_minute_p99_ms": worst,
