@@ -484,6 +484,7 @@ class Run:
     async def run_idle(self) -> dict[str, Any]:
         """C1: everyone connected and quiet; memory sampled; after the hold, a probe message in room 0."""
         load = self.load
+        self.on_idle_sample("ramped")  # the server's CPU over the ramp: what the connects cost it (issue 25)
         await asyncio.sleep(load.settle)
         self.on_idle_sample("connected")
         await asyncio.sleep(load.hold)

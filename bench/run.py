@@ -288,6 +288,10 @@ def _idle_report(samples: dict[str, Any], run: Run, idle: dict[str, Any] | None)
         "rss_per_connection_kib": round((connected - base) / made, 2) if made else None,
         "rss_per_connection_held_kib": round((held - base) / made, 2) if made else None,
     }
+    if "cpu_ramped" in samples and made:
+        # The server's CPU from the first handshake to the last connect's first frame, per socket: the connect's
+        # cost to the worker, which a busy machine stretches less than the ramp's wall time (issue 25, C1).
+        out["connect_cpu_ms_per_socket"] = round(1000 * (samples["cpu_ramped"] - samples["cpu_base"]) / made, 2)
     if "cpu_connected" in samples and "cpu_held" in samples:
         window = samples["t_held"] - samples["t_connected"]
         out["idle_cpu_percent"] = round(100 * (samples["cpu_held"] - samples["cpu_connected"]) / window, 1)
@@ -475,6 +479,9 @@ def _ratios(circle: dict[str, Any], reference: dict[str, Any], load: Load) -> di
             ),
             # issue 25: every socket open in at most 1.5 times the reference's time
             "ramp_seconds": ratio(circle["connections"]["ramp_seconds"], reference["connections"]["ramp_seconds"]),
+            "connect_cpu": ratio(
+                circle["idle"].get("connect_cpu_ms_per_socket"), reference["idle"].get("connect_cpu_ms_per_socket")
+            ),
         }
     return {
         "p50": ratio(circle["latency_ms"]["p50"], reference["latency_ms"]["p50"]),
@@ -526,6 +533,7 @@ HEADLINES: dict[str, list[tuple[str, tuple[str, ...]]]] = {
         ("connect_p50_ms", ("connections", "connect_ms", "p50")),
         ("connect_p95_ms", ("connections", "connect_ms", "p95")),
         ("connect_p99_ms", ("connections", "connect_ms", "p99")),  # issue 25: under 300 ms, 50 handshakes at a time
+        ("connect_cpu_ms_per_socket", ("idle", "connect_cpu_ms_per_socket")),
     ],
 }
 
