@@ -863,27 +863,10 @@ def command_day(args: argparse.Namespace) -> int:
     print(f"== day: {plan.describe()}; {workers} workers, server cpus {args.server_cpus or 'any'}", flush=True)
     with clinic("production", keep=args.keep) as made:
         made.provision_people(args.facilitators, args.patients)
-        session_ids = provision_sessions(made, plan.sessions)
-        analyze(made.database_url)  # as before every production run; the day's own rows then go unanalysed
-        env = made.env(CHANNEL_LAYER_PREFIX=f"circle-bench-{made.run_id}-{secrets.token_hex(3)}")
-        group = ServerGroup("circle", args.server, env, workers=workers, cpus=parse_cpus(args.server_cpus))
         started = time.monotonic()
-        with group:
-            made.login_all(group.base_urls[0], max_age=0)
-            day = Day(made, group, plan, session_ids, seed=args.seed)
-            asyncio.run(day.run())
-            report = day.report()
-            problems = group.problems()[:20]
-            logs = group.logs()
-        report["server_problems"] = problems
-        summary = summarise(report, plan)
-        if problems:
-            summary["ok"] = False
-            summary["why_not"].append(f"server log has errors: {problems[:3]}")
-        else:
-            group.remove_logs()
-            logs = {}
-        report["server_logs"] = logs
+        report, summary = run_day(
+            made, plan, server=args.server, workers=workers, cpus=parse_cpus(args.server_cpus), seed=args.seed
+        )
         setup_seconds = made.setup_seconds
     document = {
         "bench": "circle-day",
@@ -921,6 +904,30 @@ def command_day(args: argparse.Namespace) -> int:
         Path(args.plot).write_text(day_svg(document))
         print(f"== plot {args.plot}", flush=True)
     return 0 if summary["ok"] or args.no_fail else 1
+
+
+def run_day(
+    made: Clinic, plan: Plan, *, server: str = "daphne", workers: int = 2, cpus: set[int] | None = None, seed: int = 25
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The day on this clinic (its people provisioned): the report and its summary (the targets judged)."""
+    session_ids = provision_sessions(made, plan.sessions)
+    analyze(made.database_url)  # as before every production run; the day's own rows then go unanalysed
+    env = made.env(CHANNEL_LAYER_PREFIX=f"circle-bench-{made.run_id}-{secrets.token_hex(3)}")
+    group = ServerGroup("circle", server, env, workers=workers, cpus=cpus)
+    with group:
+        made.login_all(group.base_urls[0], max_age=0)
+        day = Day(made, group, plan, session_ids, seed=seed)
+        asyncio.run(day.run())
+        report = day.report()
+    report["server_problems"] = group.problems()[:20]
+    summary = summarise(report, plan)
+    if report["server_problems"]:
+        summary["ok"] = False
+        summary["why_not"].append(f"server log has errors: {report['server_problems'][:3]}")
+        report["server_logs"] = group.logs()
+    else:
+        group.remove_logs()
+    return report, summary
 
 
 def provision_sessions(made: Clinic, count: int) -> list[int]:
