@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
@@ -149,10 +150,10 @@ class DatabaseBreaker:
 database_breaker = DatabaseBreaker()
 
 
-def db(action: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
-    """Run a synchronous action on the thread pool, with its own pooled connection.
+def db(action: Callable[..., Any], executor: ThreadPoolExecutor | None = None) -> Callable[..., Awaitable[Any]]:
+    """Run a synchronous action on the thread pool (or on `executor`), with its own pooled connection.
 
     Refused at once (DatabaseUnavailable) while the database is known to be unreachable,
     so a client hears `unavailable` promptly instead of queueing for a thread.
     """
-    return database_breaker.wrap(database_sync_to_async(action, thread_sensitive=False))
+    return database_breaker.wrap(database_sync_to_async(action, thread_sensitive=False, executor=executor))

@@ -45,7 +45,7 @@ class ScriptedDatabase:
     def store_all(requests: list[ChatRequest]) -> list[Message | ActionError]:
         return [Message(session_id=r.session_id, participant_id=r.participant_id, text=r.text) for r in requests]
 
-    def __call__(self, action: Any) -> Callable[[list[ChatRequest]], Any]:
+    def __call__(self, action: Any, executor: Any = None) -> Callable[[list[ChatRequest]], Any]:
         async def run(requests: list[ChatRequest]) -> list[Message | ActionError]:
             self.batches.append([r.text for r in requests])
             await self.gate.wait()
