@@ -895,8 +895,12 @@ def command_day(args: argparse.Namespace) -> int:
     for line in minute_table(report):
         print(line, flush=True)
     print(f"== day: {one_line(summary, report)}", flush=True)
+    # Small tables are scanned by design (the planner's cheapest plan); a large table whose figure grows from
+    # the first cohort to the last is read in proportion to the day's history (see tests/test_due_plans.py).
+    print("   rows read by sequential scans per minute, first cohort -> last:", flush=True)
     for table, figures in summary["seq_scan_rows"].items():
-        print(f"   seq scan rows/min {table}: {figures}", flush=True)
+        first, last, growth = figures["first_cohort_per_minute"], figures["last_cohort_per_minute"], figures["growth"]
+        print(f"     {table:28s} {first or 0:10.0f} -> {last or 0:10.0f}  (x{growth})", flush=True)
     print(f"== written {out}", flush=True)
     if args.plot:
         from bench.svgplot import day_svg
