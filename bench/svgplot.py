@@ -25,29 +25,30 @@ LEFT, RIGHT, TOP, GAP = 64, 24, 40, 46
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
 
 
-def _ticks(high: float, count: int = 4) -> list[float]:
-    """Round steps from 0 to at least `high`."""
-    if high <= 0:
-        return [0.0, 1.0]
-    raw = high / count
+def _ticks(high: float, count: int = 4, low: float = 0.0) -> list[float]:
+    """Round steps from at most `low` to at least `high`."""
+    if high <= low:
+        return [low, low + 1.0]
+    raw = (high - low) / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    return [step * n for n in range(count + 2) if step * (n - 1) < high]
+    start = math.floor(low / step) * step
+    return [start + step * n for n in range(count + 3) if start + step * (n - 1) < high]
 
 
 class Panel:
-    def __init__(self, top: float, title: str, x_max: float, y_max: float, unit: str) -> None:
+    def __init__(self, top: float, title: str, x_max: float, y_max: float, unit: str, y_min: float = 0.0) -> None:
         self.top, self.title, self.unit = top, title, unit
         self.x_max = max(x_max, 1e-9)
-        self.y_ticks = _ticks(y_max)
-        self.y_max = self.y_ticks[-1]
+        self.y_ticks = _ticks(y_max, low=y_min)
+        self.y_min, self.y_max = self.y_ticks[0], self.y_ticks[-1]
         self.parts: list[str] = []
 
     def x(self, value: float) -> float:
         return LEFT + (WIDTH - LEFT - RIGHT) * value / self.x_max
 
     def y(self, value: float) -> float:
-        return self.top + PANEL - PANEL * value / self.y_max
+        return self.top + PANEL - PANEL * (value - self.y_min) / (self.y_max - self.y_min)
 
     def axes(self) -> None:
         self.parts.append(
@@ -110,7 +111,10 @@ def day_svg(document: dict[str, Any]) -> str:
 
     top = TOP
     rss = [[kib / 1024 for kib in s["rss_kib"]] for s in samples]
-    memory = Panel(top, "Each worker's RSS", x_max, max((max(r) for r in rss if r), default=1), "MiB")
+    # The axis starts near the lowest RSS, not at 0: the target is growth under 5 %, which a 0-based axis flattens.
+    lowest = min((min(r) for r in rss if r), default=0.0)
+    highest = max((max(r) for r in rss if r), default=1.0)
+    memory = Panel(top, "Each worker's RSS", x_max, highest, "MiB (axis not from 0)", y_min=0.9 * lowest)
     memory.axes()
     for worker in range(max((len(r) for r in rss), default=0)):
         points = [(m, r[worker]) for m, r in zip(minutes, rss, strict=True) if len(r) > worker]
