@@ -4,7 +4,7 @@
 #
 #   bench/run-all.sh                 # everything (several hours on 2 cores)
 #   RUNS=1 bench/run-all.sh          # one run each, for a first look
-#   ONLY="L1 L2" bench/run-all.sh    # some loads only (L1 L2 L3 C1)
+#   ONLY="L1 L2" bench/run-all.sh    # some loads only (L1 L2 L3 sustained C1)
 #
 # Needs PostgreSQL and Redis for the production rows (BENCH_POSTGRES_URL,
 # BENCH_REDIS_URL; defaults: postgres://postgres@127.0.0.1:5432/postgres,
@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 RUNS=${RUNS:-3}
-ONLY=${ONLY:-"L1 L2 L3 C1"}
+ONLY=${ONLY:-"L1 L2 L3 sustained C1"}
 started=$(date +%Y%m%d-%H%M%S)
 mkdir -p bench/results
 
@@ -30,6 +30,10 @@ for load in L1 L2 L3; do
   bench --config production --workers 2 --load "$load"
   bench --config production --server uvicorn --load "$load"
 done
+if wanted sustained; then
+  # The stall's watch (issue 25): a minute at 80 % of L3, every second's p99 under 100 ms; Circle alone.
+  bench --config production --load sustained --targets circle
+fi
 if wanted C1; then
   for connections in 2000 5000; do
     bench --config embedded --load C1 --connections "$connections"
