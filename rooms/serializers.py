@@ -122,5 +122,9 @@ def invite_out(guest_pass: GuestPass, *, session_status: str, guest_online: bool
 def invites_out(passes: QuerySet[GuestPass], session_status: str) -> list[InviteOut]:
     rows = list(passes.select_related("for_participant", "guest").order_by("created_at", "pk"))
     guest_ids = [row.guest_id for row in rows if row.guest_id is not None]
-    online = set(Connection.objects.filter(participant_id__in=guest_ids).values_list("participant_id", flat=True))
+    online = (
+        set(Connection.objects.filter(participant_id__in=guest_ids).values_list("participant_id", flat=True))
+        if guest_ids
+        else set()  # the common case at connect: no invitation redeemed yet
+    )
     return [invite_out(row, session_status=session_status, guest_online=row.guest_id in online) for row in rows]

@@ -66,16 +66,16 @@ def check_may_enter(session: GroupSession, identity: Identity) -> Participant:
     their tabs opening at once take turns, so exactly one of them is their arrival."""
     if session.status in CLOSED_STATUSES:
         raise RoomClosed(SESSION_ENDED)
-    participants = (
-        Participant.objects.select_related("guest_of")
-        .select_for_update(no_key=True, of=("self",))
-        .filter(session=session)
-    )
+    participants = Participant.objects.select_for_update(no_key=True, of=("self",)).filter(session=session)
     participant: Participant | None = None
     if identity.member_id is not None:
-        participant = participants.filter(member_id=identity.member_id).first()
+        participant = participants.filter(member_id=identity.member_id).first()  # a member is nobody's guest
     elif identity.guest_participant_id is not None:
-        participant = participants.filter(pk=identity.guest_participant_id, role=ParticipantRole.GUEST).first()
+        participant = (
+            participants.select_related("guest_of")
+            .filter(pk=identity.guest_participant_id, role=ParticipantRole.GUEST)
+            .first()
+        )
     if participant is None or participant.removed_at is not None:
         raise RoomClosed(NOT_ON_ROSTER)
     if participant.role == ParticipantRole.GUEST:
