@@ -217,9 +217,12 @@ class StormClient:
                     return
                 if await self.connect_once():
                     break
+            ws = self.ws
             for frame in list(self.unacked.values()):  # after the catch-up, as resendUnacknowledged
+                if ws is None:  # closed again before the resend: the next reconnect resends
+                    break
                 with contextlib.suppress(ConnectionClosed):
-                    await self.ws.send(frame)  # type: ignore[union-attr]
+                    await ws.send(frame)
 
     def on_frame(self, raw: str | bytes) -> None:
         frame = json.loads(raw)
@@ -386,7 +389,7 @@ class Sampler(threading.Thread):
         self.admin_url = admin_url
         self.database = database
         self.redis_url = redis_url
-        self.samples: list[dict[str, float | int | None]] = []
+        self.samples: list[dict[str, Any]] = []  # one per tick: counts, and each worker's CPU seconds
         self._done = threading.Event()
         self._pg: Any = None  # psycopg.Connection, imported in the thread
 
