@@ -7,17 +7,15 @@ counted on every thread (the cursor, not one connection's CaptureQueriesContext)
 from __future__ import annotations
 
 import asyncio
-import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db.backends import utils
 
 from accounts.models import Member
 from facilitator.models import Attendance
 from tests.conftest import connect_all, cookie_for, set_room
+from tests.queries_support import Queries, spy_on_every_thread
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,31 +28,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 CONNECT_QUERIES = 17
 
 
-class Queries:
-    """Every SQL statement run while recording, on any thread."""
-
-    def __init__(self) -> None:
-        self.statements: list[str] = []
-        self.lock = threading.Lock()
-        self.recording = False
-
-    def on(self, table: str) -> list[str]:
-        return [sql for sql in self.statements if f'FROM "{table}"' in sql]
-
-
 @pytest.fixture
-def queries(monkeypatch: pytest.MonkeyPatch) -> Iterator[Queries]:
-    recorded = Queries()
-    original = utils.CursorWrapper._execute_with_wrappers
-
-    def counted(self: Any, sql: str, params: Any, many: bool, executor: Any) -> Any:
-        if recorded.recording:
-            with recorded.lock:
-                recorded.statements.append(sql)
-        return original(self, sql, params, many, executor)
-
-    monkeypatch.setattr(utils.CursorWrapper, "_execute_with_wrappers", counted)
-    yield recorded
+def queries(monkeypatch: pytest.MonkeyPatch) -> Queries:
+    return spy_on_every_thread(monkeypatch)
 
 
 async def reconnect(connect: Any, queries: Queries, who: Member, session_id: int, since: int | None) -> dict[str, Any]:

@@ -14,7 +14,6 @@ Across two daphne workers: tests/test_e2e_sign_in_push.py.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -22,7 +21,6 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import transaction
-from django.db.backends import utils
 from django.utils import timezone
 
 from accounts.idle import LAST_ACTIVITY_KEY
@@ -33,6 +31,7 @@ from rooms.extensions import DutyTick
 from rooms.hub import get_hub
 from rooms.socket_guard import IDLE_DUTY, SocketGuard, check_lapsed, guards_of_this_loop, sweep
 from tests.conftest import participant
+from tests.queries_support import Queries, spy_on_every_thread
 from tests.security_support import logged_in_client, session_store
 
 HOUR = 3600.0
@@ -161,17 +160,8 @@ async def test_a_page_keeping_the_sign_in_active_keeps_the_socket_open(connect, 
 
 
 @pytest.fixture
-def queries(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every SQL statement any thread runs (the checks run on the database thread pool)."""
-    seen: list[str] = []
-    original = utils.CursorWrapper._execute_with_wrappers
-
-    def spy(self: Any, sql: str, *args: Any, **kwargs: Any) -> Any:
-        seen.append(sql)
-        return original(self, sql, *args, **kwargs)
-
-    monkeypatch.setattr(utils.CursorWrapper, "_execute_with_wrappers", spy)
-    return seen
+def queries(monkeypatch: pytest.MonkeyPatch) -> Queries:
+    return spy_on_every_thread(monkeypatch)  # the checks run on the database thread pool
 
 
 class StandIn:
@@ -210,12 +200,12 @@ async def test_an_idle_tick_reads_nothing_until_a_sign_in_lapses(live_group, dan
         assert await guard.admit() is None
         guard.start()
     try:
-        queries.clear()
+        queries.statements.clear()
         for seconds in (5, 60, settings.IDLE_TIMEOUT_SECONDS / 2, settings.IDLE_TIMEOUT_SECONDS - 5):
             await check_lapsed(DutyTick(now=at(started + seconds), number=0, rooms=SimpleNamespace()))
-        assert queries == []
+        assert queries.statements == []
         await sweep(DutyTick(now=at(started + 60), number=0, rooms=SimpleNamespace()))
-        assert len(queries) == 3 and all(sql.lstrip().startswith("SELECT") for sql in queries)
+        assert len(queries.statements) == 3 and all(sql.lstrip().startswith("SELECT") for sql in queries.statements)
         assert [consumer.closed for consumer in consumers] == [None] * 6
         # Past the timeout every one of them is re-read, and closed.
         lapsed = at(time.time() + settings.IDLE_TIMEOUT_SECONDS + 1)
