@@ -278,6 +278,13 @@ async def connect(transactional_db: None) -> AsyncIterator[ConnectFn]:
         return peer, None
 
     yield _connect
+    await within_bound(close_everything(peers), "the connect fixture's teardown")
+    # Each test runs on its own event loop and channels-redis keeps loop-bound locks:
+    # the next test builds a fresh layer.
+    channel_layers.backends.clear()
+
+
+async def close_everything(peers: list[Peer]) -> None:
     for peer in peers:
         # already closed by the server, or cancelled by a receive that timed out in a failing test
         with contextlib.suppress(Exception, asyncio.CancelledError):
@@ -286,9 +293,37 @@ async def connect(transactional_db: None) -> AsyncIterator[ConnectFn]:
     layer = get_channel_layer()
     assert layer is not None
     await layer.flush()
-    # Each test runs on its own event loop and channels-redis keeps loop-bound locks:
-    # the next test builds a fresh layer.
-    channel_layers.backends.clear()
+
+
+TEARDOWN_SECONDS = 60
+
+
+async def within_bound(work: Any, what: str) -> None:
+    """Await `work`; if it has not ended within TEARDOWN_SECONDS, fail with every pending task's stack.
+
+    A consumer's teardown once hung in CI until pytest-timeout (300 s), whose dump shows
+    threads but not the tasks: this says which await never ended. Not cancelled (asgiref
+    waits out a cancelled call to a thread, so a cancel could hang as well); it fails.
+    """
+    task = asyncio.ensure_future(work)
+    done, _ = await asyncio.wait({task}, timeout=TEARDOWN_SECONDS)
+    if done:
+        task.result()
+        return
+    stacks = [awaiting(pending) for pending in asyncio.all_tasks() if pending is not asyncio.current_task()]
+    pytest.fail(f"{what} did not end within {TEARDOWN_SECONDS} s; pending tasks:\n" + "\n".join(stacks))
+
+
+def awaiting(task: asyncio.Task[Any]) -> str:
+    """A pending task and the chain of awaits it is suspended in, innermost last (get_stack gives one frame)."""
+    lines = [task.get_name()]
+    step: Any = task.get_coro()
+    while step is not None:
+        frame = getattr(step, "cr_frame", None) or getattr(step, "gi_frame", None)
+        where = f"{frame.f_code.co_filename}:{frame.f_lineno}" if frame is not None else ""
+        lines.append(f"    {step!r} {where}")
+        step = getattr(step, "cr_await", None) or getattr(step, "gi_yieldfrom", None)
+    return "\n".join(lines)
 
 
 async def connect_all(connect: ConnectFn, session: GroupSession, *who: Member | str) -> list[Peer]:
