@@ -4,7 +4,7 @@
 #
 #   bench/run-all.sh                 # everything (several hours on 2 cores)
 #   RUNS=1 bench/run-all.sh          # one run each, for a first look
-#   ONLY="L1 L2" bench/run-all.sh    # some loads only (L1 L2 L3 sustained C1)
+#   ONLY="L1 L2" bench/run-all.sh    # some loads only (L1 L2 L3 sustained C1 storm day)
 #
 # Needs PostgreSQL and Redis for the production rows (BENCH_POSTGRES_URL,
 # BENCH_REDIS_URL; defaults: postgres://postgres@127.0.0.1:5432/postgres,
@@ -16,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
 RUNS=${RUNS:-3}
-ONLY=${ONLY:-"L1 L2 L3 sustained C1"}
+ONLY=${ONLY:-"L1 L2 L3 sustained C1 storm day"}
 started=$(date +%Y%m%d-%H%M%S)
 mkdir -p bench/results
 
@@ -39,6 +39,14 @@ if wanted C1; then
     bench --config embedded --load C1 --connections "$connections"
     bench --config production --load C1 --connections "$connections"
   done
+fi
+if wanted storm; then
+  # A reconnect storm (issue 25): one of two workers stopped mid-run; Circle alone (the tutorial has no ?since).
+  bench --config production --workers 2 --load storm
+fi
+if wanted day; then
+  # A clinic's day compressed into 30 minutes on two workers; the day takes no --runs: one JSON per run.
+  for _ in $(seq "$RUNS"); do "$PY" -m bench run --no-fail --config production --load day; done
 fi
 
 "$PY" -m bench table $(find bench/results -name '*.json' -newermt "${started:0:8} ${started:9:2}:${started:11:2}:${started:13:2}" | sort)

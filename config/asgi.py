@@ -34,5 +34,5 @@ application = ProtocolTypeRouter(
 # Everything loaded by now (Django, the apps, their modules: most of the objects a worker
 # will ever hold) lives as long as the process. Frozen, it is no longer scanned by every
 # full collection, which otherwise paused a worker for tens of milliseconds at a time
-# (docs/performance.md, "Profile findings").
+# (docs/performance-journal.md, "Profile findings").
 gc.freeze()

@@ -147,7 +147,7 @@ def database_from_url(url: str, *, default_sqlite_path: str) -> dict[str, Any]:
             # Each thread keeps its connection (the threads are a fixed pool, so they are few).
             # Opening one per action ran Django's set-up every time, and closing the last open
             # one checkpointed the WAL: together a quarter of the worker's samples under load
-            # (docs/performance.md, sixth round).
+            # (docs/performance-journal.md, sixth round).
             "CONN_MAX_AGE": None,
             # A file, not :memory:: tests reach the database from several threads.
             # One per test process, so parallel runs on one machine do not collide.
@@ -175,7 +175,7 @@ def database_from_url(url: str, *, default_sqlite_path: str) -> dict[str, Any]:
             # `prepare=True` prepares nothing. Django's own cursors bind on the client and never
             # prepare whatever the threshold, so this reaches only chat.send's few statements,
             # which ask for it: planning the sender's read cost PostgreSQL three times what running
-            # it did (docs/performance.md, seventh round). Off for a pooler that cannot keep
+            # it did (docs/performance-journal.md, seventh round). Off for a pooler that cannot keep
             # protocol-level prepared statements (docs/deploy.md).
             options["prepare_threshold"] = PREPARE_ONLY_WHEN_ASKED
         query = parse_qs(parsed.query)
@@ -199,7 +199,7 @@ def database_from_url(url: str, *, default_sqlite_path: str) -> dict[str, Any]:
 
 # Circle runs channels-redis's default layer (lists and sorted sets, delivery guarantees
 # per channel) in a subclass with fewer round trips per event (rooms.core_layer), and only
-# that one: it meets every target in docs/performance.md, which shows no need for the
+# that one: it met every target of the first round (docs/performance-journal.md), no need for the
 # pub/sub layer Circle also ran until issue 21 (REDIS_LAYER, now refused: config.settings).
 REDIS_LAYER_BACKEND = "rooms.core_layer.BatchedRedisChannelLayer"
 

@@ -55,7 +55,7 @@ class RoomConsumer(AsyncWebsocketConsumer):
         """Channels' dispatch without its `aclose_old_connections()` before each handler.
 
         That call hops to Channels' one thread-sensitive thread for every frame of every
-        socket (docs/performance.md). This consumer never touches the ORM on the event
+        socket (docs/performance-journal.md). This consumer never touches the ORM on the event
         loop: every query runs through `db()` (database_sync_to_async), which closes stale
         connections itself, on the thread that runs the query.
         """

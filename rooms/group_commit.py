@@ -5,7 +5,7 @@ stored, a message is stored at once and alone, as it always was: no wait is
 added. While a batch is on its database thread, the messages that arrive wait and
 go together in the next one, so the busier the worker, the more messages share a
 transaction, a database thread's turn and the round trips to PostgreSQL
-(rooms.actions.chat.do_send_chats; docs/performance.md). A batch takes at most one
+(rooms.actions.chat.do_send_chats; docs/performance-journal.md, eleventh round). A batch takes at most one
 message per participant (the rate limit reads their history as it stood before
 the batch): a second one from the same person waits for the next batch.
 

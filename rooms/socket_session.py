@@ -4,7 +4,7 @@ Channels' SessionMiddleware hands the application a `send` that, for every
 message, asks the session whether it was modified and is empty, to save it and
 set its cookie on `http.response.start`: a message a WebSocket never sends. On a
 room socket every delivery of every event went through that check, about a third
-of the Python work of one delivery (docs/performance.md, eighth round). A room
+of the Python work of one delivery (docs/performance-journal.md, eighth round). A room
 socket never changes its scope's session (sign-in and the guest's pass are HTTP
 views; rooms.socket_guard writes activity through a store of its own), so here the
 session is resolved into the scope exactly as Channels does it and frames go

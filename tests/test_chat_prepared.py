@@ -2,7 +2,7 @@
 
 Django opens psycopg connections with preparation off (`prepare_threshold` None),
 and then psycopg ignores `execute(prepare=True)` too: until the seventh round of
-docs/performance.md PostgreSQL planned chat.send's statements for every message
+docs/performance-journal.md PostgreSQL planned chat.send's statements for every message
 while the code asked for them to be prepared. DB_PREPARED_STATEMENTS (default on)
 sets the threshold; `0` leaves Django's default for poolers that cannot keep
 protocol-level prepared statements (docs/deploy.md).

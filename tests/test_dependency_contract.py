@@ -113,7 +113,7 @@ def test_channels_consumer_dispatch_that_the_room_consumer_replaces() -> None:
     use = (
         "rooms/consumers.py RoomConsumer.dispatch is AsyncConsumer.dispatch without its "
         "aclose_old_connections() before every handler (a hop to Channels' one thread-sensitive "
-        "thread per frame; docs/performance.md)"
+        "thread per frame; docs/performance-journal.md)"
     )
     check_fingerprint("channels", AsyncConsumer.dispatch, "79184821ebac9a35", use)
     assert "dispatch" not in vars(AsyncWebsocketConsumer), broken(

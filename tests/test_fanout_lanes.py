@@ -4,7 +4,7 @@ Two places used to carry every room's events one at a time: the publisher that
 sends a worker's committed events to the channel layer, and the hub's single
 channel from which the worker receives them. On the default layer each of those
 steps is several round trips to Redis, so under load one room's events queued
-behind everyone else's (docs/performance.md). Now a worker publishes each room's
+behind everyone else's (docs/performance-journal.md). Now a worker publishes each room's
 events in order and rooms in parallel, and hears rooms through HUB_LANES
 channels, a room always through the same one.
 """

@@ -1,7 +1,7 @@
 """The chat store's interface, and what its two implementations share: the statements' text and reading their rows.
 
 The statements are written out rather than built by the ORM, which would send
-five statements and compile each of them for every message (docs/performance.md,
+five statements and compile each of them for every message (docs/performance-journal.md,
 "The chat transaction"). They are assembled once, at import, from the models'
 own table and column names (constants, never input: the S608 warnings below are
 about exactly that).
