@@ -137,7 +137,9 @@ CHANNEL_LAYERS = channel_layers_from_url(
     encryption_key=env_str("CHANNEL_LAYER_KEY"),
     prefix=env_str("CHANNEL_LAYER_PREFIX", "circle"),
 )
-env_retired("REDIS_LAYER", "Circle has one Redis layer, rooms/core_layer.py; docs/performance-journal.md says why", only="core")
+env_retired(
+    "REDIS_LAYER", "Circle has one Redis layer, rooms/core_layer.py; docs/performance-journal.md says why", only="core"
+)
 
 AUTH_USER_MODEL = "accounts.Member"
 LOGIN_URL = "/accounts/login/"
