@@ -50,11 +50,11 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from bench.clinic import Clinic, clinic
-from bench.loadgen import MARK, percentiles
+from bench.loadgen import MARK, open_socket, percentiles
 from bench.servers import REPO, ServerGroup, parse_cpus, pin_self, raise_fd_limit, read_proc
 
 RESULTS = REPO / "bench" / "results"
@@ -157,16 +157,7 @@ class Seat:
         self.state_event = asyncio.Event()
         began = time.perf_counter()
         try:
-            self.ws = await connect(
-                url,
-                additional_headers={"Cookie": self.cookie, "Origin": base},
-                proxy=None,
-                compression=None,
-                open_timeout=60,
-                ping_interval=None,
-                max_queue=4096,
-                max_size=2**22,
-            )
+            self.ws = await open_socket(url, {"Cookie": self.cookie, "Origin": base})
         except (InvalidStatus, OSError, TimeoutError, ConnectionClosed) as error:
             self.failures.append(f"connect: {type(error).__name__}: {error}"[:160])
             self.day.counts["connect_failures"] += 1

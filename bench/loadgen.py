@@ -34,6 +34,20 @@ SEQ = re.compile(r'"seq":(\d+)')
 ORIGIN = "http://localhost"
 
 
+async def open_socket(url: str, headers: dict[str, str]) -> ClientConnection:
+    """A generator's WebSocket, with the options every load uses for both apps (the storm and the day too)."""
+    return await connect(
+        url,
+        additional_headers=headers,
+        proxy=None,
+        compression=None,  # the same for both apps (docs/performance-journal.md)
+        open_timeout=60,
+        ping_interval=None,  # browsers do not ping; the server's pings are answered
+        max_queue=4096,
+        max_size=2**22,
+    )
+
+
 @dataclass
 class Load:
     name: str
@@ -351,16 +365,7 @@ class Run:
             async with semaphore:
                 began = time.perf_counter()
                 try:
-                    client.ws = await connect(
-                        self.dialect.url(room, index),
-                        additional_headers=self.dialect.headers(room, index),
-                        proxy=None,
-                        compression=None,  # the same for both apps; see docs/performance.md
-                        open_timeout=60,
-                        ping_interval=None,  # browsers do not ping; the server's pings are answered
-                        max_queue=4096,
-                        max_size=2**22,
-                    )
+                    client.ws = await open_socket(self.dialect.url(room, index), self.dialect.headers(room, index))
                     await self.dialect.first_frame(client, 60)
                 except InvalidStatus as refused:
                     client.failure = f"http {refused.response.status_code}"

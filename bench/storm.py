@@ -51,11 +51,11 @@ from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from bench import profile as profiling
-from bench.loadgen import CircleDialect, Load, percentiles
+from bench.loadgen import CircleDialect, Load, open_socket, percentiles
 from bench.servers import ServerGroup
 
 if TYPE_CHECKING:
@@ -130,16 +130,7 @@ class StormClient:
         try:
             headers = storm.dialect.headers(self.room, self.index)
             headers["Origin"] = storm.balancer(self.room, self.index)
-            ws = await connect(
-                self.url(),
-                additional_headers=headers,
-                proxy=None,
-                compression=None,
-                open_timeout=60,
-                ping_interval=None,
-                max_queue=4096,
-                max_size=2**22,
-            )
+            ws = await open_socket(self.url(), headers)
         except InvalidStatus as refused:
             reason = f"http {refused.response.status_code}"
         except (OSError, TimeoutError) as error:
