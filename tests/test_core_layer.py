@@ -35,6 +35,15 @@ def noting(calls: list[str], call: Callable[..., Any], name: str | None = None) 
     return noted
 
 
+def noting_pops(monkeypatch: pytest.MonkeyPatch, layer: BatchedRedisChannelLayer, names: tuple[str, ...]) -> list[str]:
+    """The pops named, on the layer's Redis connection, noted in order in the list returned."""
+    pops: list[str] = []
+    connection = layer.connection(0)
+    for name in names:
+        monkeypatch.setattr(connection, name, noting(pops, getattr(connection, name), name))
+    return pops
+
+
 def make_layer(**overrides: Any) -> BatchedRedisChannelLayer:
     config = channel_layers_from_url(redis_url(), prefix=f"test-core-{uuid.uuid4().hex[:8]}", **overrides)["default"]
     assert config["BACKEND"] == "rooms.core_layer.BatchedRedisChannelLayer"
@@ -48,10 +57,7 @@ async def test_a_lane_gets_every_message_in_order_in_few_round_trips(monkeypatch
         count = RECEIVE_BATCH * 2 + 50
         for n in range(count):
             await layer.group_send("room.7", {"type": "room.event", "n": n})
-        pops: list[str] = []
-        connection = layer.connection(0)
-        for name in ("zpopmin", "bzpopmin", "bzmpop"):
-            monkeypatch.setattr(connection, name, noting(pops, getattr(connection, name), name))
+        pops = noting_pops(monkeypatch, layer, ("zpopmin", "bzpopmin", "bzmpop"))
 
         received = [await asyncio.wait_for(layer.receive("circle-hub.w.3"), DEADLINE) for _ in range(count)]
 
@@ -65,10 +71,7 @@ async def test_a_message_that_finds_its_lane_empty_costs_one_round_trip(monkeypa
     """A worker that keeps up finds its lanes empty: the receive waits in the pop that then brings the message."""
     layer = make_layer()
     try:
-        pops: list[str] = []
-        connection = layer.connection(0)
-        for name in ("zpopmin", "bzpopmin", "bzmpop"):
-            monkeypatch.setattr(connection, name, noting(pops, getattr(connection, name), name))
+        pops = noting_pops(monkeypatch, layer, ("zpopmin", "bzpopmin", "bzmpop"))
         for n in range(3):
             waiting = asyncio.create_task(layer.receive("circle-hub.w.1"))
             await asyncio.sleep(0.1)
@@ -84,16 +87,13 @@ async def test_a_redis_without_bzmpop_gets_zpopmin_then_bzpopmin(monkeypatch):
     """Before Redis 7.0: a batch in ZPOPMIN, and BZPOPMIN to wait when it found none; nothing lost either way."""
     layer = make_layer()
     try:
-        pops: list[str] = []
-        connection = layer.connection(0)
+        pops = noting_pops(monkeypatch, layer, ("zpopmin", "bzpopmin"))
 
         async def unknown(*args: Any, **kwargs: Any) -> Any:
             pops.append("bzmpop")
             raise ResponseError("unknown command 'BZMPOP', with args beginning with: ")
 
-        monkeypatch.setattr(connection, "bzmpop", unknown)
-        for name in ("zpopmin", "bzpopmin"):
-            monkeypatch.setattr(connection, name, noting(pops, getattr(connection, name), name))
+        monkeypatch.setattr(layer.connection(0), "bzmpop", unknown)
         await layer.send("circle-hub.w.2", {"type": "room.event", "n": 0})
         assert await asyncio.wait_for(layer.receive("circle-hub.w.2"), DEADLINE) == {"type": "room.event", "n": 0}
         waiting = asyncio.create_task(layer.receive("circle-hub.w.2"))
