@@ -21,7 +21,8 @@ def goals_of(seats: dict[int, int]) -> list[GoalOut]:
         Goal.objects.filter(patient_id__in=seats).exclude(status=GoalStatus.DROPPED).order_by("set_at", "pk")
     )
     last: dict[int, GoalReview] = {}
-    for review in GoalReview.objects.filter(goal__in=goals).order_by("at", "pk"):
+    # Without goals there is nothing to look up: not even a query to build (most patients at most connects).
+    for review in GoalReview.objects.filter(goal__in=goals).order_by("at", "pk") if goals else ():
         last[review.goal_id] = review
     return [goal_out(goal, seats[goal.patient_id], [last[goal.pk]] if goal.pk in last else []) for goal in goals]
 

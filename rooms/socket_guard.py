@@ -165,8 +165,13 @@ class SocketGuard:
     # ------------------------------------------------------------ the checks
 
     def _admit(self) -> int | None:
-        sessions = load_sessions([self.session_key] if self.session_key else [])
-        members = {m.pk: m for m in Member.objects.filter(pk=self.member_id)} if self.member_id is not None else {}
+        # Judged from the session and member the middleware read for this handshake a moment ago (Channels'
+        # get_user, which checked the session's auth hash too), not read again: two of a connect's queries
+        # (issue 25, C1). A session the middleware found missing or expired has no key and no data here.
+        scope = self.consumer.scope
+        session = scope.get("session")
+        sessions = {self.session_key: dict(session.items())} if session is not None and self.session_key else {}
+        members = {self.member_id: scope["user"]} if self.member_id is not None else {}
         now = timezone.now().timestamp()
         verdict = recheck_guards([(self, None)], now, sessions=sessions, members=members, participants=None)[0]
         return verdict if isinstance(verdict, int) else None  # no participant row read: no "refresh" verdict
